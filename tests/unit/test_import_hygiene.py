@@ -1,0 +1,33 @@
+"""The Lambda runtime stays light: importing the user API pulls in no SDK, CLI or emulator."""
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("boto3", "botocore", "typer", "rich", "click", "websockets", "wsdeploy.cli",
+         "wsdeploy.provision", "wsdeploy.emulator", "wsdeploy.config", "wsdeploy.package",
+         "wsdeploy.discover", "wsdeploy.state", "wsdeploy.errors")
+
+
+def modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return set(json.loads(out.splitlines()[-1]))
+
+
+def heavy_in(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
+
+
+def test_importing_the_user_api_pulls_in_nothing_heavy():
+    assert heavy_in(modules_after("import wsdeploy.websocket")) == []
+
+
+def test_the_lambda_entry_point_pulls_in_nothing_heavy():
+    assert heavy_in(modules_after("import wsdeploy.runtime")) == []
+
+
+def test_the_check_itself_notices_a_heavy_import():
+    assert "boto3" in heavy_in(modules_after("import wsdeploy.websocket, boto3"))

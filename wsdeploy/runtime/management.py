@@ -1,0 +1,256 @@
+"""Talking to connected clients through the gateway's @connections management API.
+
+Importing this module is nearly free: http.client, json, the signer and the thread pool load
+on the first call that needs them, so a cold start that only accepts a connection skips them.
+"""
+
+from __future__ import annotations
+
+import os
+import _thread  # threading's lock without the import cost of threading itself
+import time
+TYPE_CHECKING = False  # typing itself costs a cold start; type checkers still see the block
+
+from .errors import ConnectionGone, HandlerConfigurationError, ManagementApiError, MessageTooLarge
+
+if TYPE_CHECKING:
+    import datetime
+    import http.client
+    from concurrent.futures import ThreadPoolExecutor
+    from typing import Any, Iterable
+
+ENDPOINT_ENV = "WEBSOCKET_API_GATEWAY_ENDPOINT"
+MAX_MESSAGE_BYTES = 128 * 1024  # the gateway's payload quota
+BROADCAST_WORKERS = 32
+_ATTEMPTS = 3  # throttling and 5xx are retried with jittered backoff, as botocore's standard mode
+_RETRY_STATUSES = {429, 500, 502, 503, 504}
+_TIMEOUT_SECONDS = 10
+
+
+def encode(data: Any) -> bytes:
+    """The bytes sent for `data`: dicts and lists as compact JSON, str as UTF-8, bytes as they are."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        payload = bytes(data)
+    elif isinstance(data, str):
+        payload = data.encode("utf-8")
+    elif isinstance(data, (dict, list)):
+        import json
+
+        payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    else:
+        raise TypeError(
+            f"send_message takes a dict, list, str or bytes, not {type(data).__name__}"
+        )
+    if len(payload) > MAX_MESSAGE_BYTES:
+        raise MessageTooLarge(len(payload), MAX_MESSAGE_BYTES)
+    return payload
+
+
+class _Record:
+    """A small value class (dataclasses would cost the cold start an import)."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and all(
+            getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+
+class ConnectionInfo(_Record):
+    """What the gateway knows about one connection (GetConnection)."""
+
+    __slots__ = ("connection_id", "connected_at", "last_active_at", "source_ip", "user_agent")
+
+    def __init__(self, connection_id: str, connected_at: datetime.datetime,
+                 last_active_at: datetime.datetime, source_ip: str, user_agent: str | None):
+        self.connection_id = connection_id
+        self.connected_at = connected_at
+        self.last_active_at = last_active_at
+        self.source_ip = source_ip
+        self.user_agent = user_agent
+
+
+class BroadcastResult(_Record):
+    """Which connections got the message, which are gone (prune them), which failed and why."""
+
+    __slots__ = ("sent", "gone", "failed")
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.gone: list[str] = []
+        self.failed: dict[str, Exception] = {}
+
+
+class ManagementClient:
+    """A signed HTTP client for one endpoint; each thread keeps its own keep-alive connection."""
+
+    def __init__(self, endpoint: str):
+        import threading
+        from urllib.parse import quote, urlsplit
+
+        from . import sigv4
+
+        self._sigv4 = sigv4
+        parts = urlsplit(endpoint.rstrip("/"))
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise HandlerConfigurationError(
+                f"{ENDPOINT_ENV} must be an https:// URL such as "
+                f"https://abc123.execute-api.us-east-1.amazonaws.com/dev, got {endpoint!r}"
+            )
+        self.endpoint = f"{parts.scheme}://{parts.netloc}{parts.path}"
+        self._scheme, self._netloc, self._base_path = parts.scheme, parts.netloc, parts.path
+        self._region = sigv4.region_for(endpoint)
+        self._quote = quote
+        self._local = threading.local()
+
+    def _connection(self) -> http.client.HTTPConnection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            import http.client
+
+            cls = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
+            conn = self._local.conn = cls(self._netloc, timeout=_TIMEOUT_SECONDS)
+        return conn
+
+    def _drop_connection(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def call(self, method: str, connection_id: str, body: bytes = b"") -> tuple[int, bytes]:
+        """Send one signed request; return (status, body) or raise the matching error."""
+        import http.client
+
+        path = f"{self._base_path}/@connections/{self._quote(connection_id, safe='')}"
+        url = f"{self._scheme}://{self._netloc}{path}"
+        for attempt in range(1, _ATTEMPTS + 1):
+            sigv4 = self._sigv4
+            headers = sigv4.sign(method, url, body, sigv4.current_credentials(), self._region)
+            if body:
+                headers["content-length"] = str(len(body))
+            try:
+                conn = self._connection()
+                conn.request(method, path, body=body or None, headers=headers)
+                response = conn.getresponse()
+                data = response.read()
+            except (http.client.HTTPException, OSError):
+                self._drop_connection()  # a stale keep-alive socket, or the network
+                if attempt == _ATTEMPTS:
+                    raise
+                continue
+            if response.status in _RETRY_STATUSES and attempt < _ATTEMPTS:
+                import random
+
+                time.sleep(random.uniform(0, 0.05 * 2**attempt))
+                continue
+            if response.status >= 300:
+                raise _error_for(response.status, response.getheader("x-amzn-ErrorType", ""),
+                                 data, connection_id, len(body))
+            return response.status, data
+        raise AssertionError("unreachable")
+
+
+def _error_for(status: int, error_type: str, data: bytes, connection_id: str, size: int) -> Exception:
+    import json
+
+    message = ""
+    try:
+        parsed = json.loads(data or b"{}")
+        if isinstance(parsed, dict):
+            error_type = error_type or str(parsed.get("__type", ""))
+            message = str(parsed.get("message") or parsed.get("Message") or "")
+    except ValueError:
+        message = data[:200].decode("utf-8", "replace")
+    error_type = error_type.split(":")[0].split("#")[-1]
+    if status == 410 or error_type == "GoneException":
+        return ConnectionGone(connection_id)
+    if status == 413 or error_type == "PayloadTooLargeException":
+        return MessageTooLarge(size, MAX_MESSAGE_BYTES)
+    return ManagementApiError(status, error_type, message, connection_id)
+
+
+_clients: dict[str, ManagementClient] = {}
+_clients_lock = _thread.allocate_lock()
+
+
+def client_for(endpoint: str | None = None) -> ManagementClient:
+    """The cached client for `endpoint`, or for WEBSOCKET_API_GATEWAY_ENDPOINT."""
+    endpoint = endpoint or os.environ.get(ENDPOINT_ENV)
+    if not endpoint:
+        raise HandlerConfigurationError(
+            f"{ENDPOINT_ENV} is not set, so there is no gateway to send through: inside a "
+            "handler wsdeploy sets it; elsewhere set it to "
+            "https://{apiId}.execute-api.{region}.amazonaws.com/{stage} or pass endpoint="
+        )
+    with _clients_lock:
+        client = _clients.get(endpoint)
+        if client is None:
+            client = _clients[endpoint] = ManagementClient(endpoint)
+        return client
+
+
+def send_message(connection_id: str, data: Any, *, endpoint: str | None = None) -> None:
+    """Push `data` (dict, list, str or bytes) to one connected client."""
+    payload = encode(data)
+    client_for(endpoint).call("POST", connection_id, payload)
+
+
+def get_connection(connection_id: str, *, endpoint: str | None = None) -> ConnectionInfo:
+    """When the client connected, when it was last active, and where from."""
+    import datetime
+    import json
+
+    _, data = client_for(endpoint).call("GET", connection_id)
+    info = json.loads(data)
+    identity = info.get("identity") or {}
+    return ConnectionInfo(
+        connection_id=connection_id,
+        connected_at=datetime.datetime.fromisoformat(info["connectedAt"]),
+        last_active_at=datetime.datetime.fromisoformat(info["lastActiveAt"]),
+        source_ip=identity.get("sourceIp", ""),
+        user_agent=identity.get("userAgent"),
+    )
+
+
+def close_connection(connection_id: str, *, endpoint: str | None = None) -> None:
+    """Disconnect a client (the gateway then raises $disconnect for it)."""
+    client_for(endpoint).call("DELETE", connection_id)
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = _thread.allocate_lock()
+
+
+def _shared_pool() -> ThreadPoolExecutor:
+    """One bounded pool per container, so warm invocations reuse threads and their connections."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _pool = ThreadPoolExecutor(BROADCAST_WORKERS, thread_name_prefix="wsdeploy-send")
+        return _pool
+
+
+def broadcast(connection_ids: Iterable[str], data: Any, *, endpoint: str | None = None) -> BroadcastResult:
+    """Send one message to many clients at once; a failure never stops the others."""
+    payload = encode(data)
+    client = client_for(endpoint)
+    ids = list(dict.fromkeys(connection_ids))  # each client once, in order
+    futures = [(cid, _shared_pool().submit(client.call, "POST", cid, payload)) for cid in ids]
+    result = BroadcastResult()
+    for cid, future in futures:
+        try:
+            future.result()
+        except ConnectionGone:
+            result.gone.append(cid)
+        except Exception as error:  # noqa: BLE001 - reported to the caller per connection
+            result.failed[cid] = error
+        else:
+            result.sent.append(cid)
+    return result
