@@ -1,0 +1,478 @@
+"""`wsdeploy.toml` -> one frozen, validated `StageConfig`.
+
+Every check of user input lives here, before any AWS call, and every problem in the file is
+reported at once: one `UserError` naming the file, each bad key (with its stage) and what
+would be valid, so a user fixes the file in one go instead of one error per run.
+"""
+
+from __future__ import annotations
+
+import difflib
+import keyword
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
+
+from .errors import UserError
+
+CONFIG_FILENAME = "wsdeploy.toml"
+STATE_DIRNAME = ".wsdeploy"
+
+RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
+ARCHITECTURES = ("arm64", "x86_64")
+MEMORY_RANGE = (128, 10240)        # MB, Lambda's limits
+TIMEOUT_RANGE = (1, 900)           # seconds, Lambda's limits
+GATEWAY_TIMEOUT = 29               # seconds: API Gateway stops waiting for the integration here
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
+                      1827, 2192, 2557, 2922, 3288, 3653)  # what CloudWatch Logs accepts
+ENV_TOTAL_LIMIT = 4096             # bytes of names + values, Lambda's limit
+ENV_RESERVED_BYTES = 256           # kept free for WSDEPLOY_HANDLER_MODULE and the endpoint
+MAX_RESOURCE_NAME = 64             # Lambda function and IAM role names
+RESERVED_ENV_PREFIXES = ("AWS_", "WSDEPLOY_")
+RESERVED_ENV_NAMES = ("WEBSOCKET_API_GATEWAY_ENDPOINT", "_HANDLER", "_X_AMZN_TRACE_ID",
+                      "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR")
+
+APP_NAME_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$|^[a-z]$")
+STAGE_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+ENV_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]+$")
+REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+ROUTE_SELECTION_RE = re.compile(r"^\$request\.body\.[A-Za-z0-9_.-]+$")
+ROUTE_TEMPLATE_PART_RE = re.compile(r"\$\{request\.body\.[A-Za-z0-9_.-]+\}")
+
+DEFAULTS: dict[str, Any] = {
+    "handler_module": None,
+    "source": ".",
+    "exclude": [],
+    "requirements": None,
+    "region": None,
+    "profile": None,
+    "runtime": "python3.13",
+    "architecture": "arm64",
+    "memory": 256,
+    "timeout": 29,
+    "log_retention_days": 14,
+    "route_selection": "$request.body.action",
+    "environment": {},
+}
+STAGE_KEYS = tuple(DEFAULTS)                      # what a stage may override
+APP_KEYS = ("name", "default_stage") + STAGE_KEYS  # what [app] may hold
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """The settings of one stage: [app] with the stage's table laid over it."""
+
+    config_path: Path
+    project_dir: Path
+    app: str
+    stage: str
+    handler_module: str | None
+    source_dir: Path
+    exclude: tuple[str, ...]
+    requirements: Path | None
+    region: str | None
+    profile: str | None
+    runtime: str
+    architecture: str
+    memory: int
+    timeout: int
+    log_retention_days: int
+    route_selection: str
+    environment: Mapping[str, str]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def resource_name(self) -> str:
+        """The name of the role, the function and the API."""
+        return f"{self.app}-{self.stage}-ws"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.project_dir / STATE_DIRNAME
+
+    @property
+    def python_version(self) -> str:
+        """"3.13" for runtime "python3.13"."""
+        return self.runtime.removeprefix("python")
+
+
+# -- checks of single values: each returns None when fine, else what is wrong ----------------
+def _type_name(value: Any) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+             list: "a list", dict: "a table"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _want(kind: type, description: str) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if type(value) is not kind:  # bool is an int subclass: `memory = true` is not a size
+            return f"must be {description}, not {_type_name(value)} ({_show(value)})"
+        return None
+    return check
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace('"', '\\"') + '"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _in_range(low: int, high: int, unit: str) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        problem = _want(int, f"a whole number of {unit}")(value)
+        if problem or low <= value <= high:
+            return problem
+        return f"{value} is out of range: Lambda accepts {low} to {high} {unit}"
+    return check
+
+
+def _one_of(choices: tuple, what: str) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if value in choices and type(value) is type(choices[0]):
+            return None
+        shown = ", ".join(_show(c) for c in choices)
+        hint = _did_you_mean(str(value), [str(c) for c in choices]) if isinstance(value, str) else ""
+        return f"{_show(value)} is not {what}{hint}; valid: {shown}"
+    return check
+
+
+def _check_name(value: Any) -> str | None:
+    problem = _want(str, "a string")(value)
+    if problem:
+        return problem
+    if not APP_NAME_RE.match(value):
+        return (f"{_show(value)} is not a valid name: use lowercase letters, digits and '-', "
+                "starting with a letter and not ending with '-' (it names every AWS resource)")
+    return None
+
+
+def _check_module(value: Any) -> str | None:
+    problem = _want(str, "a dotted module name such as \"app\" or \"chat.handlers\"")(value)
+    if problem:
+        return problem
+    parts = value.split(".")
+    if not all(p.isidentifier() and not keyword.iskeyword(p) for p in parts):
+        return (f"{_show(value)} is not a module name: write it as Python imports it, e.g. "
+                "\"app\" for app.py or \"chat.handlers\" for chat/handlers.py (no .py, no '/')")
+    return None
+
+
+def _check_globs(value: Any) -> str | None:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        return (f"must be a list of glob strings such as [\"tests/**\", \"*.md\"], "
+                f"not {_type_name(value)} ({_show(value)})")
+    return None
+
+
+def _check_region(value: Any) -> str | None:
+    problem = _want(str, "a string")(value)
+    if problem or REGION_RE.match(value):
+        return problem
+    return f"{_show(value)} is not an AWS region name such as \"us-east-1\" or \"eu-west-2\""
+
+
+def _check_nonempty(value: Any) -> str | None:
+    problem = _want(str, "a string")(value)
+    if problem or value.strip():
+        return problem
+    return "must not be empty; leave the key out instead"
+
+
+def _check_route_selection(value: Any) -> str | None:
+    problem = _want(str, "a string")(value)
+    if problem:
+        return problem
+    if ROUTE_SELECTION_RE.match(value):
+        return None
+    rest = ROUTE_TEMPLATE_PART_RE.sub("", value)
+    if rest != value and "$" not in rest:
+        return None
+    return (f"{_show(value)} is not a route selection expression API Gateway accepts: use "
+            "\"$request.body.<field>\" (e.g. \"$request.body.action\") or a template such as "
+            "\"${request.body.type}/${request.body.name}\"")
+
+
+def _check_log_retention(value: Any) -> str | None:
+    problem = _want(int, "a whole number of days")(value)
+    if problem or value in LOG_RETENTION_DAYS:
+        return problem
+    return (f"{value} days is not a retention CloudWatch Logs offers; valid: "
+            + ", ".join(map(str, LOG_RETENTION_DAYS)))
+
+
+def _check_environment(value: Any) -> list[tuple[str, str]]:
+    """(variable, problem) pairs; the variable is "" for a problem of the whole table."""
+    if not isinstance(value, dict):
+        return [("", f"must be a table such as {{ LOG_LEVEL = \"info\" }}, "
+                     f"not {_type_name(value)} ({_show(value)})")]
+    found = []
+    for name, val in value.items():
+        if name in RESERVED_ENV_NAMES or name.startswith(RESERVED_ENV_PREFIXES):
+            found.append((name, "the name is reserved (names starting AWS_ or WSDEPLOY_, "
+                                "WEBSOCKET_API_GATEWAY_ENDPOINT and Lambda's own are set for you); "
+                                "choose another name"))
+        elif not ENV_NAME_RE.match(name):
+            found.append((name, "not a name Lambda accepts: a letter, then at least one "
+                                "letter, digit or '_'"))
+        if not isinstance(val, str):
+            quoted = _show(val if not isinstance(val, (int, float)) else str(val).lower())
+            found.append((name, f"must be a string, not {_type_name(val)}; "
+                                f"write it in quotes: {name} = {quoted}"))
+    return found
+
+
+CHECKS: dict[str, Callable[[Any], str | None]] = {
+    "name": _check_name,
+    "default_stage": _want(str, "a stage name"),
+    "handler_module": _check_module,
+    "source": _check_nonempty,
+    "exclude": _check_globs,
+    "requirements": _check_nonempty,
+    "region": _check_region,
+    "profile": _check_nonempty,
+    "runtime": _one_of(RUNTIMES, "a Lambda Python runtime wsdeploy supports"),
+    "architecture": _one_of(ARCHITECTURES, "a Lambda architecture"),
+    "memory": _in_range(*MEMORY_RANGE, "MB"),
+    "timeout": _in_range(*TIMEOUT_RANGE, "seconds"),
+    "log_retention_days": _check_log_retention,
+    "route_selection": _check_route_selection,
+}
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean {_show(close[0])}?)" if close else ""
+
+
+# -- reading the file ------------------------------------------------------------------------
+def _display(path: Path) -> str:
+    """The path as the user would type it: relative to the current folder when inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _read_toml(path: Path) -> dict:
+    if not path.is_file():
+        where = "is a folder" if path.exists() else "does not exist"
+        raise UserError(
+            f"{_display(path)} {where}: run `wsdeploy init` to create a wsdeploy.toml here, "
+            "or pass --config PATH to use another file"
+        )
+    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise UserError(f"{_display(path)} is not valid TOML: {error}{_excerpt(text, str(error))}") from None
+
+
+def _excerpt(text: str, message: str) -> str:
+    """The offending line with a caret under the column tomllib names."""
+    match = re.search(r"line (\d+), column (\d+)", message)
+    if not match:
+        return ""
+    line_no, column = int(match.group(1)), int(match.group(2))
+    lines = text.splitlines()
+    if not 1 <= line_no <= len(lines):
+        return ""
+    return f"\n  {line_no} | {lines[line_no - 1]}\n  {' ' * len(str(line_no))} | {' ' * (column - 1)}^"
+
+
+class _Problems:
+    """Collects problems as "key: what is wrong" lines, so one error can list them all."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def add(self, key: str, message: str) -> None:
+        self.lines.append(f"{key}: {message}")
+
+    def raise_if_any(self, path: Path) -> None:
+        if self.lines:
+            count = len(self.lines)
+            head = f"{_display(path)} has {count} problem{'s' if count > 1 else ''}:"
+            raise UserError("\n  ".join([head, *self.lines]))
+
+
+def _check_table(table: dict, where: str, allowed: tuple[str, ...], problems: _Problems) -> None:
+    for key, value in table.items():
+        if key not in allowed:
+            problems.add(f"{where}.{key}", _unknown_key_message(key, where, allowed))
+        elif key == "environment":
+            for var, message in _check_environment(value):
+                problems.add(f"{where}.environment{'.' + var if var else ''}", message)
+        else:
+            message = CHECKS[key](value)
+            if message:
+                problems.add(f"{where}.{key}", message)
+
+
+def _unknown_key_message(key: str, where: str, allowed: tuple[str, ...]) -> str:
+    if key == "name" and where.startswith("stages."):
+        return "the app name is the same in every stage; set it once in [app]"
+    if key == "default_stage" and where.startswith("stages."):
+        return "default_stage belongs in [app]"
+    hint = _did_you_mean(key, list(allowed))
+    return f"unknown key{hint}; valid keys: {', '.join(allowed)}"
+
+
+def _check_paths(table: dict, where: str, project_dir: Path, problems: _Problems) -> None:
+    source = table.get("source")
+    if isinstance(source, str) and source.strip() and not (project_dir / source).is_dir():
+        problems.add(f"{where}.source", f"folder {_show(source)} not found (looked for "
+                                        f"{project_dir / source}); it is relative to wsdeploy.toml")
+    requirements = table.get("requirements")
+    if isinstance(requirements, str) and requirements.strip() and not (project_dir / requirements).is_file():
+        problems.add(f"{where}.requirements", f"file {_show(requirements)} not found (looked for "
+                                              f"{project_dir / requirements}); it is relative to "
+                                              "wsdeploy.toml")
+
+
+def _merged(app_table: dict, stage_table: dict) -> dict:
+    """A stage's keys replace the app's, except environment, whose variables are merged."""
+    settings = {**DEFAULTS, **{k: v for k, v in app_table.items() if k in STAGE_KEYS}}
+    settings.update({k: v for k, v in stage_table.items() if k in STAGE_KEYS})
+    environment = {}
+    for table in (app_table, stage_table):
+        if isinstance(table.get("environment"), dict):
+            environment.update(table["environment"])
+    settings["environment"] = environment
+    return settings
+
+
+def _check_stage_whole(app: Any, stage: str, settings: dict, problems: _Problems) -> None:
+    where = f"stages.{stage}"
+    if not STAGE_NAME_RE.match(stage):
+        problems.add(where, f"{_show(stage)} is not a valid stage name: use letters, digits, "
+                            "'-' and '_', starting with a letter")
+    elif isinstance(app, str) and APP_NAME_RE.match(app):
+        name = f"{app}-{stage}-ws"
+        if len(name) > MAX_RESOURCE_NAME:
+            problems.add(where, f"the resource name {_show(name)} is {len(name)} characters; "
+                                f"AWS allows {MAX_RESOURCE_NAME}: shorten the app or stage name")
+    environment = settings["environment"]
+    if all(isinstance(v, str) for v in environment.values()):
+        size = sum(len(k.encode()) + len(v.encode()) for k, v in environment.items())
+        if size > ENV_TOTAL_LIMIT - ENV_RESERVED_BYTES:
+            problems.add(f"{where}.environment",
+                         f"the variables take {size} bytes; Lambda allows {ENV_TOTAL_LIMIT} in "
+                         f"total and wsdeploy keeps {ENV_RESERVED_BYTES} of them for its own, so "
+                         f"at most {ENV_TOTAL_LIMIT - ENV_RESERVED_BYTES}")
+
+
+def _validate(data: dict, path: Path) -> dict[str, dict]:
+    """Every problem of the file, raised at once; else each stage's merged settings."""
+    problems = _Problems()
+    project_dir = path.parent
+    for key in data:
+        if key not in ("app", "stages"):
+            problems.add(key, "unknown table" + _did_you_mean(key, ["app", "stages"])
+                         + "; wsdeploy.toml holds [app] and [stages.<name>] tables")
+    app_table = data.get("app")
+    if not isinstance(app_table, dict):
+        problems.add("app", "missing: add an [app] table with at least name = \"my-app\""
+                     if app_table is None else "must be a table: [app]")
+        app_table = {}
+    elif "name" not in app_table:
+        problems.add("app.name", "missing: every app needs a name, e.g. name = \"chat\" "
+                                 "(lowercase letters, digits, '-')")
+    _check_table(app_table, "app", APP_KEYS, problems)
+    _check_paths(app_table, "app", project_dir, problems)
+
+    stages = data.get("stages")
+    if stages is None or stages == {}:
+        problems.add("stages", "no stage defined: add at least one, e.g. an empty [stages.dev] table")
+        stages = {}
+    elif not isinstance(stages, dict):
+        problems.add("stages", "must hold tables, one per stage: [stages.dev]")
+        stages = {}
+    merged = {}
+    for stage, table in stages.items():
+        if not isinstance(table, dict):
+            problems.add(f"stages.{stage}", f"must be a table: write [stages.{stage}] "
+                                            "and its settings below it")
+            continue
+        _check_table(table, f"stages.{stage}", STAGE_KEYS, problems)
+        _check_paths(table, f"stages.{stage}", project_dir, problems)
+        merged[stage] = _merged(app_table, table)
+        _check_stage_whole(app_table.get("name"), stage, merged[stage], problems)
+
+    default = app_table.get("default_stage")
+    if isinstance(default, str) and stages and default not in stages:
+        problems.add("app.default_stage", f"{_show(default)} is not a stage of this file"
+                     f"{_did_you_mean(default, list(stages))}; stages: {', '.join(stages)}")
+    problems.raise_if_any(path)
+    return merged
+
+
+def _choose_stage(requested: str | None, data: dict, stages: list[str], path: Path) -> str:
+    if requested is not None:
+        if requested in stages:
+            return requested
+        raise UserError(f"{_display(path)} has no stage {_show(requested)}"
+                        f"{_did_you_mean(requested, stages)}; its stages: {', '.join(stages)}")
+    if len(stages) == 1:
+        return stages[0]
+    default = data["app"].get("default_stage")
+    if default:
+        return default
+    raise UserError(
+        f"{_display(path)} defines several stages ({', '.join(stages)}): name one, e.g. "
+        f"`wsdeploy package {stages[0]}`, or set default_stage = \"{stages[0]}\" in [app]"
+    )
+
+
+def _warnings(settings: dict, stage: str, project_dir: Path) -> tuple[str, ...]:
+    found = []
+    if settings["timeout"] > GATEWAY_TIMEOUT:
+        found.append(f"stages.{stage}: timeout is {settings['timeout']} s, but API Gateway waits "
+                     f"at most {GATEWAY_TIMEOUT} s for a handler: the client gets an error after "
+                     f"{GATEWAY_TIMEOUT} s while the function runs on")
+    if settings["requirements"] is None and (project_dir / "requirements.txt").is_file():
+        found.append("requirements.txt exists but wsdeploy.toml does not name it, so its "
+                     "packages are not deployed; add requirements = \"requirements.txt\" to [app]")
+    return tuple(found)
+
+
+def resolve_config_path(config_path: Path | str | None) -> Path:
+    """The absolute path of the config file: the one given, else ./wsdeploy.toml."""
+    return Path(config_path or CONFIG_FILENAME).expanduser().absolute()
+
+
+def load_stage(config_path: Path | str | None = None, stage: str | None = None) -> StageConfig:
+    """Read, validate and pick one stage of wsdeploy.toml; UserError lists every problem."""
+    path = resolve_config_path(config_path)
+    data = _read_toml(path)
+    merged = _validate(data, path)
+    chosen = _choose_stage(stage, data, list(merged), path)
+    settings = merged[chosen]
+    project_dir = path.parent
+    requirements = settings["requirements"]
+    return StageConfig(
+        config_path=path,
+        project_dir=project_dir,
+        app=data["app"]["name"],
+        stage=chosen,
+        handler_module=settings["handler_module"],
+        source_dir=(project_dir / settings["source"]).resolve(),
+        exclude=tuple(settings["exclude"]),
+        requirements=(project_dir / requirements).resolve() if requirements else None,
+        region=settings["region"],
+        profile=settings["profile"],
+        runtime=settings["runtime"],
+        architecture=settings["architecture"],
+        memory=settings["memory"],
+        timeout=settings["timeout"],
+        log_retention_days=settings["log_retention_days"],
+        route_selection=settings["route_selection"],
+        environment=MappingProxyType(dict(sorted(settings["environment"].items()))),
+        warnings=_warnings(settings, chosen, project_dir),
+    )
