@@ -1,0 +1,280 @@
+"""Which module holds the app's handlers, and which routes it registers.
+
+The module is found by an AST scan for imports of `wsdeploy.websocket` (a string that only
+mentions it does not count), unless wsdeploy.toml names it. Its routes are read by importing
+it in a subprocess, so the user's import-time code, crashes and `sys.modules` never touch
+the CLI's process, and problems surface before any AWS call.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+from .errors import UserError
+
+if TYPE_CHECKING:
+    from .config import StageConfig
+
+PUBLIC_MODULE = "wsdeploy.websocket"
+# Folders that are never part of an app: tooling, caches, environments, build output.
+SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "venv", "env", "build", "dist",
+                          "site-packages", "htmlcov"})
+IMPORT_TIMEOUT_SECONDS = 60
+TRACEBACK_TAIL_LINES = 12
+_RESULT_MARKER = "WSDEPLOY-DESCRIBE:"
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    key: str
+    reply: bool
+    handler: str = ""   # where it is defined, e.g. "app.handle_message" (an addition to the contract)
+
+
+@dataclass(frozen=True)
+class HandlerInfo:
+    module: str
+    routes: tuple[RouteSpec, ...]
+
+
+# -- the source tree ---------------------------------------------------------------------------
+def _skipped_dir(path: Path) -> bool:
+    name = path.name
+    return (name.startswith(".") or name in SKIPPED_DIRS or name.endswith(".egg-info")
+            or (path / "pyvenv.cfg").exists())
+
+
+def glob_to_regex(pattern: str) -> re.Pattern[str]:
+    """A gitignore-like glob: no '/' matches a name at any depth; '**' spans folders."""
+    pattern = pattern.strip().lstrip("/")
+    if pattern.endswith("/"):
+        pattern += "**"
+    if "/" not in pattern:
+        pattern = "**/" + pattern
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + "(?:/.*)?")  # a matched folder takes its contents along
+
+
+def iter_source_files(source_dir: Path, exclude: Iterable[str] = (),
+                      skip: Iterable[Path] = ()) -> Iterator[PurePosixPath]:
+    """The app's files, relative to `source_dir`, sorted: what the package holds and discovery scans.
+
+    Left out: hidden files and folders (.git, .venv, .env, the state folder .wsdeploy),
+    virtual environments, caches, build output, compiled files, the `exclude` globs and the
+    absolute paths in `skip` (wsdeploy.toml, an output zip inside the tree).
+    """
+    patterns = [glob_to_regex(p) for p in exclude]
+    skipped = {Path(p).resolve() for p in skip}
+    root = source_dir.resolve()
+    stack = [root]
+    found = []
+    while stack:
+        folder = stack.pop()
+        for entry in os.scandir(folder):
+            path = Path(entry.path)
+            relative = PurePosixPath(path.relative_to(root).as_posix())
+            if entry.name.startswith(".") or path in skipped:
+                continue
+            if any(p.fullmatch(str(relative)) for p in patterns):
+                continue
+            if entry.is_dir(follow_symlinks=False):  # no symlink loops
+                if not _skipped_dir(path):
+                    stack.append(path)
+            elif entry.is_file(follow_symlinks=True) and not entry.name.endswith((".pyc", ".pyo")):
+                found.append(relative)
+    return iter(sorted(found))
+
+
+# -- finding the handler module ----------------------------------------------------------------
+def module_name(relative: PurePosixPath) -> str | None:
+    """"chat/handlers.py" -> "chat.handlers"; None when Python could not import it by that path."""
+    parts = list(relative.with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    if not parts or not all(p.isidentifier() for p in parts):
+        return None
+    return ".".join(parts)
+
+
+def imports_public_api(tree: ast.AST) -> bool:
+    """True if the code really imports wsdeploy.websocket (any form), not merely names it."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            if any(a.name == PUBLIC_MODULE or a.name.startswith(PUBLIC_MODULE + ".") for a in node.names):
+                return True
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module == PUBLIC_MODULE or node.module.startswith(PUBLIC_MODULE + "."):
+                return True
+            if node.module == "wsdeploy" and any(a.name == "websocket" for a in node.names):
+                return True
+    return False
+
+
+def _scan(cfg: StageConfig) -> tuple[list[tuple[str, str]], list[str]]:
+    """(module, file) pairs that import the public API, and such files Python cannot import."""
+    found, unimportable = [], []
+    for relative in iter_source_files(cfg.source_dir, cfg.exclude, [cfg.config_path]):
+        if relative.suffix != ".py":
+            continue
+        text = (cfg.source_dir / relative).read_text(encoding="utf-8", errors="replace")
+        if "wsdeploy" not in text:
+            continue
+        try:
+            candidate = imports_public_api(ast.parse(text, filename=str(relative)))
+        except (SyntaxError, ValueError):
+            candidate = True  # let the import report the syntax error with its line
+        if candidate:
+            name = module_name(relative)
+            if name is None:
+                unimportable.append(str(relative))
+            else:
+                found.append((name, str(relative)))
+    return found, unimportable
+
+
+def _module_exists(source_dir: Path, module: str) -> bool:
+    base = source_dir.joinpath(*module.split("."))
+    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
+
+
+def find_handler_module(cfg: StageConfig) -> str:
+    """The handler module: wsdeploy.toml's handler_module, else the one module importing the API."""
+    if cfg.handler_module:
+        if not _module_exists(cfg.source_dir, cfg.handler_module):
+            path = cfg.handler_module.replace(".", "/")
+            raise UserError(
+                f"{cfg.config_path.name} (stage {cfg.stage}): handler_module = "
+                f"\"{cfg.handler_module}\" names no module: neither {path}.py nor "
+                f"{path}/__init__.py exists in {cfg.source_dir}"
+            )
+        return cfg.handler_module
+    found, unimportable = _scan(cfg)
+    if len(found) == 1:
+        return found[0][0]
+    if found:
+        listing = "\n".join(f"  {name}  ({path})" for name, path in found)
+        raise UserError(
+            f"several modules in {cfg.source_dir} import wsdeploy.websocket:\n{listing}\n"
+            f"Set handler_module in [app] of {cfg.config_path.name} to the one that registers "
+            f"the handlers, e.g. handler_module = \"{found[0][0]}\""
+        )
+    hint = ""
+    if unimportable:
+        hint = (f"\n({', '.join(unimportable)} imports it, but its path is not a Python module "
+                "name: rename folders and files to letters, digits and '_')")
+    raise UserError(
+        f"no module in {cfg.source_dir} imports wsdeploy.websocket, so there are no handlers "
+        "to deploy. Write one, e.g. app.py:\n"
+        "  from wsdeploy.websocket import on_connect, on_message, send_message\n"
+        "  @on_connect\n"
+        "  def connect(event, context):\n"
+        "      return {\"statusCode\": 200}\n"
+        "  @on_message\n"
+        "  def message(event, context):\n"
+        "      send_message(event[\"requestContext\"][\"connectionId\"], event.get(\"body\"))\n"
+        "(`wsdeploy init` writes a complete one), or set handler_module in wsdeploy.toml"
+        + hint
+    )
+
+
+# -- reading its routes ------------------------------------------------------------------------
+# Runs in a fresh interpreter: the user's prints go to stderr so stdout carries only the result.
+_DESCRIBE_SCRIPT = r"""
+import json, sys, traceback
+module, source, extra = sys.argv[1], sys.argv[2], sys.argv[3:]
+sys.path[:1] = [source]
+sys.path.extend(extra)
+real_stdout, sys.stdout = sys.stdout, sys.stderr
+try:
+    import importlib
+    importlib.import_module(module)
+    from wsdeploy.runtime.registry import REGISTRY
+    result = REGISTRY.describe()
+except BaseException as error:
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if not f.filename.startswith("<")]
+    lines = ["Traceback (most recent call last):\n"] + traceback.format_list(frames)
+    lines += traceback.format_exception_only(type(error), error)
+    result = {"error": "".join(lines)}
+real_stdout.write(MARKER + json.dumps(result) + "\n")
+""".replace("MARKER", repr(_RESULT_MARKER))
+
+
+def _tail(text: str, lines: int = TRACEBACK_TAIL_LINES) -> str:
+    kept = text.rstrip().splitlines()
+    if len(kept) > lines:
+        kept = ["..."] + kept[-lines:]
+    return "\n".join("  | " + line for line in kept)
+
+
+def _describe(cfg: StageConfig, module: str, extra_paths: Iterable[Path]) -> dict:
+    env = {**os.environ, **cfg.environment, "WSDEPLOY_HANDLER_MODULE": module,
+           "PYTHONDONTWRITEBYTECODE": "1"}  # no __pycache__ left in the user's tree
+    env.pop("PYTHONPATH", None)
+    command = [sys.executable, "-c", _DESCRIBE_SCRIPT, module, str(cfg.source_dir),
+               *map(str, extra_paths)]
+    try:
+        done = subprocess.run(command, cwd=cfg.source_dir, env=env, capture_output=True,
+                              text=True, timeout=IMPORT_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        raise UserError(
+            f"importing the handler module {module!r} took over {IMPORT_TIMEOUT_SECONDS} s: "
+            "move slow work (network, large loads) out of import time, into the handlers"
+        ) from None
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith(_RESULT_MARKER):
+            return json.loads(line[len(_RESULT_MARKER):])
+    raise UserError(
+        f"importing the handler module {module!r} ended the interpreter (exit status "
+        f"{done.returncode}) before wsdeploy could read its routes:\n{_tail(done.stderr or '(no output)')}"
+    )
+
+
+def read_handlers(cfg: StageConfig, extra_paths: Iterable[Path] = ()) -> HandlerInfo:
+    """Import the handler module in a subprocess and return its routes; UserError if unusable.
+
+    `extra_paths` go after the interpreter's own path (the requirements built for Lambda), so
+    a module that imports its dependencies can be read even when they are not installed locally.
+    """
+    module = find_handler_module(cfg)
+    result = _describe(cfg, module, extra_paths)
+    if "error" in result:
+        raise UserError(
+            f"importing the handler module {module!r} from {cfg.source_dir} failed:\n"
+            f"{_tail(result['error'])}"
+        )
+    if result["problems"]:
+        listing = "\n".join(f"  {p}" for p in result["problems"])
+        raise UserError(f"the handler module {module!r} cannot be deployed:\n{listing}")
+    if not result["routes"]:
+        raise UserError(
+            f"the handler module {module!r} registers no handlers: decorate functions with "
+            "@on_connect and @on_message (from wsdeploy.websocket), or subclass WebSocketServer"
+        )
+    routes = tuple(RouteSpec(r["key"], bool(r["reply"]), r.get("handler", ""))
+                   for r in sorted(result["routes"], key=lambda r: r["key"]))
+    return HandlerInfo(module=module, routes=routes)
