@@ -41,6 +41,11 @@ def load_handlers() -> None:
                 "handlers (for example 'app'); `wsdeploy up` sets it"
             )
         importlib.import_module(module_name)
+        if not REGISTRY.routes():
+            raise HandlerConfigurationError(
+                f"module {module_name!r} registers no handlers: decorate functions with "
+                "@on_connect and @on_message (from wsdeploy.websocket), or subclass WebSocketServer"
+            )
         REGISTRY.validate()
         _loaded_module = module_name
 

@@ -200,9 +200,17 @@ def send_message(connection_id: str, data: Any, *, endpoint: str | None = None) 
     client_for(endpoint).call("POST", connection_id, payload)
 
 
+def _timestamp(value: Any) -> datetime.datetime:
+    """The gateway sends ISO-8601; tolerate epoch seconds too (as some emulators send)."""
+    import datetime
+
+    if isinstance(value, (int, float)):
+        return datetime.datetime.fromtimestamp(value, datetime.timezone.utc)
+    return datetime.datetime.fromisoformat(value)
+
+
 def get_connection(connection_id: str, *, endpoint: str | None = None) -> ConnectionInfo:
     """When the client connected, when it was last active, and where from."""
-    import datetime
     import json
 
     _, data = client_for(endpoint).call("GET", connection_id)
@@ -210,8 +218,8 @@ def get_connection(connection_id: str, *, endpoint: str | None = None) -> Connec
     identity = info.get("identity") or {}
     return ConnectionInfo(
         connection_id=connection_id,
-        connected_at=datetime.datetime.fromisoformat(info["connectedAt"]),
-        last_active_at=datetime.datetime.fromisoformat(info["lastActiveAt"]),
+        connected_at=_timestamp(info["connectedAt"]),
+        last_active_at=_timestamp(info["lastActiveAt"]),
         source_ip=identity.get("sourceIp", ""),
         user_agent=identity.get("userAgent"),
     )

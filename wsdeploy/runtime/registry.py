@@ -213,14 +213,14 @@ def _route_decorator(key: str, func: Callable | None, reply: bool, allow_reply: 
     return _register(func, key, reply)
 
 
-def on_connect(func: Callable | None = None):
+def on_connect(func: Callable | None = None, *, reply: bool = False):
     """Handle `$connect`. A 2xx statusCode accepts the connection; any other rejects it."""
-    return _route_decorator(CONNECT, func, False, allow_reply=False)
+    return _route_decorator(CONNECT, func, reply, allow_reply=False)
 
 
-def on_disconnect(func: Callable | None = None):
+def on_disconnect(func: Callable | None = None, *, reply: bool = False):
     """Handle `$disconnect` (best effort: the gateway may deliver it late, or not at all)."""
-    return _route_decorator(DISCONNECT, func, False, allow_reply=False)
+    return _route_decorator(DISCONNECT, func, reply, allow_reply=False)
 
 
 def on_message(func: Callable | None = None, *, reply: bool = False):

@@ -1,0 +1,242 @@
+"""send_message, get_connection, close_connection and broadcast against real HTTP servers:
+a local fake of the @connections API that checks signatures, and moto's server."""
+
+import datetime
+import json
+import threading
+
+import pytest
+
+from tests.support.fake_gateway import Answer, FakeGateway
+from wsdeploy.runtime import management
+from wsdeploy.websocket import (
+    ConnectionGone,
+    HandlerConfigurationError,
+    ManagementApiError,
+    MessageTooLarge,
+    WebSocketError,
+    broadcast,
+    close_connection,
+    get_connection,
+    send_message,
+)
+
+CID = "BFHPhfCWIAMCKlQ="
+SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+
+
+@pytest.fixture
+def gateway(runtime, monkeypatch):
+    with FakeGateway(secret_key=SECRET) as fake:
+        monkeypatch.setenv("WEBSOCKET_API_GATEWAY_ENDPOINT", fake.endpoint)
+        yield fake
+
+
+@pytest.mark.parametrize("data, wire", [
+    ({"type": "echo", "data": "héllo"}, '{"type":"echo","data":"héllo"}'.encode()),
+    ([1, "two", None], b'[1,"two",null]'),
+    ("plain text ✓", "plain text ✓".encode()),
+    (b"\x00\x01\xff", b"\x00\x01\xff"),
+])
+def test_send_message_posts_the_encoded_bytes_signed_to_the_encoded_path(gateway, data, wire):
+    send_message(CID, data)
+    (request,) = gateway.requests
+    assert request.method == "POST"
+    assert request.path == "/dev/@connections/BFHPhfCWIAMCKlQ%3D"
+    assert request.body == wire
+    assert request.signature_ok is True
+    assert "/us-east-1/execute-api/aws4_request" in request.headers["authorization"]
+
+
+def test_the_session_token_is_sent_and_signed(gateway, monkeypatch):
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "IQoJb3JpZ2luX2VjEXAMPLE")
+    send_message(CID, "hi")
+    (request,) = gateway.requests
+    assert request.headers["x-amz-security-token"] == "IQoJb3JpZ2luX2VjEXAMPLE"
+    assert "x-amz-security-token" in request.headers["authorization"]
+    assert request.signature_ok is True
+
+
+def test_a_wrong_secret_fails_the_signature_check(gateway, monkeypatch):
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+    send_message(CID, "hi")
+    assert gateway.requests[0].signature_ok is False
+
+
+@pytest.mark.parametrize("data", [42, 1.5, None, {1, 2}, object()])
+def test_other_types_are_a_type_error_before_any_request(gateway, data):
+    with pytest.raises(TypeError, match="dict, list, str or bytes"):
+        send_message(CID, data)
+    assert gateway.requests == []
+
+
+def test_128_kb_is_the_limit_checked_before_any_request(gateway):
+    send_message(CID, b"x" * 131_072)
+    with pytest.raises(MessageTooLarge) as error:
+        send_message(CID, "x" * 131_073)
+    assert (error.value.size, error.value.limit) == (131_073, 131_072)
+    assert len(gateway.requests) == 1 and len(gateway.requests[0].body) == 131_072
+
+
+def test_a_gone_connection_raises_connection_gone_with_the_id(gateway):
+    gateway.answer(CID, Answer(410, "GoneException", b'{"message":null}'))
+    with pytest.raises(ConnectionGone) as error:
+        send_message(CID, "hi")
+    assert error.value.connection_id == CID
+    assert isinstance(error.value, WebSocketError)
+
+
+def test_a_413_from_the_gateway_is_message_too_large(gateway):
+    gateway.answer(CID, Answer(413, "PayloadTooLargeException"))
+    with pytest.raises(MessageTooLarge):
+        send_message(CID, "hi")
+
+
+def test_throttling_is_retried_then_succeeds(gateway):
+    gateway.answer(CID, Answer(429, "LimitExceededException"), Answer(429, "LimitExceededException"))
+    send_message(CID, "hi")
+    assert len(gateway.requests) == 3
+
+
+def test_throttling_that_persists_raises_with_the_error_type(gateway):
+    gateway.answer(CID, *[Answer(429, "LimitExceededException", b'{"message":"slow down"}')] * 3)
+    with pytest.raises(ManagementApiError) as error:
+        send_message(CID, "hi")
+    assert error.value.status == 429 and error.value.error_type == "LimitExceededException"
+    assert "slow down" in str(error.value)
+    assert len(gateway.requests) == 3
+
+
+def test_forbidden_is_not_retried(gateway):
+    gateway.answer(CID, Answer(403, "ForbiddenException", b'{"message":"Forbidden"}'))
+    with pytest.raises(ManagementApiError) as error:
+        send_message(CID, "hi")
+    assert error.value.status == 403 and len(gateway.requests) == 1
+
+
+def test_get_connection_reads_the_gateway_answer(gateway):
+    gateway.connections[CID] = {
+        "connectedAt": "2024-11-11T11:35:24.123Z",
+        "identity": {"sourceIp": "203.0.113.7", "userAgent": "wscat/6.1.0"},
+        "lastActiveAt": "2024-11-11T11:36:00.000Z",
+    }
+    info = get_connection(CID)
+    assert info.connection_id == CID
+    assert info.connected_at == datetime.datetime(2024, 11, 11, 11, 35, 24, 123000,
+                                                  tzinfo=datetime.timezone.utc)
+    assert info.last_active_at.minute == 36
+    assert (info.source_ip, info.user_agent) == ("203.0.113.7", "wscat/6.1.0")
+    assert gateway.requests[0].method == "GET" and gateway.requests[0].signature_ok
+
+
+def test_get_connection_of_a_gone_client_raises(gateway):
+    with pytest.raises(ConnectionGone):
+        get_connection("gone0000000000A=")
+
+
+def test_close_connection_deletes(gateway):
+    close_connection(CID)
+    (request,) = gateway.requests
+    assert (request.method, request.path, request.body) == (
+        "DELETE", "/dev/@connections/BFHPhfCWIAMCKlQ%3D", b"")
+    assert request.signature_ok
+
+
+def test_no_endpoint_is_a_clear_error(runtime):
+    with pytest.raises(HandlerConfigurationError, match="WEBSOCKET_API_GATEWAY_ENDPOINT is not set"):
+        send_message(CID, "hi")
+
+
+def test_an_explicit_endpoint_wins(gateway, monkeypatch):
+    monkeypatch.setenv("WEBSOCKET_API_GATEWAY_ENDPOINT", "http://127.0.0.1:9/nowhere")
+    send_message(CID, "hi", endpoint=gateway.endpoint)
+    assert len(gateway.requests) == 1
+
+
+def test_clients_are_cached_per_endpoint_and_keep_their_connection(gateway):
+    send_message(CID, "a")
+    send_message(CID, "b")
+    assert management.client_for() is management.client_for(gateway.endpoint)
+    # both requests went over one keep-alive socket: the server saw one client port
+    assert len(gateway.requests) == 2
+
+
+def test_concurrent_sends_from_many_threads(gateway):
+    errors = []
+
+    def worker(n):
+        try:
+            for i in range(10):
+                send_message(f"conn{n:02d}{i:02d}AAAAAA=", {"n": n, "i": i})
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    bodies = sorted(json.loads(r.body)["n"] * 100 + json.loads(r.body)["i"] for r in gateway.requests)
+    assert bodies == sorted(n * 100 + i for n in range(8) for i in range(10))
+    assert all(r.signature_ok for r in gateway.requests)
+
+
+def test_broadcast_reports_sent_gone_and_failed_and_never_stops(gateway):
+    ids = [f"conn{i:03d}AAAAAAA=" for i in range(30)]
+    gateway.gone(ids[3])
+    gateway.gone(ids[17])
+    gateway.answer(ids[5], Answer(403, "ForbiddenException"))
+    result = broadcast(ids + [ids[0]], {"hello": "all"})
+    assert result.gone == [ids[3], ids[17]]
+    assert list(result.failed) == [ids[5]] and result.failed[ids[5]].status == 403
+    assert result.sent == [i for i in ids if i not in (ids[3], ids[17], ids[5])]
+    assert {r.body for r in gateway.requests} == {b'{"hello":"all"}'}
+    assert sorted(r.connection_id for r in gateway.requests) == sorted(ids)  # each id once
+
+
+def test_broadcast_sends_concurrently_with_a_bounded_pool(runtime):
+    with FakeGateway(delay=0.05) as slow:
+        ids = [f"conn{i:03d}AAAAAAA=" for i in range(100)]
+        result = broadcast(ids, "x", endpoint=slow.endpoint)
+    assert len(result.sent) == 100
+    assert 8 < slow.max_in_flight <= management.BROADCAST_WORKERS
+
+
+def test_broadcast_checks_size_once_before_sending(gateway):
+    with pytest.raises(MessageTooLarge):
+        broadcast(["a", "b"], "x" * 200_000)
+    assert gateway.requests == []
+
+
+@pytest.fixture
+def moto_endpoint(runtime, monkeypatch):
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    # moto's server recognises the management API only without a stage in the path.
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def test_against_motos_management_api(moto_endpoint):
+    from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+
+    send_message(CID, {"a": 1}, endpoint=moto_endpoint)
+    send_message(CID, "then text", endpoint=moto_endpoint)
+    backend = apigatewaymanagementapi_backends["123456789012"]["us-east-1"]
+    stored = {cid: c.data for cid, c in backend.connections.items()}
+    assert stored == {"BFHPhfCWIAMCKlQ%3D": b'{"a":1}then text'}  # moto keeps the id encoded
+
+    info = get_connection(CID, endpoint=moto_endpoint)
+    assert info.source_ip and isinstance(info.connected_at, datetime.datetime)
+
+    result = broadcast([CID, "other00000000AA="], "both", endpoint=moto_endpoint)
+    assert sorted(result.sent) == sorted([CID, "other00000000AA="])
+
+    close_connection(CID, endpoint=moto_endpoint)
+    assert "BFHPhfCWIAMCKlQ%3D" not in backend.connections
