@@ -1,0 +1,1 @@
+"""Starter files that `wsdeploy init` writes (read with importlib.resources; never shipped to Lambda)."""
