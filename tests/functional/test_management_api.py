@@ -240,3 +240,34 @@ def test_against_motos_management_api(moto_endpoint):
 
     close_connection(CID, endpoint=moto_endpoint)
     assert "BFHPhfCWIAMCKlQ%3D" not in backend.connections
+
+
+def test_without_environment_credentials_the_profile_chain_signs(gateway, monkeypatch, tmp_path):
+    from wsdeploy.runtime import sigv4
+
+    credentials = tmp_path / "credentials"
+    credentials.write_text(f"[work]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = {SECRET}\n")
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_PROFILE", "work")
+    monkeypatch.setattr(sigv4, "_botocore_credentials", None)
+    send_message(CID, "hi")
+    (request,) = gateway.requests
+    assert "Credential=AKIDPROFILE/" in request.headers["authorization"]
+    assert request.signature_ok
+
+
+def test_no_credentials_anywhere_is_a_clear_error(gateway, monkeypatch, tmp_path):
+    from wsdeploy.runtime import sigv4
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setattr(sigv4, "_botocore_credentials", None)
+    with pytest.raises(WebSocketError, match="no AWS credentials"):
+        send_message(CID, "hi")
+    assert gateway.requests == []
