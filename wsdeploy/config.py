@@ -433,7 +433,7 @@ def _choose_stage(requested: str | None, data: dict, stages: list[str], path: Pa
 def _warnings(settings: dict, stage: str, project_dir: Path) -> tuple[str, ...]:
     found = []
     if settings["timeout"] > GATEWAY_TIMEOUT:
-        found.append(f"stages.{stage}: timeout is {settings['timeout']} s, but API Gateway waits "
+        found.append(f"stage {stage}: timeout is {settings['timeout']} s, but API Gateway waits "
                      f"at most {GATEWAY_TIMEOUT} s for a handler: the client gets an error after "
                      f"{GATEWAY_TIMEOUT} s while the function runs on")
     if settings["requirements"] is None and (project_dir / "requirements.txt").is_file():

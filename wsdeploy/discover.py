@@ -209,15 +209,18 @@ module, source, extra = sys.argv[1], sys.argv[2], sys.argv[3:]
 sys.path[:1] = [source]
 sys.path.extend(extra)
 real_stdout, sys.stdout = sys.stdout, sys.stderr
+import importlib
 try:
-    import importlib
     importlib.import_module(module)
     from wsdeploy.runtime.registry import REGISTRY
     result = REGISTRY.describe()
 except BaseException as error:
+    import os.path
+    machinery = os.path.dirname(importlib.__file__)  # the import system's own frames say nothing
     frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if not f.filename.startswith("<")]
-    lines = ["Traceback (most recent call last):\n"] + traceback.format_list(frames)
+              if not f.filename.startswith(("<", machinery))]
+    lines = ["Traceback (most recent call last):\n"] if frames else []
+    lines += traceback.format_list(frames)
     lines += traceback.format_exception_only(type(error), error)
     result = {"error": "".join(lines)}
 real_stdout.write(MARKER + json.dumps(result) + "\n")
