@@ -158,7 +158,7 @@ def _check_module(value: Any) -> str | None:
     if problem:
         return problem
     parts = value.split(".")
-    if not all(p.isidentifier() and not keyword.iskeyword(p) for p in parts):
+    if parts[-1] == "py" or not all(p.isidentifier() and not keyword.iskeyword(p) for p in parts):
         return (f"{_show(value)} is not a module name: write it as Python imports it, e.g. "
                 "\"app\" for app.py or \"chat.handlers\" for chat/handlers.py (no .py, no '/')")
     return None
@@ -247,8 +247,13 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
 
 
 def _did_you_mean(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f" (did you mean {_show(close[0])}?)" if close else ""
+    """A hint naming the one choice close to `word` (or that it abbreviates); none when unsure."""
+    scores = {c: difflib.SequenceMatcher(None, word.lower(), c.lower()).ratio() for c in choices}
+    best = max(scores.values(), default=0)
+    close = [c for c, score in scores.items() if score == best and score >= 0.6]
+    if not close:
+        close = [c for c in choices if word.lower().startswith(c.lower()) or c.lower().startswith(word.lower())]
+    return f" (did you mean {_show(close[0])}?)" if len(close) == 1 else ""
 
 
 # -- reading the file ------------------------------------------------------------------------

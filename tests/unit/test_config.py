@@ -1,0 +1,354 @@
+"""wsdeploy.toml: every validation rule with the exact message users see, and stage selection."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.package_project import REPO, write_project
+from wsdeploy.config import APP_KEYS, StageConfig, load_stage
+from wsdeploy.errors import UserError
+
+
+def problems(tmp_path: Path, toml: str, files: dict | None = None) -> list[str]:
+    """The problem lines of the UserError that loading `toml` raises (the header checked too)."""
+    config = write_project(tmp_path, toml, files)
+    with pytest.raises(UserError) as caught:
+        load_stage(config)
+    head, *lines = str(caught.value).split("\n")
+    count = len(lines)
+    assert head == f"{config} has {count} problem{'s' if count > 1 else ''}:"
+    return [line.strip() for line in lines]
+
+
+def app(extra: str = "", stages: str = "[stages.dev]\n") -> str:
+    return f'[app]\nname = "chat"\n{extra}\n\n{stages}'
+
+
+# -- a valid file -------------------------------------------------------------------------------
+def test_a_minimal_file_gets_the_documented_defaults(tmp_path):
+    cfg = load_stage(write_project(tmp_path))
+    assert (cfg.app, cfg.stage, cfg.handler_module) == ("chat", "dev", None)
+    assert cfg.config_path == tmp_path / "wsdeploy.toml"
+    assert cfg.project_dir == tmp_path and cfg.source_dir == tmp_path.resolve()
+    assert (cfg.runtime, cfg.architecture, cfg.memory, cfg.timeout) == ("python3.13", "arm64", 256, 29)
+    assert (cfg.log_retention_days, cfg.route_selection) == (14, "$request.body.action")
+    assert (cfg.exclude, cfg.requirements, cfg.region, cfg.profile) == ((), None, None, None)
+    assert dict(cfg.environment) == {} and cfg.warnings == ()
+    assert cfg.resource_name == "chat-dev-ws"
+    assert cfg.state_dir == tmp_path / ".wsdeploy"
+    assert cfg.python_version == "3.13"
+
+
+def test_a_stage_overrides_app_keys_and_merges_environment(tmp_path):
+    toml = app('memory = 512\nexclude = ["*.md"]\nenvironment = { LOG_LEVEL = "info", COLOR = "red" }',
+               '[stages.dev]\n[stages.prod]\nmemory = 1024\narchitecture = "x86_64"\n'
+               'environment = { LOG_LEVEL = "warning" }\n')
+    config = write_project(tmp_path, toml)
+    dev, prod = load_stage(config, "dev"), load_stage(config, "prod")
+    assert (dev.memory, dev.architecture) == (512, "arm64")
+    assert (prod.memory, prod.architecture, prod.exclude) == (1024, "x86_64", ("*.md",))
+    assert dict(dev.environment) == {"COLOR": "red", "LOG_LEVEL": "info"}
+    assert dict(prod.environment) == {"COLOR": "red", "LOG_LEVEL": "warning"}
+
+
+def test_paths_are_relative_to_the_config_file_not_the_current_folder(tmp_path, monkeypatch):
+    config = write_project(tmp_path / "proj", app('source = "src"\nrequirements = "req.txt"'),
+                           {"src/app.py": "", "req.txt": ""})
+    monkeypatch.chdir(tmp_path)
+    cfg = load_stage(config)
+    assert cfg.source_dir == (tmp_path / "proj" / "src").resolve()
+    assert cfg.requirements == (tmp_path / "proj" / "req.txt").resolve()
+
+
+def test_the_settings_are_frozen(tmp_path):
+    cfg = load_stage(write_project(tmp_path))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.memory = 1024
+    with pytest.raises(TypeError):
+        cfg.environment["X"] = "1"
+
+
+def test_the_example_file_documents_every_key_and_is_valid(tmp_path):
+    example = (REPO / "wsdeploy.toml.example").read_text()
+    for key in APP_KEYS:
+        assert f"\n{key} = " in example or f"\n# {key} = " in example, key
+    config = write_project(tmp_path, example, {"requirements.txt": "", "app.py": ""})
+    cfg = load_stage(config, "dev")
+    assert cfg.app == "chat"
+    assert isinstance(cfg, StageConfig)
+
+
+# -- the rules, with the messages users see ---------------------------------------------------------
+@pytest.mark.parametrize("extra, message", [
+    ('nmae = "x"', 'app.nmae: unknown key (did you mean "name"?); valid keys: name, default_stage, '
+                   'handler_module, source, exclude, requirements, region, profile, runtime, '
+                   'architecture, memory, timeout, log_retention_days, route_selection, environment'),
+    ('memory = "256"', 'app.memory: must be a whole number of MB, not a string ("256")'),
+    ("memory = true", "app.memory: must be a whole number of MB, not a boolean (true)"),
+    ("memory = 127", "app.memory: 127 is out of range: Lambda accepts 128 to 10240 MB"),
+    ("memory = 10241", "app.memory: 10241 is out of range: Lambda accepts 128 to 10240 MB"),
+    ("timeout = 0", "app.timeout: 0 is out of range: Lambda accepts 1 to 900 seconds"),
+    ("timeout = 901", "app.timeout: 901 is out of range: Lambda accepts 1 to 900 seconds"),
+    ("timeout = 2.5", "app.timeout: must be a whole number of seconds, not a number (2.5)"),
+    ('runtime = "pyhton3.12"', 'app.runtime: "pyhton3.12" is not a Lambda Python runtime wsdeploy '
+                               'supports (did you mean "python3.12"?); valid: "python3.10", '
+                               '"python3.11", "python3.12", "python3.13", "python3.14"'),
+    ('runtime = "python3.8"', 'app.runtime: "python3.8" is not a Lambda Python runtime wsdeploy '
+                              'supports; valid: "python3.10", "python3.11", "python3.12", '
+                              '"python3.13", "python3.14"'),
+    ('runtime = "nodejs20.x"', 'app.runtime: "nodejs20.x" is not a Lambda Python runtime wsdeploy '
+                               'supports; valid: "python3.10", "python3.11", "python3.12", '
+                               '"python3.13", "python3.14"'),
+    ('architecture = "arm"', 'app.architecture: "arm" is not a Lambda architecture (did you mean '
+                             '"arm64"?); valid: "arm64", "x86_64"'),
+    ('exclude = "*.md"', 'app.exclude: must be a list of glob strings such as ["tests/**", "*.md"], '
+                         'not a string ("*.md")'),
+    ('region = "Europe"', 'app.region: "Europe" is not an AWS region name such as "us-east-1" or '
+                          '"eu-west-2"'),
+    ('profile = ""', "app.profile: must not be empty; leave the key out instead"),
+    ('handler_module = "app.py"', 'app.handler_module: "app.py" is not a module name: write it as '
+                                  'Python imports it, e.g. "app" for app.py or "chat.handlers" for '
+                                  "chat/handlers.py (no .py, no '/')"),
+    ("log_retention_days = 10", "app.log_retention_days: 10 days is not a retention CloudWatch Logs "
+                                "offers; valid: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, "
+                                "545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653"),
+    ('route_selection = "action"', 'app.route_selection: "action" is not a route selection '
+                                   'expression API Gateway accepts: use "$request.body.<field>" '
+                                   '(e.g. "$request.body.action") or a template such as '
+                                   '"${request.body.type}/${request.body.name}"'),
+    ('source = "src"', f'app.source: folder "src" not found (looked for {{dir}}/src); it is '
+                       "relative to wsdeploy.toml"),
+    ('requirements = "req.txt"', f'app.requirements: file "req.txt" not found (looked for '
+                                 f"{{dir}}/req.txt); it is relative to wsdeploy.toml"),
+    ('environment = "LOG=1"', 'app.environment: must be a table such as { LOG_LEVEL = "info" }, not '
+                              'a string ("LOG=1")'),
+    ('environment = { DEBUG = 1 }', 'app.environment.DEBUG: must be a string, not an integer; write '
+                                    'it in quotes: DEBUG = "1"'),
+    ('environment = { DEBUG = true }', 'app.environment.DEBUG: must be a string, not a boolean; '
+                                       'write it in quotes: DEBUG = "true"'),
+    ('environment = { "LOG-LEVEL" = "x" }', "app.environment.LOG-LEVEL: not a name Lambda accepts: "
+                                            "a letter, then at least one letter, digit or '_'"),
+    ('environment = { X = "x" }', "app.environment.X: not a name Lambda accepts: a letter, then at "
+                                  "least one letter, digit or '_'"),
+])
+def test_each_rule_names_the_key_and_what_is_valid(tmp_path, extra, message):
+    assert problems(tmp_path, app(extra)) == [message.replace("{dir}", str(tmp_path))]
+
+
+@pytest.mark.parametrize("name", ["AWS_REGION", "AWS_ANYTHING", "WSDEPLOY_HANDLER_MODULE",
+                                  "WEBSOCKET_API_GATEWAY_ENDPOINT", "_HANDLER", "LAMBDA_TASK_ROOT"])
+def test_reserved_environment_variables_are_refused(tmp_path, name):
+    assert problems(tmp_path, app(f'environment = {{ {name} = "x" }}')) == [
+        f"app.environment.{name}: the name is reserved (names starting AWS_ or WSDEPLOY_, "
+        "WEBSOCKET_API_GATEWAY_ENDPOINT and Lambda's own are set for you); choose another name"
+    ]
+
+
+@pytest.mark.parametrize("expression", ["$request.body.action", "$request.body.message.type",
+                                        "${request.body.type}", "${request.body.a}/${request.body.b}"])
+def test_route_selection_accepts_paths_and_templates(tmp_path, expression):
+    cfg = load_stage(write_project(tmp_path, app(f'route_selection = "{expression}"')))
+    assert cfg.route_selection == expression
+
+
+def test_environment_over_the_lambda_limit_is_refused(tmp_path):
+    big = "x" * 2000
+    toml = app(f'environment = {{ ONE = "{big}" }}', f'[stages.dev]\nenvironment = {{ TWO = "{big}" }}\n')
+    assert problems(tmp_path, toml) == [
+        "stages.dev.environment: the variables take 4006 bytes; Lambda allows 4096 in total and "
+        "wsdeploy keeps 256 of them for its own, so at most 3840"
+    ]
+
+
+def test_environment_just_under_the_limit_is_fine(tmp_path):
+    value = "x" * (3840 - len("ONE"))
+    cfg = load_stage(write_project(tmp_path, app(f'environment = {{ ONE = "{value}" }}')))
+    assert len(cfg.environment["ONE"]) == 3837
+
+
+@pytest.mark.parametrize("name, message", [
+    ("Chat", '"Chat" is not a valid name'),
+    ("chat_room", '"chat_room" is not a valid name'),
+    ("chat-", '"chat-" is not a valid name'),
+    ("1chat", '"1chat" is not a valid name'),
+])
+def test_a_bad_app_name_is_refused(tmp_path, name, message):
+    assert problems(tmp_path, f'[app]\nname = "{name}"\n[stages.dev]\n') == [
+        f"app.name: {message}: use lowercase letters, digits and '-', starting with a letter and "
+        "not ending with '-' (it names every AWS resource)"
+    ]
+
+
+def test_a_resource_name_over_64_characters_is_refused(tmp_path):
+    name = "a" * 50
+    assert problems(tmp_path, f'[app]\nname = "{name}"\n[stages.production-eu]\n') == [
+        f'stages.production-eu: the resource name "{name}-production-eu-ws" is 67 characters; AWS '
+        "allows 64: shorten the app or stage name"
+    ]
+
+
+def test_a_bad_stage_name_is_refused(tmp_path):
+    assert problems(tmp_path, app(stages='[stages."dev stage"]\n')) == [
+        "stages.dev stage: \"dev stage\" is not a valid stage name: use letters, digits, '-' and '_', "
+        "starting with a letter"
+    ]
+
+
+def test_structure_problems(tmp_path):
+    assert problems(tmp_path, '[application]\nname = "chat"\n') == [
+        'application: unknown table (did you mean "app"?); wsdeploy.toml holds [app] and '
+        "[stages.<name>] tables",
+        'app: missing: add an [app] table with at least name = "my-app"',
+        "stages: no stage defined: add at least one, e.g. an empty [stages.dev] table",
+    ]
+
+
+def test_a_missing_name_and_stage_only_keys(tmp_path):
+    toml = '[app]\nmemory = 256\n\n[stages.dev]\nname = "x"\ndefault_stage = "dev"\nstages = 1\n'
+    assert problems(tmp_path, toml) == [
+        "app.name: missing: every app needs a name, e.g. name = \"chat\" (lowercase letters, "
+        "digits, '-')",
+        "stages.dev.name: the app name is the same in every stage; set it once in [app]",
+        "stages.dev.default_stage: default_stage belongs in [app]",
+        "stages.dev.stages: unknown key; valid keys: handler_module, source, exclude, requirements, "
+        "region, profile, runtime, architecture, memory, timeout, log_retention_days, "
+        "route_selection, environment",
+    ]
+
+
+def test_a_stage_that_is_not_a_table(tmp_path):
+    assert problems(tmp_path, '[app]\nname = "chat"\n[stages]\ndev = 1\n') == [
+        "stages.dev: must be a table: write [stages.dev] and its settings below it"
+    ]
+
+
+def test_every_problem_of_the_file_is_reported_at_once(tmp_path):
+    toml = app('memory = 1\ntimeout = 0\nruntime = "python2"',
+               "[stages.dev]\nmemroy = 5\n[stages.prod]\narchitecture = \"mips\"\n")
+    keys = [line.split(":")[0] for line in problems(tmp_path, toml)]
+    assert keys == ["app.memory", "app.timeout", "app.runtime", "stages.dev.memroy",
+                    "stages.prod.architecture"]
+
+
+def test_a_toml_syntax_error_shows_the_line_and_column(tmp_path):
+    config = write_project(tmp_path, '[app]\nname = "chat"\nmemory = \n[stages.dev]\n')
+    with pytest.raises(UserError) as caught:
+        load_stage(config)
+    assert str(caught.value) == (
+        f"{config} is not valid TOML: Invalid value (at line 3, column 10)\n"
+        "  3 | memory = \n"
+        "    |          ^"
+    )
+
+
+def test_a_missing_file_says_how_to_make_one(tmp_path):
+    with pytest.raises(UserError) as caught:
+        load_stage(tmp_path / "nope.toml")
+    assert str(caught.value) == (
+        f"{tmp_path / 'nope.toml'} does not exist: run `wsdeploy init` to create a wsdeploy.toml "
+        "here, or pass --config PATH to use another file"
+    )
+
+
+def test_the_default_path_is_the_current_folders_wsdeploy_toml(tmp_path, monkeypatch):
+    write_project(tmp_path / "here")
+    monkeypatch.chdir(tmp_path / "here")
+    assert load_stage().config_path == tmp_path / "here" / "wsdeploy.toml"
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError, match=r"^wsdeploy.toml does not exist"):
+        load_stage()
+
+
+def test_a_timeout_above_the_gateways_limit_is_only_a_warning(tmp_path):
+    cfg = load_stage(write_project(tmp_path, app("timeout = 60")))
+    assert cfg.timeout == 60
+    assert cfg.warnings == (
+        "stage dev: timeout is 60 s, but API Gateway waits at most 29 s for a handler: the client "
+        "gets an error after 29 s while the function runs on",
+    )
+
+
+def test_an_unnamed_requirements_file_is_a_warning(tmp_path):
+    cfg = load_stage(write_project(tmp_path, files={"requirements.txt": "requests\n"}))
+    assert cfg.warnings == (
+        "requirements.txt exists but wsdeploy.toml does not name it, so its packages are not "
+        'deployed; add requirements = "requirements.txt" to [app]',
+    )
+
+
+# -- choosing the stage --------------------------------------------------------------------------
+TWO_STAGES = '[app]\nname = "chat"\n{default}\n[stages.dev]\n[stages.prod]\n'
+
+
+def test_the_only_stage_is_chosen(tmp_path):
+    assert load_stage(write_project(tmp_path)).stage == "dev"
+
+
+def test_default_stage_is_chosen_among_several(tmp_path):
+    config = write_project(tmp_path, TWO_STAGES.format(default='default_stage = "prod"'))
+    assert load_stage(config).stage == "prod"
+    assert load_stage(config, "dev").stage == "dev"
+
+
+def test_several_stages_and_no_default_is_an_error_listing_them(tmp_path):
+    config = write_project(tmp_path, TWO_STAGES.format(default=""))
+    with pytest.raises(UserError) as caught:
+        load_stage(config)
+    assert str(caught.value) == (
+        f"{config} defines several stages (dev, prod): name one, e.g. `wsdeploy package dev`, or "
+        'set default_stage = "dev" in [app]'
+    )
+
+
+def test_an_unknown_stage_lists_the_stages(tmp_path):
+    config = write_project(tmp_path, TWO_STAGES.format(default=""))
+    with pytest.raises(UserError) as caught:
+        load_stage(config, "prd")
+    assert str(caught.value) == f'{config} has no stage "prd" (did you mean "prod"?); its stages: dev, prod'
+
+
+def test_default_stage_must_be_a_stage(tmp_path):
+    assert problems(tmp_path, TWO_STAGES.format(default='default_stage = "staging"')) == [
+        'app.default_stage: "staging" is not a stage of this file; stages: dev, prod'
+    ]
+
+
+def test_a_problem_in_another_stage_still_stops_the_run(tmp_path):
+    toml = TWO_STAGES.format(default="") + "memory = 5\n"
+    config = write_project(tmp_path, toml)
+    with pytest.raises(UserError, match="stages.prod.memory: 5 is out of range"):
+        load_stage(config, "dev")
+
+
+# -- through the command line ---------------------------------------------------------------------
+def wsdeploy(*args: str, cwd: Path) -> tuple[int, str, str]:
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", "from wsdeploy.cli import entry; entry()", *args],
+                          cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "200"})
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_config_errors_exit_2_with_one_message_and_no_traceback(tmp_path):
+    write_project(tmp_path, app("memory = 1"), echo=True)
+    code, out, err = wsdeploy("package", cwd=tmp_path)
+    assert code == 2
+    assert "Traceback" not in err and out == ""
+    assert err.strip() == ("error: wsdeploy.toml has 1 problem:\n"
+                           "  app.memory: 1 is out of range: Lambda accepts 128 to 10240 MB")
+
+
+def test_the_config_option_and_the_stage_argument(tmp_path):
+    write_project(tmp_path / "elsewhere", TWO_STAGES.format(default=""), echo=True)
+    (tmp_path / "elsewhere" / "wsdeploy.toml").rename(tmp_path / "elsewhere" / "other.toml")
+    code, out, err = wsdeploy("package", "prod", "--config", "elsewhere/other.toml", cwd=tmp_path)
+    assert code == 0, err
+    assert "Packaged chat (stage prod) into elsewhere/.wsdeploy/chat-prod-ws.zip" in out
+    code, out, err = wsdeploy("package", "--config", "elsewhere/other.toml", cwd=tmp_path)
+    assert code == 2 and "defines several stages (dev, prod)" in err
