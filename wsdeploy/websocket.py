@@ -4,6 +4,7 @@ Everything here is re-exported from `wsdeploy.runtime`, which imports only the s
 so importing it costs a Lambda cold start almost nothing.
 """
 
+from .runtime.connections import connections
 from .runtime.errors import (
     ConnectionGone,
     HandlerConfigurationError,
@@ -40,6 +41,7 @@ __all__ = [
     "WebSocketServer",
     "broadcast",
     "close_connection",
+    "connections",
     "get_connection",
     "on_connect",
     "on_disconnect",

@@ -105,6 +105,28 @@ def normalize_result(result: Any, reply: bool) -> dict:
     return {"statusCode": 200}
 
 
+def _tracking() -> bool:
+    return os.environ.get("WSDEPLOY_CONNECTIONS_TRACK") == "1"
+
+
+def _track_before(event_type: str, request_context: dict) -> None:
+    """With tracking on, record a $connect and forget a $disconnect before the handlers run."""
+    from .connections import connections
+
+    connection_id = request_context.get("connectionId", "")
+    if event_type == "CONNECT":
+        identity = request_context.get("identity") or {}
+        connections.add(connection_id, connected_at=request_context.get("connectedAt"),
+                        source_ip=identity.get("sourceIp"), user_agent=identity.get("userAgent"))
+    elif event_type == "DISCONNECT":
+        connections.remove(connection_id)
+
+
+def _accepted(response: dict) -> bool:
+    status = response.get("statusCode", 200)
+    return isinstance(status, int) and 200 <= status < 300
+
+
 def lambda_handler(event: dict, context: Any) -> dict:
     """The function's handler (`wsdeploy.runtime.lambda_handler`)."""
     request_context = _request_context(event)
@@ -112,11 +134,14 @@ def lambda_handler(event: dict, context: Any) -> dict:
     _ensure_endpoint(request_context)
     event_type = request_context["eventType"]
     route_key = request_context.get("routeKey", "")
+    tracking = _tracking() and event_type != "MESSAGE"
+    if tracking:
+        _track_before(event_type, request_context)
     route = REGISTRY.resolve(event_type, route_key)
-    if route is None:
-        return {"statusCode": 200}
+    response = {"statusCode": 200}
     try:
-        result = route.handler(event, context)
+        if route is not None:
+            response = normalize_result(route.handler(event, context), route.reply)
     except Exception:
         import logging
 
@@ -124,5 +149,16 @@ def lambda_handler(event: dict, context: Any) -> dict:
             "handler %s failed on route %s for connection %s",
             route.name, route_key, request_context.get("connectionId"),
         )
+        if tracking and event_type == "CONNECT":
+            _forget(request_context)
         raise
-    return normalize_result(result, route.reply)
+    if tracking and event_type == "CONNECT" and not _accepted(response):
+        _forget(request_context)
+    return response
+
+
+def _forget(request_context: dict) -> None:
+    """A rejected $connect never became a connection: undo its record."""
+    from .connections import connections
+
+    connections.remove(request_context.get("connectionId", ""))
