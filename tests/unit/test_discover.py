@@ -1,0 +1,244 @@
+"""Discovery: which module holds the handlers (an AST scan), and its routes (a subprocess import)."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from tests.support.package_project import write_project
+from wsdeploy.config import load_stage
+from wsdeploy.discover import (
+    HandlerInfo,
+    RouteSpec,
+    find_handler_module,
+    glob_to_regex,
+    iter_source_files,
+    read_handlers,
+)
+from wsdeploy.errors import UserError
+
+MINIMAL_APP = """
+from wsdeploy.websocket import on_connect, on_message
+
+@on_connect
+def connect(event, context):
+    return {"statusCode": 200}
+
+@on_message
+def message(event, context):
+    pass
+"""
+
+
+def project(tmp_path: Path, files: dict, toml_extra: str = "") -> Path:
+    toml = f'[app]\nname = "chat"\n{toml_extra}\n[stages.dev]\n'
+    return write_project(tmp_path, toml, files)
+
+
+def found(tmp_path: Path, files: dict, toml_extra: str = "") -> str:
+    return find_handler_module(load_stage(project(tmp_path, files, toml_extra)))
+
+
+def discovery_error(tmp_path: Path, files: dict, toml_extra: str = "", read: bool = False) -> str:
+    cfg = load_stage(project(tmp_path, files, toml_extra))
+    with pytest.raises(UserError) as caught:
+        read_handlers(cfg) if read else find_handler_module(cfg)
+    return str(caught.value)
+
+
+# -- the AST scan ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("import_line", [
+    "from wsdeploy.websocket import on_connect",
+    "import wsdeploy.websocket",
+    "import wsdeploy.websocket as ws",
+    "from wsdeploy import websocket",
+    "def later():\n    from wsdeploy.websocket import send_message",
+])
+def test_a_real_import_marks_the_handler_module(tmp_path, import_line):
+    assert found(tmp_path, {"server.py": import_line + "\n", "util.py": "import json\n"}) == "server"
+
+
+def test_a_module_in_a_package_gets_its_dotted_name(tmp_path):
+    files = {"chat/__init__.py": "", "chat/handlers.py": MINIMAL_APP}
+    assert found(tmp_path, files) == "chat.handlers"
+
+
+def test_a_string_that_mentions_the_api_is_not_an_import(tmp_path):
+    files = {"notes.py": '"""Write: from wsdeploy.websocket import on_connect"""\n'
+                         'TEXT = "import wsdeploy.websocket"\n# import wsdeploy.websocket\n'}
+    assert discovery_error(tmp_path, files).startswith(
+        f"no module in {tmp_path.resolve()} imports wsdeploy.websocket, so there are no handlers to deploy")
+
+
+def test_none_found_says_how_to_write_one(tmp_path):
+    message = discovery_error(tmp_path, {"main.py": "print('hi')\n"})
+    assert "  from wsdeploy.websocket import on_connect, on_message, send_message\n  @on_connect\n" in message
+    assert message.endswith("(`wsdeploy init` writes a complete one), or set handler_module in wsdeploy.toml")
+
+
+def test_several_modules_are_listed_and_handler_module_is_asked_for(tmp_path):
+    files = {"app.py": MINIMAL_APP, "tools/broadcast.py": "from wsdeploy.websocket import broadcast\n"}
+    assert discovery_error(tmp_path, files) == (
+        f"several modules in {tmp_path.resolve()} import wsdeploy.websocket:\n"
+        "  app  (app.py)\n"
+        "  tools.broadcast  (tools/broadcast.py)\n"
+        "Set handler_module in [app] of wsdeploy.toml to the one that registers the handlers, "
+        'e.g. handler_module = "app"'
+    )
+
+
+def test_the_explicit_setting_wins_over_the_scan(tmp_path):
+    files = {"app.py": MINIMAL_APP, "tools/broadcast.py": "from wsdeploy.websocket import broadcast\n"}
+    assert found(tmp_path, files, 'handler_module = "app"') == "app"
+
+
+def test_an_explicit_setting_naming_no_file_is_an_error(tmp_path):
+    assert discovery_error(tmp_path, {"app.py": MINIMAL_APP}, 'handler_module = "chat.app"') == (
+        'wsdeploy.toml (stage dev): handler_module = "chat.app" names no module: neither '
+        f"chat/app.py nor chat/app/__init__.py exists in {tmp_path.resolve()}"
+    )
+
+
+def test_environments_caches_and_excluded_files_are_not_scanned(tmp_path):
+    imports = "from wsdeploy.websocket import on_connect\n"
+    files = {"app.py": MINIMAL_APP, ".venv/lib/x.py": imports, "venv2/pyvenv.cfg": "",
+             "venv2/lib/y.py": imports, "node_modules/z.py": imports, "build/lib/w.py": imports,
+             ".wsdeploy/old.py": imports, "tests/test_app.py": imports, "env/v.py": imports}
+    assert found(tmp_path, files, 'exclude = ["tests/**"]') == "app"
+
+
+def test_a_file_whose_path_is_no_module_name_is_pointed_out(tmp_path):
+    message = discovery_error(tmp_path, {"my-scripts/app.py": MINIMAL_APP})
+    assert message.endswith("(my-scripts/app.py imports it, but its path is not a Python module "
+                            "name: rename folders and files to letters, digits and '_')")
+
+
+# -- reading the routes ------------------------------------------------------------------------------
+def test_routes_are_read_with_reply_and_handler_names(tmp_path):
+    source = MINIMAL_APP + """
+from wsdeploy.websocket import on_route, on_disconnect
+
+@on_route("join", reply=True)
+def join(event, context):
+    return {"joined": True}
+
+@on_disconnect
+def bye(event, context):
+    pass
+"""
+    cfg = load_stage(project(tmp_path, {"app.py": source}))
+    assert read_handlers(cfg) == HandlerInfo("app", (
+        RouteSpec("$connect", False, "app.connect"),
+        RouteSpec("$default", False, "app.message"),
+        RouteSpec("$disconnect", False, "app.bye"),
+        RouteSpec("join", True, "app.join"),
+    ))
+
+
+def test_a_class_based_app_is_read(tmp_path):
+    source = """
+from wsdeploy.websocket import WebSocketServer, on_route
+
+class Chat(WebSocketServer):
+    def on_connect(self, event, context):
+        return {"statusCode": 200}
+
+    @on_route("say")
+    def say(self, event, context):
+        pass
+"""
+    routes = read_handlers(load_stage(project(tmp_path, {"chat.py": source}))).routes
+    assert [r.key for r in routes] == ["$connect", "$default", "$disconnect", "say"]
+
+
+def test_a_syntax_error_is_reported_with_its_line(tmp_path):
+    source = MINIMAL_APP + "\ndef broken(:\n    pass\n"
+    message = discovery_error(tmp_path, {"app.py": source}, read=True)
+    assert message.startswith(f"importing the handler module 'app' from {tmp_path.resolve()} failed:\n")
+    assert f'  |   File "{tmp_path.resolve()}/app.py", line 12\n  |     def broken(:\n' in message
+    assert message.endswith("  | SyntaxError: invalid syntax")
+
+
+def test_an_import_error_shows_the_tail_of_the_users_traceback(tmp_path):
+    files = {"app.py": "import helpers\n" + MINIMAL_APP, "helpers.py": "import redis_not_installed\n"}
+    message = discovery_error(tmp_path, files, read=True)
+    assert message.startswith("importing the handler module 'app' from")
+    assert f'{tmp_path.resolve()}/helpers.py", line 1, in <module>' in message
+    assert message.endswith("  | ModuleNotFoundError: No module named 'redis_not_installed'")
+    assert "importlib" not in message
+
+
+def test_a_module_missing_on_connect_is_reported(tmp_path):
+    source = "from wsdeploy.websocket import on_message\n\n@on_message\ndef m(event, context):\n    pass\n"
+    assert discovery_error(tmp_path, {"app.py": source}, read=True) == (
+        "the handler module 'app' cannot be deployed:\n"
+        "  missing @on_connect ($connect): a WebSocket app needs both, as decorated functions or "
+        "as methods of a WebSocketServer subclass"
+    )
+
+
+def test_a_module_registering_nothing_is_reported(tmp_path):
+    message = discovery_error(tmp_path, {"app.py": "import wsdeploy.websocket\n"}, read=True)
+    assert message == (
+        "the handler module 'app' registers no handlers: decorate functions with @on_connect and "
+        "@on_message (from wsdeploy.websocket), or subclass WebSocketServer"
+    )
+
+
+def test_a_module_that_exits_the_interpreter_is_reported(tmp_path):
+    source = MINIMAL_APP + "\nimport os, sys\nprint('bye', file=sys.stderr)\nos._exit(3)\n"
+    message = discovery_error(tmp_path, {"app.py": source}, read=True)
+    assert message == ("importing the handler module 'app' ended the interpreter (exit status 3) "
+                       "before wsdeploy could read its routes:\n  | bye")
+
+
+def test_the_import_sees_the_stage_environment_and_may_print(tmp_path):
+    source = "import os\nprint('hello from import')\nassert os.environ['GREETING'] == 'hi'\n" + MINIMAL_APP
+    cfg = load_stage(project(tmp_path, {"app.py": source}, 'environment = { GREETING = "hi" }'))
+    assert read_handlers(cfg).module == "app"
+
+
+def test_extra_paths_make_dependencies_importable(tmp_path):
+    files = {"src/app.py": "import depmod\n" + MINIMAL_APP, "deps/depmod.py": "VALUE = 1\n"}
+    cfg = load_stage(project(tmp_path, files, 'source = "src"'))
+    with pytest.raises(UserError, match="No module named 'depmod'"):
+        read_handlers(cfg)
+    assert read_handlers(cfg, [tmp_path / "deps"]).module == "app"
+
+
+def test_reading_leaves_no_bytecode_in_the_users_tree(tmp_path):
+    cfg = load_stage(project(tmp_path, {"app.py": "import helpers\n" + MINIMAL_APP, "helpers.py": ""}))
+    read_handlers(cfg)
+    assert not list(tmp_path.rglob("__pycache__"))
+
+
+# -- the source tree and exclude globs -----------------------------------------------------------------
+@pytest.mark.parametrize("pattern, path, matches", [
+    ("*.md", "README.md", True),
+    ("*.md", "docs/guide.md", True),
+    ("*.md", "docs/guide.mdx", False),
+    ("tests/**", "tests/test_app.py", True),
+    ("tests/**", "tests/unit/test_a.py", True),
+    ("tests/**", "mytests/test_a.py", False),
+    ("tests/**", "chat/tests/test_a.py", False),
+    ("tests", "chat/tests/test_a.py", True),
+    ("docs/", "docs/a/b.txt", True),
+    ("chat/*.py", "chat/a.py", True),
+    ("chat/*.py", "chat/sub/a.py", False),
+    ("**/fixtures/*.json", "a/b/fixtures/x.json", True),
+    ("data?.csv", "data1.csv", True),
+    ("data?.csv", "data10.csv", False),
+])
+def test_exclude_globs(pattern, path, matches):
+    assert bool(glob_to_regex(pattern).fullmatch(path)) is matches
+
+
+def test_the_source_tree_leaves_out_what_is_never_part_of_an_app(tmp_path):
+    files = {"app.py": "", "chat/room.py": "", "chat/__pycache__/room.cpython-311.pyc": b"x",
+             "chat/old.pyc": b"x", ".env": "SECRET=1", ".git/config": "", ".venv/x.py": "",
+             "venv2/pyvenv.cfg": "", "venv2/y.py": "", "node_modules/m.js": "", "dist/a.whl": b"",
+             "pkg.egg-info/PKG-INFO": "", "README.md": "", "out.zip": b"z", "data/.keep": ""}
+    write_project(tmp_path, files=files)
+    listed = list(iter_source_files(tmp_path, ["*.md"], [tmp_path / "out.zip", tmp_path / "wsdeploy.toml"]))
+    assert listed == [PurePosixPath("app.py"), PurePosixPath("chat/room.py")]
