@@ -160,14 +160,7 @@ def runtime_files() -> list[tuple[str, Path]]:
     return found
 
 
-def _collect(cfg: StageConfig, requirements_dir: Path | None,
-             skip: Iterable[Path]) -> dict[str, Path]:
-    """Every entry of the zip: requirements, then the runtime, then the user's source on top."""
-    entries: dict[str, Path] = {}
-    if requirements_dir is not None:  # everything pip installed: libraries may hold .libs, build/
-        entries.update((p.relative_to(requirements_dir).as_posix(), p)
-                       for p in requirements_dir.rglob("*") if p.is_file())
-    entries.update(runtime_files())
+def _source_files(cfg: StageConfig, skip: Iterable[Path]) -> list[PurePosixPath]:
     source = [*iter_source_files(cfg.source_dir, cfg.exclude, [cfg.config_path, *skip])]
     clash = [str(r) for r in source if r.parts[0] == "wsdeploy"]
     if clash:
@@ -175,6 +168,17 @@ def _collect(cfg: StageConfig, requirements_dir: Path | None,
             f"{cfg.source_dir} holds {clash[0]}: a 'wsdeploy' folder in your source would replace "
             "the runtime wsdeploy ships; rename it, or add \"wsdeploy/**\" to exclude"
         )
+    return source
+
+
+def _collect(cfg: StageConfig, requirements_dir: Path | None,
+             source: list[PurePosixPath]) -> dict[str, Path]:
+    """Every entry of the zip: requirements, then the runtime, then the user's source on top."""
+    entries: dict[str, Path] = {}
+    if requirements_dir is not None:  # everything pip installed: libraries may hold .libs, build/
+        entries.update((p.relative_to(requirements_dir).as_posix(), p)
+                       for p in requirements_dir.rglob("*") if p.is_file())
+    entries.update(runtime_files())
     entries.update((str(r), cfg.source_dir / r) for r in source)
     return entries
 
@@ -226,10 +230,11 @@ def build_package(cfg: StageConfig, skip: Iterable[Path] = (),
 
     `skip` names files of the source tree to leave out (the output zip, when written there).
     """
+    source = _source_files(cfg, skip)
     find_handler_module(cfg)  # a discovery mistake shows before any slow pip install
     requirements_dir = install_requirements(cfg, progress)
     handler = read_handlers(cfg, [requirements_dir] if requirements_dir else [])
-    entries = _collect(cfg, requirements_dir, skip)
+    entries = _collect(cfg, requirements_dir, source)
     sizes = {name: path.stat().st_size for name, path in entries.items()}
     unzipped = sum(sizes.values())
     _check_limit(unzipped, MAX_UNZIPPED_BYTES, "unzipped", sizes)
