@@ -1,5 +1,6 @@
 """Imports every command module so that each registers itself on the Typer app."""
 
 # One line per command module; keep sorted.
+from . import dev_cmd  # noqa: F401
 from . import init_cmd  # noqa: F401
 from . import package_cmd  # noqa: F401

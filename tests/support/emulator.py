@@ -1,0 +1,74 @@
+"""Runs the emulator in-process on a background event loop, on a port the OS picks.
+
+The server lives in its own thread, so tests can use blocking clients (websockets' sync
+client, boto3) against it; leaving the `with` block stops it and restores the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import textwrap
+import threading
+from pathlib import Path
+
+from wsdeploy.emulator import DevSettings, EventRecord, Gateway
+from wsdeploy.emulator.context import Function
+
+
+def write_app(folder: Path, source: str, name: str = "app.py") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(textwrap.dedent(source))
+    return path
+
+
+class RunningGateway:
+    """`with RunningGateway(app_dir) as gw:` then connect to `gw.url`."""
+
+    def __init__(self, source_dir: Path, module: str = "app", route_table=None, **overrides):
+        overrides.setdefault("port", 0)
+        overrides.setdefault("poll_seconds", None)  # tests rely on the per-event check
+        self.settings = DevSettings(source_dir=source_dir, handler_module=module,
+                                    function=Function("test-dev-ws", "us-east-1"), **overrides)
+        self.events: list[EventRecord] = []
+        self.notices: list[tuple[str, str]] = []
+        self.gateway = Gateway(self.settings, on_event=self.events.append,
+                               on_notice=lambda kind, text: self.notices.append((kind, text)),
+                               route_table=route_table)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def __enter__(self) -> RunningGateway:
+        self._thread.start()
+        try:
+            self.call(self.gateway.start())
+        except BaseException:
+            self._halt()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            self.call(self.gateway.stop())
+        finally:
+            self._halt()
+
+    def _halt(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+    def call(self, coroutine, timeout: float = 30):
+        """Run a coroutine on the server's loop and return its result."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
+
+    @property
+    def url(self) -> str:
+        return self.gateway.url
+
+    @property
+    def management_url(self) -> str:
+        return self.gateway.management_url
+
+    def routes_run(self, route_key: str) -> list[EventRecord]:
+        return [record for record in self.events if record.route_key == route_key]

@@ -1,0 +1,11 @@
+"""`wsdeploy dev`: a local API Gateway WebSocket API in front of the app's handlers.
+
+A pure core (events, routing, connections, limits, management_api) holds the gateway's rules
+and is tested without sockets; `server` is the thin network shell around it. The runtime never
+imports this package.
+"""
+
+from .server import EventRecord, Gateway
+from .settings import DevSettings
+
+__all__ = ["DevSettings", "EventRecord", "Gateway"]

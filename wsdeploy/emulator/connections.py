@@ -1,0 +1,80 @@
+"""The connection table: what the gateway knows about each client, and in which state it is.
+
+A connection is `connecting` while `$connect` runs (a post to it then gets 410, as on AWS),
+`open` once the handshake completes, and `closing` once a close has begun.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from .limits import EXPIRED, IDLE, CloseCause
+
+CONNECTING = "connecting"
+OPEN = "open"
+CLOSING = "closing"
+
+
+@dataclass(eq=False)
+class Connection:
+    """One client. `channel` is the network shell's socket, opaque to the core."""
+
+    connection_id: str
+    connected_at: int  # epoch ms, the same on every event of the connection
+    domain_name: str  # the Host the client used, port included
+    source_ip: str
+    user_agent: str | None
+    last_active_at: int = 0  # epoch ms of the last data frame either way
+    state: str = CONNECTING
+    close_cause: CloseCause | None = None  # set when the gateway closes it
+    channel: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.last_active_at = self.last_active_at or self.connected_at
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == OPEN
+
+    def expired(self, now_ms: int, idle_seconds: float, max_seconds: float) -> CloseCause | None:
+        """Whether the idle timeout or the maximum duration has run out, and which."""
+        if now_ms - self.connected_at >= max_seconds * 1000:
+            return EXPIRED
+        if now_ms - self.last_active_at >= idle_seconds * 1000:
+            return IDLE
+        return None
+
+
+class ConnectionTable:
+    """Every known connection by id; safe to read from handler threads."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, Connection] = {}
+        self._lock = threading.Lock()
+
+    def add(self, connection: Connection) -> None:
+        with self._lock:
+            if connection.connection_id in self._by_id:
+                raise ValueError(f"connection id {connection.connection_id} is already in use")
+            self._by_id[connection.connection_id] = connection
+
+    def get(self, connection_id: str) -> Connection | None:
+        return self._by_id.get(connection_id)
+
+    def open(self, connection_id: str) -> Connection | None:
+        """The connection if it can take messages now (open, not connecting or closing)."""
+        connection = self._by_id.get(connection_id)
+        return connection if connection is not None and connection.is_open else None
+
+    def remove(self, connection_id: str) -> Connection | None:
+        with self._lock:
+            return self._by_id.pop(connection_id, None)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self) -> Iterator[Connection]:
+        with self._lock:
+            return iter(list(self._by_id.values()))

@@ -1,0 +1,61 @@
+"""The process environment a handler sees, as in the deployed function.
+
+The stage's variables from wsdeploy.toml, the handler module, the management endpoint pointing
+at the local API (for the runtime and for boto3 clients created without an endpoint), the
+in-memory connections store, a region, and dummy credentials when there are none (so boto3 and the runtime can sign; the emulator does
+not check signatures). Everything set is put back on `restore()`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..runtime.entry import ENDPOINT_ENV, HANDLER_MODULE_ENV
+
+if TYPE_CHECKING:
+    from .settings import DevSettings
+
+_CREDENTIAL_SOURCES = ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                       "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_WEB_IDENTITY_TOKEN_FILE")
+
+
+def has_credentials() -> bool:
+    """A quick look for any credential source, without botocore's slow instance-metadata probe."""
+    if any(os.environ.get(name) for name in _CREDENTIAL_SOURCES):
+        return True
+    files = (os.environ.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
+             os.environ.get("AWS_CONFIG_FILE", "~/.aws/config"))
+    return any(Path(name).expanduser().is_file() for name in files)
+
+
+class Environment:
+    def __init__(self) -> None:
+        self._saved: dict[str, str | None] = {}
+
+    def _set(self, name: str, value: str) -> None:
+        self._saved.setdefault(name, os.environ.get(name))
+        os.environ[name] = value
+
+    def apply(self, settings: DevSettings, endpoint: str) -> None:
+        for name, value in settings.environment.items():
+            self._set(name, str(value))
+        self._set(HANDLER_MODULE_ENV, settings.handler_module)
+        self._set(ENDPOINT_ENV, endpoint)
+        self._set("WSDEPLOY_CONNECTIONS_BACKEND", "memory")  # docs/CONTRACTS.md, issue 6
+        self._set("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", endpoint)
+        for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+            if not os.environ.get(name):
+                self._set(name, settings.function.region)
+        if not has_credentials():
+            self._set("AWS_ACCESS_KEY_ID", "wsdeploy-dev")
+            self._set("AWS_SECRET_ACCESS_KEY", "wsdeploy-dev")
+
+    def restore(self) -> None:
+        for name, value in self._saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved.clear()

@@ -1,0 +1,38 @@
+"""Identifiers in the gateway's own formats, so code that parses or stores them meets real shapes.
+
+Connection, request and message ids are 16 characters: the base64 of 11 bytes, ending in `=`
+(e.g. "BFHPhfCWIAMCKlQ="). Ids holding `+` or `/` are drawn again: the gateway's ids travel in
+URL paths, and none captured from it has either character.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import time
+
+GATEWAY_ID = re.compile(r"^[A-Za-z0-9]{15}=$")
+API_ID = re.compile(r"^[a-z0-9]{10}$")
+
+
+def gateway_id() -> str:
+    """A fresh connection id, request id or message id."""
+    while True:
+        candidate = base64.b64encode(os.urandom(11)).decode("ascii")
+        if "+" not in candidate and "/" not in candidate:
+            return candidate
+
+
+def trace_id(now: float | None = None) -> str:
+    """An X-Amzn-Trace-Id header value: Root=1-<epoch seconds, 8 hex>-<24 hex>."""
+    seconds = int(time.time() if now is None else now)
+    return f"Root=1-{seconds:08x}-{os.urandom(12).hex()}"
+
+
+def api_id_for(name: str) -> str:
+    """A stable, API-id-shaped (10 lowercase alphanumerics) id for a local API, from its name."""
+    digest = hashlib.sha256(name.encode("utf-8")).digest()
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    return "".join(alphabet[byte % len(alphabet)] for byte in digest[:10])

@@ -1,0 +1,56 @@
+"""The gateway's quotas and the close codes that go with them (section 5 of the spec).
+
+Where the spec marks a value unverified (the codes and reasons on the idle timeout and the
+two-hour cap), the choice is made here, in one place, so it is easy to change.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, NamedTuple
+
+MAX_MESSAGE_BYTES = 128 * 1024  # a message over this closes the connection with 1009
+MAX_FRAME_BYTES = 32 * 1024  # a frame over this closes it too; sends are cut into such frames
+IDLE_TIMEOUT_SECONDS = 10 * 60
+MAX_DURATION_SECONDS = 2 * 60 * 60
+MAX_ROUTES = 300
+
+
+class CloseCause(NamedTuple):
+    """A close code and the reason the gateway reports for it in `$disconnect`."""
+
+    code: int
+    reason: str
+
+
+# Server-side closes. The frame carries the code and reason; `$disconnect` reports the same.
+DELETED = CloseCause(1000, "Connection Closed Normally")  # DeleteConnection (spec section 1)
+IDLE = CloseCause(1001, "Going away")  # unverified: the spec's plausible choice
+EXPIRED = CloseCause(1001, "Going away")  # unverified: the two-hour cap
+SHUTDOWN = CloseCause(1001, "Going away")  # `wsdeploy dev` stopping
+BINARY = CloseCause(1003, "Unsupported frame type: binary")  # reason unverified
+TOO_BIG = CloseCause(1009, "Message too big")  # reason unverified
+
+# Closes the client causes.
+NO_STATUS = CloseCause(1005, "Client-side close frame status not set")
+ABNORMAL = CloseCause(1006, "Connection closed abnormally")  # no close frame at all; unverified
+
+
+def client_close(code: int | None, reason: str) -> CloseCause:
+    """What `$disconnect` reports when the client closed: its code and reason, or 1005."""
+    if code is None or code == 1005:
+        return NO_STATUS
+    return CloseCause(code, reason)
+
+
+def frames(payload: bytes, limit: int = MAX_FRAME_BYTES) -> Iterator[bytes]:
+    """Cut a payload into frames of at most `limit` bytes, never inside a UTF-8 character."""
+    start = 0
+    while len(payload) - start > limit:
+        end = start + limit
+        while end > start and (payload[end] & 0xC0) == 0x80:  # a continuation byte
+            end -= 1
+        if end == start:  # not UTF-8 at all: cut anywhere
+            end = start + limit
+        yield payload[start:end]
+        start = end
+    yield payload[start:]

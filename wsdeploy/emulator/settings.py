@@ -1,0 +1,52 @@
+"""What one `wsdeploy dev` run serves, gathered from wsdeploy.toml and the command line."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Mapping
+
+from . import ids, limits
+from .context import Function
+
+if TYPE_CHECKING:
+    from ..config import StageConfig
+
+INTEGRATION_TIMEOUT_SECONDS = 29.0  # the gateway's ceiling, whatever the function's timeout
+
+
+@dataclass(frozen=True)
+class DevSettings:
+    source_dir: Path
+    handler_module: str
+    function: Function
+    stage: str = "dev"
+    host: str = "127.0.0.1"
+    port: int = 8765
+    route_selection: str = "$request.body.action"
+    idle_timeout: float = limits.IDLE_TIMEOUT_SECONDS
+    max_duration: float = limits.MAX_DURATION_SECONDS
+    environment: Mapping[str, str] = field(default_factory=dict)
+    exclude: tuple[str, ...] = ()  # globs of files whose edits don't reload (wsdeploy.toml's)
+    api_id: str = ""  # empty: derived from the function name
+    workers: int = 128  # Lambda runs events side by side; so do we
+    poll_seconds: float | None = 0.5  # how often to look for edits between events
+    integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS
+
+    def __post_init__(self) -> None:
+        if not self.api_id:
+            object.__setattr__(self, "api_id", ids.api_id_for(self.function.name))
+
+    @classmethod
+    def from_stage(cls, cfg: StageConfig, handler_module: str, **overrides) -> DevSettings:
+        """Settings for one stage of wsdeploy.toml; `overrides` come from the command line."""
+        region = (cfg.region or os.environ.get("AWS_REGION")
+                  or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
+        function = Function(name=cfg.resource_name, region=region,
+                            memory_mb=cfg.memory, timeout_s=cfg.timeout)
+        return cls(source_dir=cfg.source_dir, handler_module=handler_module, function=function,
+                   stage=cfg.stage, route_selection=cfg.route_selection,
+                   environment=dict(cfg.environment), exclude=tuple(cfg.exclude),
+                   integration_timeout=min(INTEGRATION_TIMEOUT_SECONDS, float(cfg.timeout)),
+                   **overrides)
