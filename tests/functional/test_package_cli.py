@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import re
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
+from tests.support.package_project import run_cli as wsdeploy
 from wsdeploy.cli.init_cmd import name_from_folder
-
-
-def wsdeploy(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from wsdeploy.cli import entry; entry()", *args],
-                          cwd=cwd, capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
 
 
 def test_init_then_package_in_an_empty_folder(tmp_path):

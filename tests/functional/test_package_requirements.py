@@ -12,25 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.package_project import write_project
+from tests.support.package_project import MINIMAL_APP, write_project
 from tests.support.package_wheels import build_wheel
 from wsdeploy.config import load_stage
 from wsdeploy.errors import UserError
 from wsdeploy.package import build_package
 
-APP_USING_DEPS = """
-import fastlib
-import tinylib
-from wsdeploy.websocket import on_connect, on_message
-
-@on_connect
-def connect(event, context):
-    return {"statusCode": 200}
-
-@on_message
-def message(event, context):
-    return tinylib.NAME + fastlib.ARCH
-"""
+APP_USING_DEPS = "import fastlib\nimport tinylib\n" + MINIMAL_APP
 
 
 def wheels(folder: Path) -> Path:

@@ -21,7 +21,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from tests.support.package_project import REPO, write_project
+from tests.support.package_project import REPO, run_cli, write_project
 from wsdeploy.config import load_stage
 from wsdeploy.package import build_package
 
@@ -99,8 +99,7 @@ def events() -> list[dict]:
 def starter_app(root: Path) -> Path:
     """A project made by `wsdeploy init`, whose app.py is the echo app too."""
     root.mkdir()
-    subprocess.run([sys.executable, "-c", "from wsdeploy.cli import entry; entry()", "init"],
-                   cwd=root, check=True, capture_output=True)
+    assert run_cli("init", cwd=root).returncode == 0
     return root / "wsdeploy.toml"
 
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import os
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.package_project import REPO, write_project
+from tests.support.package_project import REPO, run_cli, write_project
 from wsdeploy.config import APP_KEYS, StageConfig, load_stage
 from wsdeploy.errors import UserError
 
@@ -327,11 +325,7 @@ def test_a_problem_in_another_stage_still_stops_the_run(tmp_path):
 
 # -- through the command line ---------------------------------------------------------------------
 def wsdeploy(*args: str, cwd: Path) -> tuple[int, str, str]:
-    import subprocess
-
-    done = subprocess.run([sys.executable, "-c", "from wsdeploy.cli import entry; entry()", *args],
-                          cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, "COLUMNS": "200"})
+    done = run_cli(*args, cwd=cwd)
     return done.returncode, done.stdout, done.stderr
 
 

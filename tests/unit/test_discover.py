@@ -6,7 +6,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from tests.support.package_project import write_project
+from tests.support.package_project import MINIMAL_APP, write_project
 from wsdeploy.config import load_stage
 from wsdeploy.discover import (
     HandlerInfo,
@@ -17,19 +17,6 @@ from wsdeploy.discover import (
     read_handlers,
 )
 from wsdeploy.errors import UserError
-
-MINIMAL_APP = """
-from wsdeploy.websocket import on_connect, on_message
-
-@on_connect
-def connect(event, context):
-    return {"statusCode": 200}
-
-@on_message
-def message(event, context):
-    pass
-"""
-
 
 def project(tmp_path: Path, files: dict, toml_extra: str = "") -> Path:
     toml = f'[app]\nname = "chat"\n{toml_extra}\n[stages.dev]\n'
