@@ -54,7 +54,7 @@ def _skipped_dir(path: Path) -> bool:
 
 def glob_to_regex(pattern: str) -> re.Pattern[str]:
     """A gitignore-like glob: no '/' matches a name at any depth; '**' spans folders."""
-    pattern = pattern.strip().lstrip("/")
+    pattern = pattern.strip().removeprefix("./").lstrip("/")
     if pattern.endswith("/"):
         pattern += "**"
     if "/" not in pattern:

@@ -206,6 +206,7 @@ def test_reading_leaves_no_bytecode_in_the_users_tree(tmp_path):
     ("*.md", "docs/guide.md", True),
     ("*.md", "docs/guide.mdx", False),
     ("tests/**", "tests/test_app.py", True),
+    ("./tests/**", "tests/test_app.py", True),
     ("tests/**", "tests/unit/test_a.py", True),
     ("tests/**", "mytests/test_a.py", False),
     ("tests/**", "chat/tests/test_a.py", False),
