@@ -24,6 +24,8 @@ STATE_DIRNAME = ".wsdeploy"
 
 RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
 ARCHITECTURES = ("arm64", "x86_64")
+ARCHITECTURE_ALIASES = {"amd64": "x86_64", "x64": "x86_64", "x86-64": "x86_64", "intel": "x86_64",
+                        "aarch64": "arm64", "graviton": "arm64", "arm64v8": "arm64"}
 MEMORY_RANGE = (128, 10240)        # MB, Lambda's limits
 TIMEOUT_RANGE = (1, 900)           # seconds, Lambda's limits
 GATEWAY_TIMEOUT = 29               # seconds: API Gateway stops waiting for the integration here
@@ -133,12 +135,15 @@ def _in_range(low: int, high: int, unit: str) -> Callable[[Any], str | None]:
     return check
 
 
-def _one_of(choices: tuple, what: str) -> Callable[[Any], str | None]:
+def _one_of(choices: tuple, what: str, aliases: Mapping[str, str] = MappingProxyType({})
+            ) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
         if value in choices and type(value) is type(choices[0]):
             return None
         shown = ", ".join(_show(c) for c in choices)
         hint = _did_you_mean(str(value), [str(c) for c in choices]) if isinstance(value, str) else ""
+        if isinstance(value, str) and value.lower() in aliases:
+            hint = f" (Lambda calls it {_show(aliases[value.lower()])})"
         return f"{_show(value)} is not {what}{hint}; valid: {shown}"
     return check
 
@@ -238,7 +243,7 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "region": _check_region,
     "profile": _check_nonempty,
     "runtime": _one_of(RUNTIMES, "a Lambda Python runtime wsdeploy supports"),
-    "architecture": _one_of(ARCHITECTURES, "a Lambda architecture"),
+    "architecture": _one_of(ARCHITECTURES, "a Lambda architecture", ARCHITECTURE_ALIASES),
     "memory": _in_range(*MEMORY_RANGE, "MB"),
     "timeout": _in_range(*TIMEOUT_RANGE, "seconds"),
     "log_retention_days": _check_log_retention,

@@ -104,6 +104,10 @@ def test_the_example_file_documents_every_key_and_is_valid(tmp_path):
                                '"python3.13", "python3.14"'),
     ('architecture = "arm"', 'app.architecture: "arm" is not a Lambda architecture (did you mean '
                              '"arm64"?); valid: "arm64", "x86_64"'),
+    ('architecture = "amd64"', 'app.architecture: "amd64" is not a Lambda architecture (Lambda '
+                               'calls it "x86_64"); valid: "arm64", "x86_64"'),
+    ('architecture = "aarch64"', 'app.architecture: "aarch64" is not a Lambda architecture (Lambda '
+                                 'calls it "arm64"); valid: "arm64", "x86_64"'),
     ('exclude = "*.md"', 'app.exclude: must be a list of glob strings such as ["tests/**", "*.md"], '
                          'not a string ("*.md")'),
     ('region = "Europe"', 'app.region: "Europe" is not an AWS region name such as "us-east-1" or '
