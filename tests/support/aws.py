@@ -1,0 +1,335 @@
+"""Test support for the provisioner: moto sessions, call counting, injected faults, and a
+"strict" layer that answers like real AWS where moto is lenient.
+
+Everything hooks into one botocore session's events, the same way a user's boto3 would be
+observed: `before-parameter-build` keeps each call's parameters, `before-call` may answer
+instead of moto, `after-call` may break a call that already succeeded.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable
+
+import boto3
+import botocore.exceptions as bx
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from wsdeploy.provision.aws import Aws
+from wsdeploy.provision.desired import Desired, DesiredRoute
+
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"   # moto's default account
+READ_PREFIXES = ("Get", "List", "Describe", "Filter")
+
+
+def fake_aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Credentials that only moto accepts, the test region, and nothing from the user's setup."""
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL",
+                 "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/wsdeploy-tests")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/wsdeploy-tests")
+
+
+@pytest.fixture
+def moto_session(monkeypatch):
+    """A boto3 session inside moto's in-process mock, fresh for each test."""
+    from moto import mock_aws
+
+    fake_aws_environment(monkeypatch)
+    with mock_aws():
+        yield boto3.Session(region_name=REGION)
+
+
+def no_sleep(seconds: float) -> None:
+    pass
+
+
+class FakeClock:
+    """A clock that advances only when `sleep` is called: waits cost no real time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_aws(session: boto3.Session, clock: FakeClock | None = None) -> Aws:
+    clock = clock or FakeClock()
+    return Aws(session, sleep=clock.sleep, clock=clock)
+
+
+def zip_of(source: str) -> tuple[bytes, str]:
+    """A deterministic zip and its base64 SHA-256 (Lambda's CodeSha256)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("app.py", (2020, 1, 1, 0, 0, 0)), source)
+    data = buffer.getvalue()
+    return data, base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def desired(source: str = "x = 1\n", routes: tuple[tuple[str, bool], ...] = (), **changes: Any) -> Desired:
+    """The desired resources of app `chat`, stage `dev`, as tests want them."""
+    code, sha = zip_of(source)
+    keys = {"$connect": False, "$disconnect": False, "$default": False, **dict(routes)}
+    base = Desired(app="chat", stage="dev", region=REGION, name="chat-dev-ws", retention_days=14,
+                   route_selection="$request.body.action",
+                   routes=tuple(DesiredRoute(k, v) for k, v in sorted(keys.items())),
+                   runtime="python3.13", architecture="arm64", memory=256, timeout=29,
+                   handler_module="app", user_environment=(("LOG_LEVEL", "info"),),
+                   code_sha256=sha, code=code)
+    return replace(base, **changes)
+
+
+# -- watching calls ------------------------------------------------------------------------------
+def is_read(operation: str) -> bool:
+    return operation.startswith(READ_PREFIXES)
+
+
+@dataclass
+class CallLog:
+    """Every AWS call made through a session, in order, as (service, operation)."""
+
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def attach(self, session: boto3.Session) -> "CallLog":
+        session.events.register("before-call.*.*", self._seen)
+        return self
+
+    def _seen(self, model: Any, **_: Any) -> None:
+        self.calls.append((model.service_model.service_name, model.name))
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+    @property
+    def operations(self) -> list[str]:
+        return [op for _, op in self.calls]
+
+    @property
+    def writes(self) -> list[str]:
+        return [op for op in self.operations if not is_read(op)]
+
+    @property
+    def reads(self) -> list[str]:
+        return [op for op in self.operations if is_read(op)]
+
+
+def _error(operation: str, code: str, message: str, status: int = 400) -> tuple[AWSResponse, dict]:
+    """A response as botocore would have parsed a real AWS error."""
+    parsed = {"Error": {"Code": code, "Message": message},
+              "ResponseMetadata": {"HTTPStatusCode": status}}
+    return AWSResponse("https://injected.invalid/", status, {}, None), parsed
+
+
+def _ok(parsed: dict) -> tuple[AWSResponse, dict]:
+    return AWSResponse("https://injected.invalid/", 200, {}, None), {
+        **parsed, "ResponseMetadata": {"HTTPStatusCode": 200}}
+
+
+def _keep_params(params: dict, context: dict, **_: Any) -> None:
+    context["wsdeploy_test_params"] = dict(params)
+
+
+@dataclass
+class Faults:
+    """Breaks the n-th call (1-based) counted from `arm()`: before it reaches AWS, or after
+    AWS did the work but before the answer arrives (a dropped connection)."""
+
+    fail_at: int | None = None
+    mode: str = "before"
+    count: int = 0
+    failed: tuple[str, str] | None = None
+
+    def attach(self, session: boto3.Session) -> "Faults":
+        session.events.register("before-call.*.*", self._before)
+        session.events.register("after-call.*.*", self._after)
+        return self
+
+    def arm(self, fail_at: int | None, mode: str = "before") -> None:
+        self.fail_at, self.mode, self.count, self.failed = fail_at, mode, 0, None
+
+    def _before(self, model: Any, **_: Any) -> None:
+        self.count += 1
+        if self.count == self.fail_at and self.mode == "before":
+            self.failed = (model.service_model.service_name, model.name)
+            raise bx.ClientError({"Error": {"Code": "InternalFailure",
+                                            "Message": f"injected failure of {model.name}"}}, model.name)
+
+    def _after(self, model: Any, **_: Any) -> None:
+        if self.count == self.fail_at and self.mode == "after" and self.failed is None:
+            self.failed = (model.service_model.service_name, model.name)
+            raise bx.ReadTimeoutError(endpoint_url=f"injected: answer to {model.name} lost")
+
+
+# -- real AWS where moto is lenient -------------------------------------------------------------
+def _apigw_backend() -> Any:
+    from moto.apigatewayv2.models import apigatewayv2_backends
+    return apigatewayv2_backends[ACCOUNT][REGION]
+
+
+def _lambda_backend() -> Any:
+    from moto.awslambda.models import lambda_backends
+    return lambda_backends[ACCOUNT][REGION]
+
+
+def _route_of(params: dict) -> Any:
+    api = _apigw_backend().apis.get(params["ApiId"])
+    return api.routes.get(params["RouteId"]) if api else None
+
+
+def _statement_ids(function_name: str) -> list[str]:
+    try:
+        policy = json.loads(json.loads(_lambda_backend().get_policy(function_name, None))["Policy"])
+    except Exception:   # noqa: BLE001 - no function, or no policy yet
+        return []
+    return [s.get("Sid") for s in policy.get("Statement", [])]
+
+
+def _strict_answer(operation: str, p: dict) -> tuple[AWSResponse, dict] | None:
+    """The real answer where moto's differs, else None (moto answers)."""
+    apis = _apigw_backend().apis
+    if operation == "DeleteApi" and p["ApiId"] not in apis:
+        return _error(operation, "NotFoundException", f"Invalid API identifier specified {p['ApiId']}", 404)
+    if operation == "CreateRoute" and p["ApiId"] in apis and any(
+            r.route_key == p["RouteKey"] for r in apis[p["ApiId"]].routes.values()):
+        return _error(operation, "ConflictException",
+                      f"Route with key {p['RouteKey']} already exists for this API", 409)
+    if operation in ("DeleteRoute", "DeleteRouteResponse", "CreateRouteResponse",
+                     "GetRouteResponses") and p["ApiId"] in apis and _route_of(p) is None:
+        return _error(operation, "NotFoundException", f"Invalid Route identifier specified {p['RouteId']}", 404)
+    if operation == "CreateRouteResponse" and _route_of(p) is not None and any(
+            getattr(r, "route_response_key", None) == p["RouteResponseKey"]
+            for r in _route_of(p).route_responses.values()):
+        return _error(operation, "ConflictException",
+                      f"RouteResponse with key {p['RouteResponseKey']} already exists", 409)
+    if operation == "DeleteRouteResponse" and p["RouteResponseId"] not in _route_of(p).route_responses:
+        return _error(operation, "NotFoundException", "Invalid RouteResponse identifier", 404)
+    if operation == "GetRouteResponses" and p["ApiId"] in apis:   # moto lacks this operation
+        items = [{"RouteResponseId": rid, "RouteResponseKey": r.route_response_key}
+                 for rid, r in _route_of(p).route_responses.items()]
+        return _ok({"Items": items})
+    if operation == "AddPermission" and p["StatementId"] in _statement_ids(p["FunctionName"]):
+        return _error(operation, "ResourceConflictException",
+                      f"The statement id ({p['StatementId']}) provided already exists. Please "
+                      "provide a new statement id, or remove the existing statement.", 409)
+    return None
+
+
+def make_strict(session: boto3.Session) -> None:
+    """Makes moto answer as AWS does: deleting what is gone raises NotFound, duplicate route
+    keys, route responses and statement ids conflict, and GetRouteResponses works."""
+    session.events.register("before-parameter-build.*.*", _keep_params)
+
+    def answer(model: Any, context: dict, **_: Any) -> tuple[AWSResponse, dict] | None:
+        return _strict_answer(model.name, context.get("wsdeploy_test_params", {}))
+
+    session.events.register("before-call.*.*", answer)
+
+
+def role_not_assumable_for(session: boto3.Session, times: int) -> list[int]:
+    """The first `times` CreateFunction calls fail as they do while IAM propagates a new role."""
+    seen = [0]
+
+    def refuse(model: Any, **_: Any) -> tuple[AWSResponse, dict] | None:
+        if model.name == "CreateFunction" and seen[0] < times:
+            seen[0] += 1
+            return _error(model.name, "InvalidParameterValueException",
+                          "The role defined for the function cannot be assumed by Lambda.")
+        return None
+
+    session.events.register("before-call.lambda.CreateFunction", refuse)
+    return seen
+
+
+# -- what exists -------------------------------------------------------------------------------
+def inventory(session: boto3.Session, name: str = "chat-dev-ws") -> dict[str, Any]:
+    """Counts of every kind of resource a stage can have, read from AWS (moto) itself."""
+    iam, lam = session.client("iam"), session.client("lambda")
+    logs, apigw = session.client("logs"), session.client("apigatewayv2")
+    roles = [r for r in iam.list_roles()["Roles"] if r["RoleName"] == name]
+    apis = [a for a in apigw.get_apis()["Items"] if a["Name"] == name]
+    functions = [f for f in lam.list_functions()["Functions"] if f["FunctionName"] == name]
+    found: dict[str, Any] = {
+        "roles": len(roles),
+        "role_policies": len(iam.list_role_policies(RoleName=name)["PolicyNames"]) if roles else 0,
+        "log_groups": sum(g["logGroupName"] == f"/aws/lambda/{name}"
+                          for g in logs.describe_log_groups()["logGroups"]),
+        "apis": len(apis), "functions": len(functions),
+        "permissions": len(_statement_ids(name)) if functions else 0,
+        "integrations": 0, "routes": {}, "route_responses": {}, "stages": 0,
+    }
+    for api in apis:
+        found["integrations"] += len(apigw.get_integrations(ApiId=api["ApiId"])["Items"])
+        found["stages"] += len(apigw.get_stages(ApiId=api["ApiId"])["Items"])
+        for route in apigw.get_routes(ApiId=api["ApiId"])["Items"]:
+            key = route["RouteKey"]
+            found["routes"][key] = found["routes"].get(key, 0) + 1
+            responses = _apigw_backend().apis[api["ApiId"]].routes[route["RouteId"]].route_responses
+            if responses:
+                found["route_responses"][key] = len(responses)
+    return found
+
+
+def expected_inventory(route_keys: list[str], reply_keys: list[str] = ()) -> dict[str, Any]:
+    return {"roles": 1, "role_policies": 1, "log_groups": 1, "apis": 1, "functions": 1,
+            "permissions": 1, "integrations": 1, "routes": {k: 1 for k in route_keys},
+            "route_responses": {k: 1 for k in reply_keys}, "stages": 1}
+
+
+EMPTY = {"roles": 0, "role_policies": 0, "log_groups": 0, "apis": 0, "functions": 0,
+         "permissions": 0, "integrations": 0, "routes": {}, "route_responses": {}, "stages": 0}
+
+
+def record_matches_aws(session: boto3.Session, record: dict) -> list[str]:
+    """Where the state file's ids differ from what AWS has (empty when they agree)."""
+    problems = []
+    res = record["resources"]
+    apigw, lam, iam = session.client("apigatewayv2"), session.client("lambda"), session.client("iam")
+    api_id = res["api"]["id"]
+    if [a["ApiId"] for a in apigw.get_apis()["Items"]] != [api_id]:
+        problems.append("api id")
+    if [i["IntegrationId"] for i in apigw.get_integrations(ApiId=api_id)["Items"]] != [res["integration"]["id"]]:
+        problems.append("integration id")
+    live_routes = {r["RouteKey"]: r["RouteId"] for r in apigw.get_routes(ApiId=api_id)["Items"]}
+    if live_routes != {k: v["id"] for k, v in res["routes"].items()}:
+        problems.append(f"routes {live_routes} != {res['routes']}")
+    for key, entry in res["routes"].items():
+        responses = set(_apigw_backend().apis[api_id].routes[entry["id"]].route_responses)
+        if responses != ({entry["response_id"]} if entry["response_id"] else set()):
+            problems.append(f"route response of {key}")
+    if lam.get_function(FunctionName="chat-dev-ws")["Configuration"]["FunctionArn"] != res["function"]["arn"]:
+        problems.append("function arn")
+    if iam.get_role(RoleName="chat-dev-ws")["Role"]["Arn"] != res["role"]["arn"]:
+        problems.append("role arn")
+    if {s["name"] if isinstance(s, dict) else s for s in [res["stage"]]} != {
+            s["StageName"] for s in apigw.get_stages(ApiId=api_id)["Items"]}:
+        problems.append("stage")
+    return problems
+
+
+def reply_keys_of(d: Desired) -> list[str]:
+    return [r.key for r in d.routes if r.reply]
+
+
+def route_keys_of(d: Desired) -> list[str]:
+    return [r.key for r in d.routes]
+
+
+Hook = Callable[..., Any]

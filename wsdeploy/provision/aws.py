@@ -1,0 +1,475 @@
+"""The one place that calls boto3 for deploys: a narrow, typed wrapper over iam, lambda,
+apigatewayv2, logs and sts.
+
+Why one place: every AWS error is translated here (a missing resource becomes `None` or
+"already gone", bad credentials a `UserError`, anything else an `AwsCallError` that names the
+operation), the waits and retries live here, and tests can count or break every call through
+one botocore session.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Mapping
+
+import boto3
+import botocore.exceptions as bx
+from botocore.config import Config
+
+from .. import __version__
+from ..errors import UserError
+
+# The error codes that mean "no such resource", per service (IAM's wire code has no suffix).
+NOT_FOUND = frozenset({"NoSuchEntity", "ResourceNotFoundException", "NotFoundException"})
+BAD_CREDENTIALS = frozenset({
+    "UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException",
+    "InvalidSignatureException", "SignatureDoesNotMatch", "AuthFailure", "InvalidAccessKeyId",
+})
+ROLE_NOT_ASSUMABLE = "cannot be assumed by lambda"
+ROLE_PROPAGATION_SECONDS = 60.0   # IAM usually propagates a new role within ~10 s
+FUNCTION_READY_SECONDS = 300.0
+
+
+class AwsCallError(Exception):
+    """An AWS call failed for a reason the user cannot fix by editing input."""
+
+    def __init__(self, operation: str, code: str, message: str) -> None:
+        super().__init__(f"{operation}: {code}: {message}")
+        self.operation, self.code, self.message = operation, code, message
+
+
+# -- what the wrapper returns ------------------------------------------------------------
+@dataclass(frozen=True)
+class Identity:
+    account: str
+    partition: str
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    arn: str
+    trust: Mapping[str, Any]
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class LogGroup:
+    name: str
+    retention_days: int | None
+
+
+@dataclass(frozen=True)
+class Api:
+    id: str
+    name: str
+    route_selection: str
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Integration:
+    id: str
+    uri: str
+
+
+@dataclass(frozen=True)
+class Route:
+    id: str
+    key: str
+    target: str
+    reply: bool   # RouteResponseSelectionExpression is "$default"
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    auto_deploy: bool
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    arn: str
+    role: str
+    handler: str
+    runtime: str
+    memory: int
+    timeout: int
+    architecture: str
+    environment: Mapping[str, str] = field(repr=False)   # may hold the user's secrets
+    code_sha256: str
+    state: str | None
+    last_update_status: str | None
+    state_reason: str | None
+    tags: Mapping[str, str]
+
+    @property
+    def busy(self) -> bool:
+        """True while Lambda refuses updates (creating, or an update in progress)."""
+        return self.state == "Pending" or self.last_update_status == "InProgress"
+
+
+def arn_partition_account(arn: str) -> Identity:
+    """The partition and account of any ARN (arn:PARTITION:service:region:ACCOUNT:...)."""
+    parts = arn.split(":")
+    return Identity(account=parts[4], partition=parts[1])
+
+
+def make_session(profile: str | None, region: str | None) -> boto3.Session:
+    """A boto3 session for the stage; missing region or credentials are the user's to fix."""
+    try:
+        session = boto3.Session(profile_name=profile, region_name=region)
+    except bx.ProfileNotFound:
+        raise UserError(f"AWS profile {profile!r} is not configured: run `aws configure "
+                        f"--profile {profile}` or change profile in wsdeploy.toml") from None
+    if not session.region_name:
+        raise UserError("No AWS region: set region = \"...\" in wsdeploy.toml, or AWS_REGION "
+                        "(or a region in your AWS profile)")
+    try:
+        credentials = session.get_credentials()
+    except bx.BotoCoreError as error:
+        raise UserError(f"AWS credentials could not be loaded: {error}") from None
+    if credentials is None:
+        raise UserError("No AWS credentials found: run `aws configure` (or `aws sso login`), or "
+                        "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE")
+    return session
+
+
+class Aws:
+    """Typed calls for one region; `sleep` and `clock` are injectable so tests never wait."""
+
+    def __init__(self, session: boto3.Session, *, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.session = session
+        self.region: str = session.region_name
+        self.sleep, self.clock = sleep, clock
+        self._clients: dict[str, Any] = {}
+        self._config = Config(retries={"mode": "standard", "max_attempts": 8},
+                              user_agent_extra=f"wsdeploy/{__version__}")
+
+    def _client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service, config=self._config)
+        return self._clients[service]
+
+    def _call(self, service: str, operation: str, missing_ok: bool = False, **params: Any) -> Any:
+        """One AWS call. With missing_ok, "no such resource" returns None instead of raising."""
+        client = self._client(service)
+        try:
+            return getattr(client, operation)(**params)
+        except bx.ClientError as error:
+            info = error.response.get("Error", {})
+            code, message = str(info.get("Code", "Unknown")), str(info.get("Message", error))
+            if missing_ok and code in NOT_FOUND:
+                return None
+            if code in BAD_CREDENTIALS:
+                raise UserError(f"AWS refused the credentials ({code}): {message}. Check "
+                                "AWS_PROFILE or your keys, or log in again") from None
+            raise AwsCallError(error.operation_name, code, message) from None
+        except (bx.NoCredentialsError, bx.PartialCredentialsError, bx.TokenRetrievalError,
+                bx.SSOError, bx.CredentialRetrievalError) as error:
+            raise UserError(f"AWS credentials could not be used: {error}") from None
+        except (bx.EndpointConnectionError, bx.ConnectionClosedError, bx.ConnectTimeoutError,
+                bx.ReadTimeoutError) as error:
+            raise AwsCallError(_operation_name(client, operation), "ConnectionError",
+                               str(error)) from None
+
+    # -- identity -----------------------------------------------------------------------
+    def identity(self) -> Identity:
+        return arn_partition_account(self._call("sts", "get_caller_identity")["Arn"])
+
+    # -- iam --------------------------------------------------------------------------------
+    def get_role(self, name: str) -> Role | None:
+        found = self._call("iam", "get_role", missing_ok=True, RoleName=name)
+        return _role(found["Role"]) if found else None
+
+    def create_role(self, name: str, trust: Mapping, tags: Mapping[str, str]) -> Role:
+        created = self._call("iam", "create_role", RoleName=name, AssumeRolePolicyDocument=_json(trust),
+                             Description="Execution role of a wsdeploy WebSocket function",
+                             Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+        return _role(created["Role"])
+
+    def update_trust(self, name: str, trust: Mapping) -> None:
+        self._call("iam", "update_assume_role_policy", RoleName=name, PolicyDocument=_json(trust))
+
+    def put_role_policy(self, role: str, policy: str, document: Mapping) -> None:
+        self._call("iam", "put_role_policy", RoleName=role, PolicyName=policy,
+                   PolicyDocument=_json(document))
+
+    def get_role_policy(self, role: str, policy: str) -> dict | None:
+        found = self._call("iam", "get_role_policy", missing_ok=True, RoleName=role, PolicyName=policy)
+        return _decode_policy(found["PolicyDocument"]) if found else None
+
+    def delete_role_policy(self, role: str, policy: str) -> None:
+        self._call("iam", "delete_role_policy", missing_ok=True, RoleName=role, PolicyName=policy)
+
+    def delete_role(self, name: str) -> None:
+        self._call("iam", "delete_role", missing_ok=True, RoleName=name)
+
+    # -- logs -------------------------------------------------------------------------------
+    def get_log_group(self, name: str) -> LogGroup | None:
+        found = self._call("logs", "describe_log_groups", logGroupNamePrefix=name)
+        for group in found.get("logGroups", []):
+            if group["logGroupName"] == name:
+                return LogGroup(name, group.get("retentionInDays"))
+        return None
+
+    def create_log_group(self, name: str, tags: Mapping[str, str]) -> None:
+        self._call("logs", "create_log_group", logGroupName=name, tags=dict(tags))
+
+    def put_retention(self, name: str, days: int) -> None:
+        self._call("logs", "put_retention_policy", logGroupName=name, retentionInDays=days)
+
+    def delete_log_group(self, name: str) -> None:
+        self._call("logs", "delete_log_group", missing_ok=True, logGroupName=name)
+
+    def log_events(self, group: str, start_ms: int, token: str | None = None) -> tuple[list[dict], str | None]:
+        """One page of the group's events since start_ms, and the token of the next page."""
+        params: dict[str, Any] = {"logGroupName": group, "startTime": start_ms}
+        if token:
+            params["nextToken"] = token
+        found = self._call("logs", "filter_log_events", missing_ok=True, **params)
+        if found is None:
+            return [], None
+        return found.get("events", []), found.get("nextToken")
+
+    # -- apigatewayv2 -----------------------------------------------------------------------
+    def find_apis(self, name: str) -> list[Api]:
+        """Every WebSocket API called `name`; the caller checks the tags."""
+        apis, token = [], None
+        while True:
+            page = self._call("apigatewayv2", "get_apis", **({"NextToken": token} if token else {}))
+            apis += [_api(item) for item in page.get("Items", [])
+                     if item.get("Name") == name and item.get("ProtocolType") == "WEBSOCKET"]
+            token = page.get("NextToken")
+            if not token:
+                return apis
+
+    def get_api(self, api_id: str) -> Api | None:
+        found = self._call("apigatewayv2", "get_api", missing_ok=True, ApiId=api_id)
+        return _api(found) if found else None
+
+    def create_api(self, name: str, route_selection: str, tags: Mapping[str, str]) -> Api:
+        return _api(self._call("apigatewayv2", "create_api", Name=name, ProtocolType="WEBSOCKET",
+                               RouteSelectionExpression=route_selection, Tags=dict(tags)))
+
+    def update_api(self, api_id: str, route_selection: str) -> None:
+        self._call("apigatewayv2", "update_api", ApiId=api_id, RouteSelectionExpression=route_selection)
+
+    def delete_api(self, api_id: str) -> None:
+        self._call("apigatewayv2", "delete_api", missing_ok=True, ApiId=api_id)
+
+    def get_integrations(self, api_id: str) -> list[Integration]:
+        return [Integration(i["IntegrationId"], i.get("IntegrationUri", ""))
+                for i in self._pages("get_integrations", ApiId=api_id)]
+
+    def get_integration(self, api_id: str, integration_id: str) -> Integration | None:
+        found = self._call("apigatewayv2", "get_integration", missing_ok=True, ApiId=api_id,
+                           IntegrationId=integration_id)
+        return Integration(found["IntegrationId"], found.get("IntegrationUri", "")) if found else None
+
+    def create_integration(self, api_id: str, function_arn: str) -> Integration:
+        made = self._call("apigatewayv2", "create_integration", ApiId=api_id, IntegrationType="AWS_PROXY",
+                          IntegrationMethod="POST", IntegrationUri=function_arn)
+        return Integration(made["IntegrationId"], made.get("IntegrationUri", function_arn))
+
+    def update_integration(self, api_id: str, integration_id: str, function_arn: str) -> None:
+        self._call("apigatewayv2", "update_integration", ApiId=api_id, IntegrationId=integration_id,
+                   IntegrationUri=function_arn)
+
+    def get_routes(self, api_id: str) -> list[Route]:
+        return [_route(r) for r in self._pages("get_routes", ApiId=api_id)]
+
+    def create_route(self, api_id: str, key: str, target: str, reply: bool) -> Route:
+        params = {"RouteResponseSelectionExpression": "$default"} if reply else {}
+        return _route(self._call("apigatewayv2", "create_route", ApiId=api_id, RouteKey=key,
+                                 Target=target, **params))
+
+    def update_route(self, api_id: str, route_id: str, target: str, reply: bool) -> None:
+        # An empty expression clears it: the route goes back to one-way.
+        self._call("apigatewayv2", "update_route", ApiId=api_id, RouteId=route_id, Target=target,
+                   RouteResponseSelectionExpression="$default" if reply else "")
+
+    def delete_route(self, api_id: str, route_id: str) -> None:
+        self._call("apigatewayv2", "delete_route", missing_ok=True, ApiId=api_id, RouteId=route_id)
+
+    def get_route_responses(self, api_id: str, route_id: str) -> dict[str, str]:
+        """{route response key: id} of one route."""
+        return {r["RouteResponseKey"]: r["RouteResponseId"]
+                for r in self._pages("get_route_responses", ApiId=api_id, RouteId=route_id)}
+
+    def route_response_exists(self, api_id: str, route_id: str, response_id: str) -> bool:
+        return self._call("apigatewayv2", "get_route_response", missing_ok=True, ApiId=api_id,
+                          RouteId=route_id, RouteResponseId=response_id) is not None
+
+    def create_route_response(self, api_id: str, route_id: str) -> str:
+        """The id of the route's "$default" response; adopts one that already exists."""
+        try:
+            return self._call("apigatewayv2", "create_route_response", ApiId=api_id, RouteId=route_id,
+                              RouteResponseKey="$default")["RouteResponseId"]
+        except AwsCallError as error:
+            existing = self.get_route_responses(api_id, route_id) if error.code == "ConflictException" else {}
+            if "$default" in existing:
+                return existing["$default"]
+            raise
+
+    def delete_route_response(self, api_id: str, route_id: str, response_id: str) -> None:
+        self._call("apigatewayv2", "delete_route_response", missing_ok=True, ApiId=api_id,
+                   RouteId=route_id, RouteResponseId=response_id)
+
+    def get_stage(self, api_id: str, name: str) -> Stage | None:
+        found = self._call("apigatewayv2", "get_stage", missing_ok=True, ApiId=api_id, StageName=name)
+        return Stage(found["StageName"], bool(found.get("AutoDeploy"))) if found else None
+
+    def create_stage(self, api_id: str, name: str, tags: Mapping[str, str]) -> None:
+        self._call("apigatewayv2", "create_stage", ApiId=api_id, StageName=name, AutoDeploy=True,
+                   Description="Deployed by wsdeploy; changes deploy automatically", Tags=dict(tags))
+
+    def _pages(self, operation: str, **params: Any) -> Iterator[dict]:
+        token = None
+        while True:
+            page = self._call("apigatewayv2", operation, **params, **({"NextToken": token} if token else {}))
+            yield from page.get("Items", [])
+            token = page.get("NextToken")
+            if not token:
+                return
+
+    # -- lambda -----------------------------------------------------------------------------
+    def get_function(self, name: str) -> Function | None:
+        found = self._call("lambda", "get_function", missing_ok=True, FunctionName=name)
+        return _function(found["Configuration"], found.get("Tags", {})) if found else None
+
+    def create_function(self, name: str, code: bytes, settings: Mapping[str, Any],
+                        tags: Mapping[str, str]) -> Function:
+        """Creates the function; retries while IAM has not yet let Lambda assume a new role."""
+        made = self._retry_role_propagation(lambda: self._call(
+            "lambda", "create_function", FunctionName=name, Code={"ZipFile": code},
+            PackageType="Zip", Tags=dict(tags), **_lambda_settings(settings, with_arch=True)))
+        return _function(made, tags)
+
+    def update_function_code(self, name: str, code: bytes, architecture: str) -> Function:
+        made = self._call("lambda", "update_function_code", FunctionName=name, ZipFile=code,
+                          Architectures=[architecture])
+        return _function(made, {})
+
+    def update_function_configuration(self, name: str, settings: Mapping[str, Any]) -> Function:
+        made = self._retry_role_propagation(lambda: self._call(
+            "lambda", "update_function_configuration", FunctionName=name,
+            **_lambda_settings(settings, with_arch=False)))
+        return _function(made, {})
+
+    def delete_function(self, name: str) -> None:
+        self._call("lambda", "delete_function", missing_ok=True, FunctionName=name)
+
+    def wait_function_ready(self, name: str, timeout: float = FUNCTION_READY_SECONDS) -> None:
+        """Polls until the function is Active and no update is in progress; raises if it failed."""
+        deadline, delay = self.clock() + timeout, 0.5
+        while True:
+            config = self._call("lambda", "get_function_configuration", FunctionName=name)
+            function = _function(config, {})
+            if function.state == "Failed" or function.last_update_status == "Failed":
+                raise AwsCallError("GetFunctionConfiguration", "FunctionFailed",
+                                   function.state_reason or "Lambda reports the function as Failed")
+            if not function.busy:
+                return
+            if self.clock() >= deadline:
+                raise AwsCallError("GetFunctionConfiguration", "Timeout",
+                                   f"the function was still {function.state}/"
+                                   f"{function.last_update_status} after {timeout:.0f} s")
+            self.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    def get_permission_source(self, function: str, statement_id: str) -> str | None:
+        """The SourceArn of one statement of the function's resource policy, if it exists."""
+        found = self._call("lambda", "get_policy", missing_ok=True, FunctionName=function)
+        for statement in json.loads(found["Policy"]).get("Statement", []) if found else []:
+            if statement.get("Sid") == statement_id:
+                return statement.get("Condition", {}).get("ArnLike", {}).get("AWS:SourceArn", "")
+        return None
+
+    def add_permission(self, function: str, statement_id: str, source_arn: str) -> None:
+        self._call("lambda", "add_permission", FunctionName=function, StatementId=statement_id,
+                   Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
+                   SourceArn=source_arn)
+
+    def remove_permission(self, function: str, statement_id: str) -> None:
+        self._call("lambda", "remove_permission", missing_ok=True, FunctionName=function,
+                   StatementId=statement_id)
+
+    def _retry_role_propagation(self, call: Callable[[], Any]) -> Any:
+        """Retries `call` with backoff only while Lambda says the role cannot be assumed yet."""
+        deadline, delay = self.clock() + ROLE_PROPAGATION_SECONDS, 1.0
+        while True:
+            try:
+                return call()
+            except AwsCallError as error:
+                if not (error.code == "InvalidParameterValueException"
+                        and ROLE_NOT_ASSUMABLE in error.message.lower()):
+                    raise
+                if self.clock() + delay > deadline:
+                    raise AwsCallError(error.operation, error.code,
+                                       f"{error.message} (still refused after "
+                                       f"{ROLE_PROPAGATION_SECONDS:.0f} s of retries: check that the "
+                                       "role trusts lambda.amazonaws.com)") from None
+                self.sleep(delay)
+                delay = min(delay * 2, 8.0)
+
+
+# -- translation of responses -----------------------------------------------------------------
+def _json(document: Mapping) -> str:
+    return json.dumps(document, separators=(",", ":"), sort_keys=True)
+
+
+def _decode_policy(document: Any) -> dict:
+    if isinstance(document, str):
+        from urllib.parse import unquote
+        return json.loads(unquote(document))
+    return dict(document)
+
+
+def _role(data: Mapping) -> Role:
+    return Role(data["RoleName"], data["Arn"], _decode_policy(data.get("AssumeRolePolicyDocument", {})),
+                {t["Key"]: t["Value"] for t in data.get("Tags", [])})
+
+
+def _api(data: Mapping) -> Api:
+    return Api(data["ApiId"], data.get("Name", ""), data.get("RouteSelectionExpression", ""),
+               dict(data.get("Tags") or {}))
+
+
+def _route(data: Mapping) -> Route:
+    return Route(data["RouteId"], data["RouteKey"], data.get("Target", ""),
+                 data.get("RouteResponseSelectionExpression") == "$default")
+
+
+def _function(data: Mapping, tags: Mapping[str, str]) -> Function:
+    return Function(
+        name=data["FunctionName"], arn=data["FunctionArn"], role=data.get("Role", ""),
+        handler=data.get("Handler", ""), runtime=data.get("Runtime", ""),
+        memory=int(data.get("MemorySize", 0)), timeout=int(data.get("Timeout", 0)),
+        architecture=(data.get("Architectures") or ["x86_64"])[0],
+        environment=dict((data.get("Environment") or {}).get("Variables") or {}),
+        code_sha256=data.get("CodeSha256", ""), state=data.get("State"),
+        last_update_status=data.get("LastUpdateStatus"),
+        state_reason=data.get("StateReason") or data.get("LastUpdateStatusReason"),
+        tags=dict(tags or {}),
+    )
+
+
+def _lambda_settings(settings: Mapping[str, Any], with_arch: bool) -> dict:
+    params = {"Role": settings["role"], "Handler": settings["handler"], "Runtime": settings["runtime"],
+              "MemorySize": settings["memory"], "Timeout": settings["timeout"],
+              "Environment": {"Variables": dict(settings["environment"])}}
+    if with_arch:
+        params["Architectures"] = [settings["architecture"]]
+    return params
+
+
+def _operation_name(client: Any, operation: str) -> str:
+    try:
+        return client.meta.method_to_api_mapping[operation]
+    except (AttributeError, KeyError):
+        return operation

@@ -1,0 +1,147 @@
+"""What one stage should look like in AWS, as frozen values computed from config and package.
+
+Some values depend on facts only AWS knows (the account, the API's id); they are functions of
+those facts rather than fields, so the planner can tell "changes because the API is new" apart
+from "unchanged", and the executor renders them once the facts are known.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+RUNTIME_HANDLER = "wsdeploy.runtime.lambda_handler"
+HANDLER_MODULE_ENV = "WSDEPLOY_HANDLER_MODULE"
+ENDPOINT_ENV = "WEBSOCKET_API_GATEWAY_ENDPOINT"
+TAG_APP, TAG_STAGE = "wsdeploy:app", "wsdeploy:stage"
+ROLE_POLICY_NAME = "wsdeploy"
+PERMISSION_ID = "wsdeploy-apigateway-invoke"
+DNS_SUFFIX = {"aws-cn": "amazonaws.com.cn"}   # every other partition: amazonaws.com
+
+
+@dataclass(frozen=True)
+class DesiredRoute:
+    key: str
+    reply: bool
+
+
+@dataclass(frozen=True)
+class StageNames:
+    """What names and tags a stage's resources: all that `down` and look-ups need."""
+
+    app: str
+    stage: str
+    region: str
+    name: str                          # role, function and API
+
+    @property
+    def log_group(self) -> str:
+        return f"/aws/lambda/{self.name}"
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {TAG_APP: self.app, TAG_STAGE: self.stage}
+
+
+def names_from(cfg: Any, region: str) -> StageNames:
+    return StageNames(app=cfg.app, stage=cfg.stage, region=region, name=cfg.resource_name)
+
+
+@dataclass(frozen=True)
+class Desired(StageNames):
+    """One stage's resources as they should be; built by `desired_from`."""
+
+    retention_days: int
+    route_selection: str
+    routes: tuple[DesiredRoute, ...]
+    runtime: str
+    architecture: str
+    memory: int
+    timeout: int
+    handler_module: str
+    user_environment: tuple[tuple[str, str], ...] = field(repr=False)
+    code_sha256: str = ""
+    code: bytes = field(default=b"", repr=False, compare=False)
+
+    def route(self, key: str) -> DesiredRoute | None:
+        return next((r for r in self.routes if r.key == key), None)
+
+
+def desired_from(cfg: Any, package: Any, region: str) -> Desired:
+    """From a StageConfig and a BuiltPackage; the three built-in routes are always there."""
+    routes = {key: DesiredRoute(key, False) for key in ("$connect", "$disconnect", "$default")}
+    for spec in package.handler.routes:
+        routes[spec.key] = DesiredRoute(spec.key, bool(spec.reply))
+    return Desired(
+        app=cfg.app, stage=cfg.stage, region=region, name=cfg.resource_name,
+        retention_days=cfg.log_retention_days, route_selection=cfg.route_selection,
+        routes=tuple(sorted(routes.values(), key=lambda r: r.key)),
+        runtime=cfg.runtime, architecture=cfg.architecture, memory=cfg.memory,
+        timeout=cfg.timeout, handler_module=package.handler.module,
+        user_environment=tuple(sorted(dict(cfg.environment).items())),
+        code_sha256=package.sha256_b64, code=package.data,
+    )
+
+
+# -- values that depend on AWS's facts --------------------------------------------------------
+def trust_policy() -> dict:
+    """Only Lambda may assume the role."""
+    return {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]}
+
+
+def role_policy(d: StageNames, partition: str, account: str, api_id: str) -> dict:
+    """Logs to its own group, and @connections on this API's stage: nothing wider."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "OwnLogGroup", "Effect": "Allow",
+         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": f"arn:{partition}:logs:{d.region}:{account}:log-group:{d.log_group}:*"},
+        {"Sid": "ManageConnections", "Effect": "Allow", "Action": "execute-api:ManageConnections",
+         "Resource": connections_arn(d, partition, account, api_id)},
+    ]}
+
+
+def connections_arn(d: StageNames, partition: str, account: str, api_id: str) -> str:
+    return f"arn:{partition}:execute-api:{d.region}:{account}:{api_id}/{d.stage}/*/@connections/*"
+
+
+def permission_source_arn(d: StageNames, partition: str, account: str, api_id: str) -> str:
+    """API Gateway may invoke the function for this API only."""
+    return f"arn:{partition}:execute-api:{d.region}:{account}:{api_id}/*"
+
+
+def api_host(d: StageNames, partition: str, api_id: str) -> str:
+    return f"{api_id}.execute-api.{d.region}.{DNS_SUFFIX.get(partition, 'amazonaws.com')}"
+
+
+def websocket_url(d: StageNames, partition: str, api_id: str) -> str:
+    return f"wss://{api_host(d, partition, api_id)}/{d.stage}"
+
+
+def function_settings(d: Desired, partition: str, role_arn: str, api_id: str) -> dict[str, Any]:
+    """Everything update_function_configuration sets, plus the architecture (set with the code)."""
+    environment = dict(d.user_environment)
+    environment[HANDLER_MODULE_ENV] = d.handler_module
+    environment[ENDPOINT_ENV] = f"https://{api_host(d, partition, api_id)}/{d.stage}"
+    return {"role": role_arn, "handler": RUNTIME_HANDLER, "runtime": d.runtime, "memory": d.memory,
+            "timeout": d.timeout, "architecture": d.architecture,
+            "environment": dict(sorted(environment.items()))}
+
+
+def document_hash(document: Mapping) -> str:
+    """A stable fingerprint of a policy document, so the state file need not hold it."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def config_hash(d: Desired) -> str:
+    """Fingerprint of the settings; environment *names* only, so no secret leaks into state."""
+    fields = {"runtime": d.runtime, "architecture": d.architecture, "memory": d.memory,
+              "timeout": d.timeout, "handler_module": d.handler_module,
+              "retention_days": d.retention_days, "route_selection": d.route_selection,
+              "routes": [[r.key, r.reply] for r in d.routes],
+              "environment_names": [k for k, _ in d.user_environment]}
+    return document_hash(fields)

@@ -1,0 +1,258 @@
+"""What exists now: the state file's record merged with as few read calls as will do.
+
+Why few: a no-op `up` should cost a handful of reads. The function, the API and its routes
+are always read live (they are what code and config changes touch, and the function's
+CodeSha256 tells whether code changed). Everything else is trusted from the record when
+recorded, and looked up by name and tags when not, which is how a resource created by an
+interrupted run, or listed in a lost state file, is adopted instead of created twice.
+With `full`, everything is read live (`up --refresh` and `status`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import UserError
+from . import record as rec
+from .aws import Aws, Function, Identity, arn_partition_account
+from .desired import PERMISSION_ID, ROLE_POLICY_NAME, TAG_APP, TAG_STAGE, StageNames, document_hash
+
+
+@dataclass(frozen=True)
+class SeenRole:
+    arn: str
+    trust_sha256: str | None
+    recorded: bool
+
+
+@dataclass(frozen=True)
+class SeenPolicy:
+    sha256: str
+    recorded: bool
+
+
+@dataclass(frozen=True)
+class SeenLogGroup:
+    retention_days: int | None
+    recorded: bool
+
+
+@dataclass(frozen=True)
+class SeenApi:
+    id: str
+    route_selection: str
+    recorded: bool
+
+
+@dataclass(frozen=True)
+class SeenFunction:
+    live: Function
+    recorded: bool
+
+
+@dataclass(frozen=True)
+class SeenPermission:
+    source_arn: str
+    recorded: bool
+
+
+@dataclass(frozen=True)
+class SeenIntegration:
+    id: str
+    uri: str
+    recorded: bool
+
+
+@dataclass(frozen=True)
+class SeenRoute:
+    key: str
+    id: str
+    target: str
+    reply: bool
+    recorded: bool
+    response_id: str | None = None     # the "$default" route response, when known
+
+
+@dataclass(frozen=True)
+class SeenStage:
+    auto_deploy: bool | None           # None: not read (trusted from the record)
+    recorded: bool
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Each resource that exists, or None; `recorded` says whether the state file has it."""
+
+    identity: Identity | None
+    role: SeenRole | None = None
+    role_policy: SeenPolicy | None = None
+    log_group: SeenLogGroup | None = None
+    api: SeenApi | None = None
+    function: SeenFunction | None = None
+    permission: SeenPermission | None = None
+    integration: SeenIntegration | None = None
+    routes: tuple[SeenRoute, ...] = ()
+    stage: SeenStage | None = None
+
+    def route(self, key: str) -> SeenRoute | None:
+        return next((r for r in self.routes if r.key == key), None)
+
+
+def check_identity(aws: Aws, record: dict | None, where: str) -> Identity | None:
+    """With a record, who we are must match it (before any write); else nothing is called."""
+    if rec.is_empty(record) or not record.get("account"):
+        return None
+    identity = aws.identity()
+    if identity.account != record["account"]:
+        raise UserError(
+            f"{where} records account {record['account']}, but these credentials are for account "
+            f"{identity.account}. Use the credentials of account {record['account']} (AWS_PROFILE), "
+            "or another stage for this account")
+    return identity
+
+
+def observe(aws: Aws, d: StageNames, record: dict | None, full: bool = False) -> Observed:
+    """Reads what the plan needs; see the module's docstring for which reads are made."""
+    identity = check_identity(aws, record, "the state file")
+    role = _role(aws, d, record, full)
+    function = _function(aws, d, record)
+    if identity is None:   # no record: the account comes from what exists
+        arn = role.arn if role else function.live.arn if function else None
+        identity = arn_partition_account(arn) if arn else None
+    api = _api(aws, d, record)
+    return Observed(
+        identity=identity, role=role,
+        role_policy=_role_policy(aws, d, record, role, full),
+        log_group=_log_group(aws, d, record, full),
+        api=api, function=function,
+        permission=_permission(aws, d, record, function, full),
+        integration=_integration(aws, d, record, api, function, full),
+        routes=_routes(aws, record, api, full),
+        stage=_stage(aws, d, record, api, full),
+    )
+
+
+def _require_tags(kind: str, name: str, tags: dict, d: StageNames) -> None:
+    if tags.get(TAG_APP) != d.app or tags.get(TAG_STAGE) != d.stage:
+        raise UserError(
+            f"a {kind} named {name} exists but is not tagged {TAG_APP}={d.app}, "
+            f"{TAG_STAGE}={d.stage}, so wsdeploy did not create it and will not take it over. "
+            "Delete or rename it, or tag it so if it does belong to this stage")
+
+
+def _role(aws: Aws, d: StageNames, record: dict | None, full: bool) -> SeenRole | None:
+    recorded = rec.get(record, "role")
+    if recorded and not full:
+        return SeenRole(recorded["arn"], recorded.get("trust_sha256"), True)
+    live = aws.get_role(d.name)
+    if live is None:
+        return None
+    if not recorded:
+        _require_tags("role", d.name, dict(live.tags), d)
+    return SeenRole(live.arn, document_hash(live.trust), bool(recorded))
+
+
+def _role_policy(aws: Aws, d: StageNames, record: dict | None, role: SeenRole | None,
+                 full: bool) -> SeenPolicy | None:
+    recorded = rec.get(record, "role_policy")
+    if role is None:
+        return None
+    if recorded and role.recorded and not full:
+        return SeenPolicy(recorded["sha256"], True)
+    live = aws.get_role_policy(d.name, ROLE_POLICY_NAME)
+    return SeenPolicy(document_hash(live), bool(recorded)) if live is not None else None
+
+
+def _log_group(aws: Aws, d: StageNames, record: dict | None, full: bool) -> SeenLogGroup | None:
+    recorded = rec.get(record, "log_group")
+    if recorded and not full:
+        return SeenLogGroup(recorded.get("retention_days"), True)
+    live = aws.get_log_group(d.log_group)
+    return SeenLogGroup(live.retention_days, bool(recorded)) if live else None
+
+
+def _api(aws: Aws, d: StageNames, record: dict | None) -> SeenApi | None:
+    recorded = rec.get(record, "api")
+    if recorded:
+        live = aws.get_api(recorded["id"])
+        return SeenApi(live.id, live.route_selection, True) if live else None
+    ours = [a for a in aws.find_apis(d.name)
+            if a.tags.get(TAG_APP) == d.app and a.tags.get(TAG_STAGE) == d.stage]
+    if len(ours) > 1:
+        raise UserError(
+            f"{len(ours)} WebSocket APIs are named {d.name} and tagged as this stage's "
+            f"({', '.join(a.id for a in ours)}); wsdeploy cannot tell which is its own. Delete the "
+            "extra ones (aws apigatewayv2 delete-api --api-id ID), then run again")
+    return SeenApi(ours[0].id, ours[0].route_selection, False) if ours else None
+
+
+def _function(aws: Aws, d: StageNames, record: dict | None) -> SeenFunction | None:
+    live = aws.get_function(d.name)
+    if live is None:
+        return None
+    recorded = rec.get(record, "function") is not None
+    if not recorded:
+        _require_tags("Lambda function", d.name, dict(live.tags), d)
+    return SeenFunction(live, recorded)
+
+
+def _permission(aws: Aws, d: StageNames, record: dict | None, function: SeenFunction | None,
+                full: bool) -> SeenPermission | None:
+    recorded = rec.get(record, "permission")
+    if function is None:
+        return None
+    if recorded and function.recorded and not full:
+        return SeenPermission(recorded["source_arn"], True)
+    source = aws.get_permission_source(d.name, PERMISSION_ID)
+    return SeenPermission(source, bool(recorded)) if source is not None else None
+
+
+def _integration(aws: Aws, d: StageNames, record: dict | None, api: SeenApi | None,
+                 function: SeenFunction | None, full: bool) -> SeenIntegration | None:
+    recorded = rec.get(record, "integration")
+    if api is None:
+        return None
+    if recorded and api.recorded:
+        if not full:
+            return SeenIntegration(recorded["id"], recorded["uri"], True)
+        live = aws.get_integration(api.id, recorded["id"])
+        return SeenIntegration(live.id, live.uri, True) if live else None
+    found = aws.get_integrations(api.id)
+    suffix = f":function:{d.name}"
+    mine = [i for i in found if i.uri.endswith(suffix) or (function and i.uri == function.live.arn)]
+    return SeenIntegration(mine[0].id, mine[0].uri, False) if mine else None
+
+
+def _routes(aws: Aws, record: dict | None, api: SeenApi | None, full: bool) -> tuple[SeenRoute, ...]:
+    if api is None:
+        return ()
+    recorded = rec.routes(record) if api.recorded else {}
+    seen = []
+    for route in aws.get_routes(api.id):
+        mine = recorded.get(route.key)
+        known = mine if mine and mine.get("id") == route.id else None
+        response_id = known.get("response_id") if known else None
+        if response_id and full and not aws.route_response_exists(api.id, route.id, response_id):
+            response_id = None
+        seen.append(SeenRoute(route.key, route.id, route.target, route.reply, known is not None,
+                              response_id))
+    return tuple(sorted(seen, key=lambda r: r.key))
+
+
+def _stage(aws: Aws, d: StageNames, record: dict | None, api: SeenApi | None,
+           full: bool) -> SeenStage | None:
+    if api is None:
+        return None
+    recorded = rec.get(record, "stage") is not None and api.recorded
+    if recorded and not full:
+        return SeenStage(None, True)
+    live = aws.get_stage(api.id, d.stage)
+    return SeenStage(live.auto_deploy, recorded) if live else None
+
+
+def observed_summary(observed: Observed) -> dict[str, Any]:
+    """Which resources exist, for messages and tests."""
+    return {name: getattr(observed, name) is not None
+            for name in ("role", "role_policy", "log_group", "api", "function", "permission",
+                         "integration", "stage")}

@@ -1,0 +1,199 @@
+"""The pure planner: desired resources against observed ones, in, ordered steps out.
+
+No I/O here, so every decision is unit-tested without AWS, and `up --dry-run` prints the plan
+as data. The order is the creation order of the design: role, log group, API, role policy,
+function, permission, integration, routes, stage. The API comes before the policy and the
+function, so both are written once with its id, never created and then patched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .desired import (Desired, document_hash, function_settings, permission_source_arn,
+                      role_policy, trust_policy)
+from .observe import Observed
+
+CONFIG_FIELDS = ("role", "handler", "runtime", "memory", "timeout", "environment")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One change: `kind` of resource, `action` create/update/delete/adopt, and why."""
+
+    kind: str
+    action: str
+    name: str
+    changes: tuple[str, ...] = ()
+    why: str = ""
+
+    @property
+    def calls_aws(self) -> bool:
+        return self.action != "adopt"     # adopting only records what was found
+
+    def describe(self) -> str:
+        text = f"{self.action} {self.kind.replace('_', ' ')} {self.name}"
+        if self.changes:
+            text += f" ({', '.join(self.changes)})"
+        return text + (f": {self.why}" if self.why else "")
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: tuple[Step, ...]
+    unchanged: tuple[tuple[str, str], ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def changes_aws(self) -> bool:
+        return any(step.calls_aws for step in self.steps)
+
+    def count(self, action: str) -> int:
+        return sum(1 for step in self.steps if step.action == action)
+
+
+GROUP = {"function_code": "function", "route_response": "route"}   # steps of one resource
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.steps: list[Step] = []
+        self.notes: list[str] = []
+
+    def add(self, kind: str, action: str, name: str, changes: tuple[str, ...] = (), why: str = "") -> None:
+        self.steps.append(Step(kind, action, name, changes, why))
+
+    def adopt_unrecorded(self, kind: str, name: str, seen: object) -> None:
+        if not getattr(seen, "recorded", True):
+            self.add(kind, "adopt", name, why="found by name and tags, not in the state file")
+
+    def unchanged(self, everything: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+        changing = {(GROUP.get(s.kind, s.kind), s.name) for s in self.steps if s.calls_aws}
+        return tuple(item for item in everything if item not in changing)
+
+
+def plan(d: Desired, o: Observed) -> Plan:
+    """The steps that turn what is observed into what is desired, in a safe order."""
+    b = _Builder()
+    partition = o.identity.partition if o.identity else None
+    account = o.identity.account if o.identity else None
+    api_id = o.api.id if o.api else None
+    new_api = "the API is new" if api_id is None else ""
+
+    if o.role is None:
+        b.add("role", "create", d.name)
+    else:
+        b.adopt_unrecorded("role", d.name, o.role)
+        if o.role.trust_sha256 not in (None, document_hash(trust_policy())):
+            b.add("role", "update", d.name, ("trust policy",))
+
+    if o.log_group is None:
+        b.add("log_group", "create", d.log_group, (f"retention {d.retention_days} days",))
+    else:
+        b.adopt_unrecorded("log_group", d.log_group, o.log_group)
+        if o.log_group.retention_days != d.retention_days:
+            b.add("log_group", "update", d.log_group, ("retention_days",))
+
+    if o.api is None:
+        b.add("api", "create", d.name)
+    else:
+        b.adopt_unrecorded("api", d.name, o.api)
+        if o.api.route_selection != d.route_selection:
+            b.add("api", "update", d.name, ("route_selection",))
+
+    # The role's policy names the API and the account.
+    want_policy = (document_hash(role_policy(d, partition, account, api_id))
+                   if account and api_id else None)
+    if o.role_policy is None:
+        b.add("role_policy", "create", d.name)
+    elif want_policy is None or o.role_policy.sha256 != want_policy:
+        b.add("role_policy", "update", d.name, ("policy document",), new_api)
+    else:
+        b.adopt_unrecorded("role_policy", d.name, o.role_policy)
+
+    _plan_function(b, d, o, partition, account, api_id)
+
+    want_source = permission_source_arn(d, partition, account, api_id) if account and api_id else None
+    if o.function is None or o.permission is None:
+        b.add("permission", "create", d.name)
+    elif want_source is None or o.permission.source_arn != want_source:
+        b.add("permission", "update", d.name, ("source_arn",), new_api)
+    else:
+        b.adopt_unrecorded("permission", d.name, o.permission)
+
+    function_arn = (o.function.live.arn if o.function else
+                    f"arn:{partition}:lambda:{d.region}:{account}:function:{d.name}" if account else None)
+    if o.integration is None:
+        b.add("integration", "create", "AWS_PROXY")
+    else:
+        b.adopt_unrecorded("integration", "AWS_PROXY", o.integration)
+        if o.integration.uri != function_arn:
+            b.add("integration", "update", "AWS_PROXY", ("uri",))
+
+    _plan_routes(b, d, o, o.integration.id if o.integration else None)
+
+    if o.stage is None:
+        b.add("stage", "create", d.stage, ("auto-deploy",))
+    else:
+        b.adopt_unrecorded("stage", d.stage, o.stage)
+        if o.stage.auto_deploy is False:
+            b.notes.append(f"stage {d.stage} has auto-deploy turned off (changed by hand?): "
+                           "changes reach clients only after a deployment; turn it back on in "
+                           "the API Gateway console, or run `wsdeploy down` and `wsdeploy up`")
+    everything = [("role", d.name), ("log_group", d.log_group), ("api", d.name),
+                  ("role_policy", d.name), ("function", d.name), ("permission", d.name),
+                  ("integration", "AWS_PROXY"), *(("route", r.key) for r in d.routes),
+                  ("stage", d.stage)]
+    return Plan(tuple(b.steps), b.unchanged(everything), tuple(b.notes))
+
+
+def _plan_function(b: _Builder, d: Desired, o: Observed, partition: str | None,
+                   account: str | None, api_id: str | None) -> None:
+    if o.function is None:
+        b.add("function", "create", d.name)
+        return
+    live = o.function.live
+    b.adopt_unrecorded("function", d.name, o.function)
+    role_arn = o.role.arn if o.role else f"arn:{partition}:iam::{account}:role/{d.name}"
+    want = function_settings(d, partition or "aws", role_arn, api_id or "")
+    have = {"role": live.role, "handler": live.handler, "runtime": live.runtime,
+            "memory": live.memory, "timeout": live.timeout, "environment": dict(live.environment)}
+    changed = [f for f in CONFIG_FIELDS if f != "environment" and want[f] != have[f]]
+    changed += environment_changes(want["environment"], have["environment"])
+    if changed:
+        b.add("function", "update", d.name, tuple(changed), "" if api_id else "the API is new")
+    code_changes = tuple(field for field, differs in (
+        ("code", live.code_sha256 != d.code_sha256),
+        ("architecture", live.architecture != d.architecture)) if differs)
+    if code_changes:
+        b.add("function_code", "update", d.name, code_changes)
+
+
+def environment_changes(want: dict, have: dict) -> list[str]:
+    """Which variables differ, by name only: values may be secrets."""
+    names = sorted(set(want) | set(have))
+    differing = [n for n in names if want.get(n) != have.get(n)]
+    return [f"environment: {', '.join(differing)}"] if differing else []
+
+
+def _plan_routes(b: _Builder, d: Desired, o: Observed, integration_id: str | None) -> None:
+    target = f"integrations/{integration_id}" if integration_id else None
+    for want in d.routes:
+        seen = o.route(want.key)
+        if seen is None:
+            b.add("route", "create", want.key, ("reply",) if want.reply else ())
+            if want.reply:
+                b.add("route_response", "create", want.key)
+            continue
+        b.adopt_unrecorded("route", want.key, seen)
+        if seen.response_id and not want.reply:
+            b.add("route_response", "delete", want.key)
+        changes = tuple(f for f, differs in (("target", seen.target != target),
+                                             ("reply", seen.reply != want.reply)) if differs)
+        if changes:
+            b.add("route", "update", want.key, changes)
+        if want.reply and not seen.response_id:
+            b.add("route_response", "create", want.key)
+    for seen in o.routes:
+        if d.route(seen.key) is None:
+            b.add("route", "delete", seen.key, why="no handler registers it any more")

@@ -1,0 +1,68 @@
+"""The content of a stage's state file: what wsdeploy created, by id, and what it last wrote.
+
+Layout (JSON): app, stage, region, name, partition, account, created_at, updated_at,
+deployed_at, url, code_sha256, config_hash, and `resources`:
+
+    role         {name, arn, trust_sha256}
+    role_policy  {name, sha256}
+    log_group    {name, retention_days}
+    api          {id, name, route_selection}
+    function     {name, arn, settings}        settings without environment values
+    permission   {statement_id, source_arn}
+    integration  {id, uri}
+    routes       {route key: {id, target, reply, response_id}}
+    stage        {name}
+
+Policies are kept as SHA-256 fingerprints and the environment by variable names only, so the
+file holds no secret.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import UserError
+from ..state import utc_now
+from .desired import StageNames
+
+KINDS = ("role", "role_policy", "log_group", "api", "function", "permission", "integration",
+         "routes", "stage")
+
+
+def new_record(d: StageNames) -> dict[str, Any]:
+    return {"app": d.app, "stage": d.stage, "region": d.region, "name": d.name,
+            "partition": None, "account": None, "created_at": utc_now(), "deployed_at": None,
+            "url": None, "code_sha256": None, "config_hash": None, "resources": {}}
+
+
+def resources(record: dict) -> dict[str, Any]:
+    return record.setdefault("resources", {})
+
+
+def get(record: dict | None, kind: str) -> dict | None:
+    return (record or {}).get("resources", {}).get(kind)
+
+
+def routes(record: dict | None) -> dict[str, dict]:
+    return (record or {}).get("resources", {}).get("routes", {})
+
+
+def is_empty(record: dict | None) -> bool:
+    return not record or not any(record.get("resources", {}).values())
+
+
+def check_matches(record: dict | None, d: StageNames, where: str) -> None:
+    """Refuses a record of another region or other names: those cannot change in place."""
+    if not record:
+        return
+    if record.get("region") != d.region:
+        raise UserError(
+            f"{where} records stage {d.stage!r} in region {record.get('region')}, but this run "
+            f"uses {d.region}. A stage cannot move region in place: set region = "
+            f"\"{record.get('region')}\" in wsdeploy.toml (or AWS_REGION) to manage it, or run "
+            "`wsdeploy down` there first")
+    if record.get("name") != d.name:
+        raise UserError(
+            f"{where} records resources named {record.get('name')!r}, but the config now names "
+            f"them {d.name!r}. Names cannot change in place: run `wsdeploy down` with the old app "
+            "name first, then `wsdeploy up`")

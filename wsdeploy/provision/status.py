@@ -1,0 +1,122 @@
+"""`status`: each recorded resource against what AWS has now.
+
+Drift is judged against the record (what wsdeploy last wrote), so a change made by hand
+shows as drift while a change still waiting in wsdeploy.toml does not; whether the local code
+differs from the deployed code is reported on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from . import record as rec
+from .aws import Aws
+from .desired import StageNames, document_hash, trust_policy
+from .observe import Observed, observe
+
+OK, MISSING, DRIFTED, UNTRACKED = "ok", "missing", "drifted", "untracked"
+
+
+@dataclass(frozen=True)
+class Row:
+    type: str
+    id: str
+    status: str
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    stage: str
+    region: str
+    deployed: bool
+    url: str | None
+    account: str | None
+    deployed_at: str | None
+    resources: tuple[Row, ...] = ()
+    code_differs: bool | None = None     # None: not known (not deployed, or no local build)
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def drift(self) -> list[Row]:
+        return [row for row in self.resources if row.status != OK]
+
+    def as_json(self) -> dict:
+        rows = [asdict(row) | {"fields": list(row.fields)} for row in self.resources]
+        return {"stage": self.stage, "deployed": self.deployed, "url": self.url,
+                "region": self.region, "account": self.account, "deployed_at": self.deployed_at,
+                "resources": rows, "drift": [r for r in rows if r["status"] != OK],
+                "code_differs": self.code_differs, "notes": list(self.notes)}
+
+
+def stage_status(aws: Aws, names: StageNames, record: dict | None,
+                 local_code_sha256: str | None) -> Report:
+    """Reads every resource live (many reads: status is for looking, not for speed)."""
+    if rec.is_empty(record):
+        return Report(names.stage, names.region, False, None, None, None)
+    o = observe(aws, names, record, full=True)
+    rows = _rows(names, record, o)
+    live_code = o.function.live.code_sha256 if o.function else None
+    differs = None if local_code_sha256 is None or live_code is None else live_code != local_code_sha256
+    return Report(names.stage, names.region, True, record.get("url"), record.get("account"),
+                  record.get("deployed_at"), tuple(rows), differs)
+
+
+def _compare(kind: str, ident: str, recorded: dict | None, seen: object | None,
+             differing: list[str]) -> Row | None:
+    if recorded is None and seen is None:
+        return None
+    if recorded is None:
+        return Row(kind, ident, UNTRACKED)
+    if seen is None:
+        return Row(kind, ident, MISSING)
+    return Row(kind, ident, DRIFTED, tuple(differing)) if differing else Row(kind, ident, OK)
+
+
+def _rows(names: StageNames, record: dict, o: Observed) -> list[Row]:
+    get = lambda kind: rec.get(record, kind)  # noqa: E731
+    rows = [
+        _compare("role", names.name, get("role"), o.role,
+                 ["trust policy"] if o.role and o.role.trust_sha256 != document_hash(trust_policy()) else []),
+        _compare("role_policy", names.name, get("role_policy"), o.role_policy,
+                 ["policy document"] if o.role_policy and get("role_policy")
+                 and o.role_policy.sha256 != get("role_policy")["sha256"] else []),
+        _compare("log_group", names.log_group, get("log_group"), o.log_group,
+                 ["retention_days"] if o.log_group and get("log_group")
+                 and o.log_group.retention_days != get("log_group").get("retention_days") else []),
+        _compare("api", (get("api") or {}).get("id", names.name), get("api"), o.api,
+                 _differ(get("api"), {"route_selection": o.api.route_selection} if o.api else {})),
+        _compare("function", names.name, get("function"), o.function,
+                 _function_drift(get("function"), record.get("code_sha256"), o)),
+        _compare("permission", names.name, get("permission"), o.permission,
+                 _differ(get("permission"), {"source_arn": o.permission.source_arn} if o.permission else {})),
+        _compare("integration", (get("integration") or {}).get("id", ""), get("integration"),
+                 o.integration, _differ(get("integration"), {"uri": o.integration.uri} if o.integration else {})),
+    ]
+    recorded_routes = rec.routes(record)
+    for key in sorted(set(recorded_routes) | {r.key for r in o.routes}):
+        seen, mine = o.route(key), recorded_routes.get(key)
+        differing = []
+        if seen and mine:
+            differing = _differ(mine, {"id": seen.id, "target": seen.target, "reply": seen.reply})
+            if mine.get("response_id") and not seen.response_id:
+                differing.append("route response")
+        rows.append(_compare("route", key, mine, seen, differing))
+    rows.append(_compare("stage", names.stage, get("stage"), o.stage,
+                         ["auto_deploy"] if o.stage and o.stage.auto_deploy is False else []))
+    return [row for row in rows if row is not None]
+
+
+def _differ(recorded: dict | None, live: dict) -> list[str]:
+    return [key for key, value in live.items() if recorded is not None and recorded.get(key) != value]
+
+
+def _function_drift(recorded: dict | None, code_sha256: str | None, o: Observed) -> list[str]:
+    if not recorded or not o.function:
+        return []
+    live = o.function.live
+    settings = {**recorded.get("settings", {}), "code": code_sha256 or live.code_sha256}
+    now = {"code": live.code_sha256, "role": live.role, "handler": live.handler, "runtime": live.runtime, "memory": live.memory,
+           "timeout": live.timeout, "architecture": live.architecture,
+           "environment_names": sorted(live.environment)}
+    return [key for key, value in now.items() if settings.get(key) != value]

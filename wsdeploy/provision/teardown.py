@@ -1,0 +1,120 @@
+"""`down`: find what a stage has in AWS, then delete it in reverse order of creation.
+
+The record names what was created; whatever it does not name (a lost state file, a run
+killed before it could record) is looked up by name and tags. Deleting an API takes its
+routes, integration and stage with it, and deleting the function takes its permission, so
+down needs one call per top-level resource. Something already gone counts as deleted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import DeployError
+from ..state import StateFile
+from . import record as rec
+from .aws import Aws, AwsCallError
+from .desired import ROLE_POLICY_NAME, TAG_APP, TAG_STAGE, StageNames
+from .executor import QuietReporter, Reporter, recorded_summary
+from .observe import check_identity
+from .planner import Step
+from .deploy import shown
+
+
+@dataclass(frozen=True)
+class Teardown:
+    record: dict | None
+    steps: tuple[Step, ...]
+    notices: tuple[str, ...] = ()
+
+
+def _ours(tags: dict, names: StageNames) -> bool:
+    return tags.get(TAG_APP) == names.app and tags.get(TAG_STAGE) == names.stage
+
+
+def prepare_down(aws: Aws, names: StageNames, store: StateFile, keep_logs: bool = False) -> Teardown:
+    """What down would delete; read calls only (and none for what the record names)."""
+    record = store.load()
+    rec.check_matches(record, names, shown(store.path))
+    check_identity(aws, record, shown(store.path))
+    steps, notices = [], []
+
+    recorded_api = rec.get(record, "api")
+    api_ids = [recorded_api["id"]] if recorded_api else [
+        a.id for a in aws.find_apis(names.name) if _ours(a.tags, names)]
+    steps += [Step("api", "delete", api_id, why="with its routes, integration and stage")
+              for api_id in api_ids]
+
+    if rec.get(record, "function"):
+        steps.append(Step("function", "delete", names.name, why="with its permission"))
+    else:
+        function = aws.get_function(names.name)
+        if function and _ours(dict(function.tags), names):
+            steps.append(Step("function", "delete", names.name, why="with its permission"))
+        elif function:
+            notices.append(f"the Lambda function {names.name} is not tagged as this stage's: left alone")
+
+    if rec.get(record, "role"):
+        steps += [Step("role_policy", "delete", names.name), Step("role", "delete", names.name)]
+    else:
+        role = aws.get_role(names.name)
+        if role and _ours(dict(role.tags), names):
+            steps += [Step("role_policy", "delete", names.name), Step("role", "delete", names.name)]
+        elif role:
+            notices.append(f"the IAM role {names.name} is not tagged as this stage's: left alone")
+
+    if keep_logs:
+        notices.append(f"the log group {names.log_group} is kept (--keep-logs)")
+    elif rec.get(record, "log_group") or aws.get_log_group(names.log_group):
+        steps.append(Step("log_group", "delete", names.log_group))
+    return Teardown(record, tuple(steps), tuple(notices))
+
+
+# What each deletion removes from the record.
+FORGETS = {"api": ("api", "integration", "routes", "stage"), "function": ("function", "permission"),
+           "role_policy": ("role_policy",), "role": ("role",), "log_group": ("log_group",)}
+
+
+def apply_down(aws: Aws, names: StageNames, store: StateFile, teardown: Teardown,
+               reporter: Reporter | None = None) -> None:
+    """Deletes step by step, recording each; removes the state file when all is gone."""
+    reporter = reporter or QuietReporter()
+    record = teardown.record
+    total = len(teardown.steps)
+    for index, step in enumerate(teardown.steps, 1):
+        reporter.step_started(index, total, step)
+        try:
+            _delete(aws, names, step)
+        except AwsCallError as error:
+            raise DeployError(
+                f"step {index} of {total} failed: {step.describe()}\n"
+                f"  AWS said: {error.code}: {error.message}\n"
+                f"  {shown(store.path)} records: {recorded_summary(record) or 'nothing'}\n"
+                "  To go on: run `wsdeploy down` again to remove the rest (what is gone already "
+                "is fine), or `wsdeploy up` to deploy again") from error
+        if record is not None:
+            for kind in FORGETS[step.kind]:
+                rec.resources(record).pop(kind, None)
+            store.save(record)
+        reporter.step_done(index, total, step)
+    store.remove()
+
+
+def _delete(aws: Aws, names: StageNames, step: Step) -> None:
+    if step.kind == "api":
+        aws.delete_api(step.name)
+    elif step.kind == "function":
+        aws.delete_function(names.name)
+    elif step.kind == "role_policy":
+        aws.delete_role_policy(names.name, ROLE_POLICY_NAME)
+    elif step.kind == "role":
+        try:
+            aws.delete_role(names.name)
+        except AwsCallError as error:
+            if error.code != "DeleteConflict":
+                raise
+            raise AwsCallError(error.operation, error.code,
+                               f"{error.message} (policies were attached to the role by hand: "
+                               "detach them in the IAM console, then run `wsdeploy down` again)") from None
+    elif step.kind == "log_group":
+        aws.delete_log_group(names.log_group)

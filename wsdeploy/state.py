@@ -1,0 +1,173 @@
+"""The state file `.wsdeploy/<stage>.json` and the lock that keeps two runs off one stage.
+
+Why it is careful: the state file is the record of what exists in AWS. Every write goes to a
+temporary file that is then renamed over the old one, so a run killed at any instant leaves
+either the previous record or the new one, never half of either. The lock is a file created
+exclusively; one left behind by a dead process on this host is taken over with a notice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from .errors import UserError
+
+SCHEMA_VERSION = 1
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+class StateFile:
+    """One stage's state file and lock, both in the project's `.wsdeploy` folder."""
+
+    def __init__(self, state_dir: Path, stage: str) -> None:
+        self.dir = Path(state_dir)
+        self.path = self.dir / f"{stage}.json"
+        self.lock_path = self.dir / f"{stage}.lock"
+
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def load(self) -> dict[str, Any] | None:
+        """The recorded state, or None when there is none."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        try:
+            data = json.loads(text)
+        except ValueError as error:
+            raise UserError(f"{self.path} is not valid JSON ({error}). It is wsdeploy's record of "
+                            "what exists in AWS: restore it, or move it away and run `wsdeploy up`, "
+                            "which finds the resources by name and tags") from None
+        version = data.get("schema") if isinstance(data, dict) else None
+        if version != SCHEMA_VERSION:
+            raise UserError(f"{self.path} has schema version {version!r}; this wsdeploy reads "
+                            f"version {SCHEMA_VERSION}: use the wsdeploy version that wrote it")
+        return data
+
+    def save(self, data: dict[str, Any]) -> None:
+        """Atomically replaces the file: temporary file, fsync, rename, fsync of the folder."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        data = {**data, "schema": SCHEMA_VERSION, "updated_at": utc_now()}
+        temporary = self.dir / f".{self.path.name}.{os.getpid()}.tmp"
+        with open(temporary, "w", encoding="utf-8") as out:
+            json.dump(data, out, indent=2, sort_keys=True)
+            out.write("\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, self.path)
+        _fsync_dir(self.dir)
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+        _fsync_dir(self.dir)
+
+    @contextmanager
+    def locked(self, command: str, notice: Callable[[str], None] = lambda _: None) -> Iterator[None]:
+        """Holds the stage's lock for the block; UserError (exit 2) if a live run holds it."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        mine = {"pid": os.getpid(), "host": socket.gethostname(), "command": command,
+                "started": utc_now()}
+        self._acquire(mine, notice)
+        try:
+            yield
+        finally:
+            if _read_json(self.lock_path) == mine:
+                self.lock_path.unlink(missing_ok=True)
+
+    def _acquire(self, mine: dict, notice: Callable[[str], None]) -> None:
+        for _ in range(5):
+            try:
+                fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = _read_json(self.lock_path)
+                if holder is None:          # vanished, or still being written: look again
+                    time.sleep(0.05)
+                    continue
+                if not self._is_stale(holder):
+                    raise UserError(_held_message(self.lock_path, holder)) from None
+                if self._take_over(holder):
+                    notice(f"took over the lock of {self.lock_path.name} left by process "
+                           f"{holder.get('pid')} ({holder.get('command')}), which is no longer running")
+                continue
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(mine, out)
+            return
+        raise UserError(f"could not take the lock {self.lock_path}: it is empty or unreadable, or "
+                        "other runs keep changing it. If no other wsdeploy run is going on, delete it")
+
+    @staticmethod
+    def _is_stale(holder: dict) -> bool:
+        return holder.get("host") == socket.gethostname() and not pid_alive(holder.get("pid"))
+
+    def _take_over(self, holder: dict) -> bool:
+        """Moves a dead run's lock aside; puts it back if another run got there first."""
+        aside = self.lock_path.with_name(f"{self.lock_path.name}.stale.{os.getpid()}")
+        try:
+            os.rename(self.lock_path, aside)
+        except FileNotFoundError:
+            return False
+        if _read_json(aside) != holder:      # we moved a fresh lock of another run: restore it
+            try:
+                os.link(aside, self.lock_path)
+            except FileExistsError:
+                pass
+            aside.unlink(missing_ok=True)
+            return False
+        aside.unlink(missing_ok=True)
+        return True
+
+
+def pid_alive(pid: Any) -> bool:
+    """Whether a process with this id runs on this host (a zombie counts as dead)."""
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text()
+        return status.rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _held_message(path: Path, holder: dict) -> str:
+    who = f"process {holder.get('pid')} on {holder.get('host')}"
+    return (f"another wsdeploy run holds this stage: {who} (`wsdeploy {holder.get('command')}`, "
+            f"since {holder.get('started')}). Wait for it to finish; if it is not running, "
+            f"delete {path}")
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
