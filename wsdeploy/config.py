@@ -262,7 +262,7 @@ def _did_you_mean(word: str, choices: list[str]) -> str:
 
 
 # -- reading the file ------------------------------------------------------------------------
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
     """The path as the user would type it: relative to the current folder when inside it."""
     try:
         return str(path.relative_to(Path.cwd()))
@@ -274,14 +274,14 @@ def _read_toml(path: Path) -> dict:
     if not path.is_file():
         where = "is a folder" if path.exists() else "does not exist"
         raise UserError(
-            f"{_display(path)} {where}: run `wsdeploy init` to create a wsdeploy.toml here, "
+            f"{display_path(path)} {where}: run `wsdeploy init` to create a wsdeploy.toml here, "
             "or pass --config PATH to use another file"
         )
     text = path.read_text(encoding="utf-8", errors="replace")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise UserError(f"{_display(path)} is not valid TOML: {error}{_excerpt(text, str(error))}") from None
+        raise UserError(f"{display_path(path)} is not valid TOML: {error}{_excerpt(text, str(error))}") from None
 
 
 def _excerpt(text: str, message: str) -> str:
@@ -308,7 +308,7 @@ class _Problems:
     def raise_if_any(self, path: Path) -> None:
         if self.lines:
             count = len(self.lines)
-            head = f"{_display(path)} has {count} problem{'s' if count > 1 else ''}:"
+            head = f"{display_path(path)} has {count} problem{'s' if count > 1 else ''}:"
             raise UserError("\n  ".join([head, *self.lines]))
 
 
@@ -427,7 +427,7 @@ def _choose_stage(requested: str | None, data: dict, stages: list[str], path: Pa
     if requested is not None:
         if requested in stages:
             return requested
-        raise UserError(f"{_display(path)} has no stage {_show(requested)}"
+        raise UserError(f"{display_path(path)} has no stage {_show(requested)}"
                         f"{_did_you_mean(requested, stages)}; its stages: {', '.join(stages)}")
     if len(stages) == 1:
         return stages[0]
@@ -435,8 +435,8 @@ def _choose_stage(requested: str | None, data: dict, stages: list[str], path: Pa
     if default:
         return default
     raise UserError(
-        f"{_display(path)} defines several stages ({', '.join(stages)}): name one, e.g. "
-        f"`wsdeploy package {stages[0]}`, or set default_stage = \"{stages[0]}\" in [app]"
+        f"{display_path(path)} defines several stages ({', '.join(stages)}): name one after the "
+        f"command (e.g. `wsdeploy up {stages[0]}`), or set default_stage = \"{stages[0]}\" in [app]"
     )
 
 

@@ -302,8 +302,8 @@ def test_several_stages_and_no_default_is_an_error_listing_them(tmp_path):
     with pytest.raises(UserError) as caught:
         load_stage(config)
     assert str(caught.value) == (
-        f"{config} defines several stages (dev, prod): name one, e.g. `wsdeploy package dev`, or "
-        'set default_stage = "dev" in [app]'
+        f"{config} defines several stages (dev, prod): name one after the command (e.g. "
+        '`wsdeploy up dev`), or set default_stage = "dev" in [app]'
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from ..config import load_stage
+from ..config import display_path, load_stage
 from ..package import build_package
 from . import app
 from .console import console, error_console
@@ -27,13 +27,6 @@ def _write_atomically(path: Path, data: bytes) -> None:
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     partial.write_bytes(data)
     partial.replace(path)
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 PACKAGE_HELP = (
@@ -74,7 +67,7 @@ def package_command(
     _write_atomically(destination, built.data)
 
     routes = ", ".join(route.key + (" (reply)" if route.reply else "") for route in built.handler.routes)
-    console.print(f"Packaged {cfg.app} (stage {cfg.stage}) into {_shown(destination)}",
+    console.print(f"Packaged {cfg.app} (stage {cfg.stage}) into {display_path(destination)}",
                   highlight=False, markup=False)
     console.print(
         f"  size     {_human(built.size)} zipped, {_human(built.unzipped_size)} unzipped, "
