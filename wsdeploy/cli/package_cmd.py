@@ -43,7 +43,7 @@ PACKAGE_HELP = (
 @app.command("package", help=PACKAGE_HELP)
 def package_command(
     stage: str = typer.Argument(
-        None, metavar="[STAGE]",
+        None, metavar="STAGE",
         help="The stage from wsdeploy.toml. Default: its only stage, or its default_stage.",
     ),
     output: Path = typer.Option(
