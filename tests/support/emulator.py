@@ -72,3 +72,37 @@ class RunningGateway:
 
     def routes_run(self, route_key: str) -> list[EventRecord]:
         return [record for record in self.events if record.route_key == route_key]
+
+
+def wait_for(predicate, timeout: float = 10, interval: float = 0.02):
+    """Poll until `predicate()` is truthy and return it; fail after `timeout` (a deadline, not a speed check)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {predicate}")
+        time.sleep(interval)
+
+
+def app_events(module: str = "app") -> list[dict]:
+    """The events the probe app recorded (tests/support/emulator_apps.PROBE)."""
+    import sys
+
+    return sys.modules[module].EVENTS
+
+
+def events_of(kind: str, module: str = "app") -> list[dict]:
+    return [e for e in app_events(module) if e["requestContext"]["eventType"] == kind]
+
+
+def management_client(gateway: RunningGateway):
+    """boto3's apigatewaymanagementapi client pointed at the local endpoint, with dummy keys."""
+    import boto3
+
+    return boto3.client("apigatewaymanagementapi", endpoint_url=gateway.management_url,
+                        region_name="us-east-1", aws_access_key_id="AKIDLOCAL",
+                        aws_secret_access_key="local-secret")

@@ -67,7 +67,7 @@ class AppLoader:
         self._report = report  # ("reloaded" | "failed", text)
         self._routes: dict[str, bool] | None = None  # key -> reply, of the last good version
         self._failure: str | None = None
-        self._seen: dict[Path, int] = {}
+        self._seen: dict[Path, tuple[int, int]] = {}
         self._watched: list[Path] = []  # the loaded user modules' files
         self._reload_lock = threading.Lock()
         self._gate = threading.Condition()
@@ -194,16 +194,17 @@ class AppLoader:
         entry.load_handlers()  # finds the restored module in sys.modules; marks it loaded
 
     # -- watching ----------------------------------------------------------------------
-    def _current_files(self, broken: bool | None = None) -> dict[Path, int]:
-        """mtimes of the loaded user modules' files; of every .py file while broken."""
+    def _current_files(self, broken: bool | None = None) -> dict[Path, tuple[int, int]]:
+        """(mtime, size) of the loaded user modules' files; of every .py file while broken."""
         broken = self._failure is not None if broken is None else broken
         paths = self._python_files() if broken else self._watched
         found = {}
         for path in paths:
             try:
-                found[path] = path.stat().st_mtime_ns
+                stat = path.stat()
+                found[path] = (stat.st_mtime_ns, stat.st_size)
             except OSError:
-                found[path] = -1  # deleted: that is a change too
+                found[path] = (-1, -1)  # deleted: that is a change too
         return found
 
     def _python_files(self) -> Iterator[Path]:

@@ -1,0 +1,117 @@
+"""`$connect` over real sockets: what reaches the handler, and what the client gets back."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from tests.support.emulator import RunningGateway, events_of, wait_for, write_app
+from tests.support.emulator_apps import PROBE
+from wsdeploy.emulator import ids
+
+
+@pytest.fixture
+def gw(tmp_path):
+    write_app(tmp_path, PROBE)
+    with RunningGateway(tmp_path) as running:
+        yield running
+
+
+def test_handshake_headers_and_query_string_reach_connect(gw):
+    with connect(f"{gw.url}?token=abc&room=a&room=b", additional_headers={"X-Custom": "yes"},
+                 user_agent_header="probe/1.0"):
+        pass
+    event = events_of("CONNECT")[0]
+    headers = event["headers"]
+    assert headers["X-Custom"] == "yes" and headers["User-Agent"] == "probe/1.0"
+    assert headers["Host"] == f"127.0.0.1:{gw.gateway.port}"
+    assert "Sec-WebSocket-Key" in headers and headers["Sec-WebSocket-Version"] == "13"
+    assert "Connection" not in headers and "Upgrade" not in headers
+    assert headers["X-Forwarded-For"] == "127.0.0.1" and headers["X-Amzn-Trace-Id"].startswith("Root=1-")
+    assert event["queryStringParameters"] == {"token": "abc", "room": "b"}
+    assert event["multiValueQueryStringParameters"]["room"] == ["a", "b"]
+    context = event["requestContext"]
+    assert context["domainName"] == f"127.0.0.1:{gw.gateway.port}"  # the port included
+    assert context["stage"] == "dev" and context["identity"]["userAgent"] == "probe/1.0"
+    assert ids.GATEWAY_ID.match(context["connectionId"])
+
+
+def test_no_query_string_means_no_query_keys(gw):
+    with connect(gw.url):
+        pass
+    assert "queryStringParameters" not in events_of("CONNECT")[0]
+
+
+def test_a_rejecting_connect_fails_the_handshake_with_its_status_and_no_disconnect(gw):
+    for status in (401, 403, 429):
+        with pytest.raises(InvalidStatus) as refused:
+            connect(f"{gw.url}?reject={status}")
+        assert refused.value.response.status_code == status
+    assert len(events_of("CONNECT")) == 3
+    assert events_of("DISCONNECT") == []
+    assert [r.status for r in gw.routes_run("$connect")] == [401, 403, 429]
+
+
+def test_a_raising_connect_gives_502(gw):
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"{gw.url}?raise=1")
+    assert refused.value.response.status_code == 502
+    assert len(gw.gateway.table) == 0
+
+
+def test_connect_result_headers_reach_the_handshake_so_a_subprotocol_is_accepted(gw):
+    with connect(gw.url, subprotocols=["chat.v1", "chat.v2"]) as ws:
+        assert ws.subprotocol == "chat.v2"
+        assert ws.response.headers["Sec-WebSocket-Protocol"] == "chat.v2"
+
+
+def test_a_post_to_a_connection_whose_connect_has_not_returned_is_gone(gw):
+    with connect(f"{gw.url}?self_send=1"):
+        pass
+    module = __import__("sys").modules["app"]
+    assert module.GONE_DURING_CONNECT == [events_of("CONNECT")[0]["requestContext"]["connectionId"]]
+
+
+def test_other_paths_are_forbidden_as_the_gateway_answers(gw):
+    for path in ("/", "/prod", "/dev/extra"):
+        with pytest.raises(InvalidStatus) as refused:
+            connect(f"ws://127.0.0.1:{gw.gateway.port}{path}")
+        assert refused.value.response.status_code == 403
+    with pytest.raises(urllib.error.HTTPError) as plain:
+        urllib.request.urlopen(f"http://127.0.0.1:{gw.gateway.port}/elsewhere", timeout=5)
+    assert plain.value.code == 403
+    assert plain.value.headers["x-amzn-ErrorType"] == "ForbiddenException"
+    assert json.loads(plain.value.read()) == {"message": "Forbidden"}
+    assert events_of("CONNECT") == []
+
+
+def test_a_plain_http_request_to_the_stage_is_told_to_upgrade(gw):
+    with pytest.raises(urllib.error.HTTPError) as plain:
+        urllib.request.urlopen(gw.management_url, timeout=5)
+    assert plain.value.code == 426 and b"wscat -c" in plain.value.read()
+
+
+def test_a_client_close_raises_disconnect_with_its_code_and_reason(gw):
+    with connect(gw.url) as ws:
+        ws.close(4001, "done here")
+    wait_for(lambda: events_of("DISCONNECT"))
+    connect_context = events_of("CONNECT")[0]["requestContext"]
+    context = events_of("DISCONNECT")[0]["requestContext"]
+    assert (context["disconnectStatusCode"], context["disconnectReason"]) == (4001, "done here")
+    assert context["connectionId"] == connect_context["connectionId"]
+    assert context["connectedAt"] == connect_context["connectedAt"]
+    assert "messageId" not in context
+
+
+def test_a_close_without_status_is_reported_as_1005(gw):
+    with connect(gw.url) as ws:
+        ws.close(None)  # type: ignore[arg-type]  # websockets then sends an empty close frame
+    wait_for(lambda: events_of("DISCONNECT"))
+    context = events_of("DISCONNECT")[0]["requestContext"]
+    assert context["disconnectStatusCode"] == 1005
+    assert context["disconnectReason"] == "Client-side close frame status not set"

@@ -1,0 +1,96 @@
+"""The @connections API's decisions (spec section 4), without sockets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from wsdeploy.emulator.connections import OPEN, Connection, ConnectionTable
+from wsdeploy.emulator.limits import MAX_MESSAGE_BYTES
+from wsdeploy.emulator.management_api import is_management_request, plan
+
+SIGNED = {"authorization": "AWS4-HMAC-SHA256 Credential=x/20241111/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=0"}
+ID = "BFHPhfCWIAMCKlQ="
+PATH = "/dev/@connections/BFHPhfCWIAMCKlQ%3D"
+
+
+@pytest.fixture
+def table():
+    table = ConnectionTable()
+    table.add(Connection(ID, connected_at=1731324924123, domain_name="127.0.0.1:8765",
+                         source_ip="127.0.0.1", user_agent="wscat/6.1.0",
+                         last_active_at=1731324931208, state=OPEN))
+    return table
+
+
+def decide(table, method="POST", target=PATH, body=b"hi", headers=SIGNED):
+    return plan(method, target, headers, body, "dev", table)
+
+
+def test_post_to_an_open_connection_sends_the_raw_body(table):
+    decided = decide(table)
+    assert (decided.reply.status, decided.reply.body, decided.reply.error_type) == (200, b"", None)
+    assert decided.action == "post" and decided.connection is table.get(ID)
+    assert decided.payload == b"hi"
+
+
+def test_the_id_arrives_percent_encoded(table):
+    assert decide(table, target=f"/dev/@connections/{ID}").action == "post"
+    assert decide(table, target=PATH).connection.connection_id == ID
+
+
+def test_get_connection_answers_iso_times_and_identity(table):
+    decided = decide(table, "GET", body=b"")
+    assert decided.reply.status == 200 and decided.action is None
+    info = json.loads(decided.reply.body)
+    assert info["identity"] == {"sourceIp": "127.0.0.1", "userAgent": "wscat/6.1.0"}
+    assert dt.datetime.fromisoformat(info["connectedAt"]) == dt.datetime(
+        2024, 11, 11, 11, 35, 24, 123000, tzinfo=dt.timezone.utc)
+    assert info["lastActiveAt"] == "2024-11-11T11:35:31.208Z"
+
+
+def test_delete_answers_204_and_closes(table):
+    decided = decide(table, "DELETE", body=b"")
+    assert decided.reply.status == 204 and decided.reply.body == b""
+    assert decided.action == "delete" and decided.connection.connection_id == ID
+
+
+@pytest.mark.parametrize("method", ["POST", "GET", "DELETE"])
+def test_unknown_or_connecting_connections_are_gone_with_the_error_type(table, method):
+    for target in ("/dev/@connections/AAAAAAAAAAAAAAA%3D", PATH):
+        decided = decide(table, method, target=target)
+        assert decided.reply.status == 410 and decided.reply.error_type == "GoneException"
+        assert decided.action is None
+        table.get(ID).state = "connecting"  # $connect not returned yet: gone as well
+
+
+def test_management_routes_need_the_stage_prefix(table):
+    for target in (f"/@connections/{ID}", f"/prod/@connections/{ID}", "/dev/@connections/"):
+        decided = decide(table, target=target)
+        assert decided.reply.status == 403 and decided.reply.error_type == "ForbiddenException"
+
+
+def test_unsigned_requests_are_refused_as_the_gateway_does(table):
+    decided = decide(table, headers={})
+    assert decided.reply.status == 403 and decided.reply.error_type == "ForbiddenException"
+    assert json.loads(decided.reply.body) == {"message": "Missing Authentication Token"}
+
+
+def test_other_methods_are_forbidden(table):
+    assert decide(table, "PUT").reply.status == 403
+
+
+def test_payloads_over_128_kb_are_too_large(table):
+    assert decide(table, body=b"x" * MAX_MESSAGE_BYTES).reply.status == 200
+    decided = decide(table, body=b"x" * (MAX_MESSAGE_BYTES + 1))
+    assert decided.reply.status == 413 and decided.reply.error_type == "PayloadTooLargeException"
+    assert decided.action is None
+
+
+def test_which_requests_are_management_requests():
+    assert is_management_request("/dev/@connections/abc")
+    assert is_management_request("/@connections/abc?x=1")
+    assert not is_management_request("/dev")
+    assert not is_management_request("/dev?next=/@connections")

@@ -1,0 +1,156 @@
+"""Loading and hot-reloading the user's module in-process, and invoking it as Lambda would."""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+
+import pytest
+
+from wsdeploy.emulator.app_loader import AppLoader
+from wsdeploy.emulator.context import Function
+from wsdeploy.emulator.invoke import Invoker
+from wsdeploy.runtime import entry
+
+APP = """
+from wsdeploy.websocket import on_connect, on_message, on_route
+import helper
+
+@on_connect
+def connect(event, context):
+    return {"statusCode": 200}
+
+@on_message(reply=True)
+def default(event, context):
+    return {"version": VERSION, "helper": helper.NAME}
+
+VERSION = 1
+"""
+
+
+def write(path, source):
+    """Write a file and move its mtime on, so a change is seen even within one clock tick."""
+    before = path.stat().st_mtime_ns if path.exists() else 0
+    path.write_text(textwrap.dedent(source))
+    os.utime(path, ns=(before + 10**9, before + 10**9))
+
+
+@pytest.fixture
+def loader(tmp_path, runtime, monkeypatch):
+    monkeypatch.setenv("WSDEPLOY_HANDLER_MODULE", "app")
+    write(tmp_path / "helper.py", "NAME = 'first'\n")
+    write(tmp_path / "app.py", APP)
+    notices = []
+    loader = AppLoader(tmp_path, "app", lambda kind, text: notices.append((kind, text)))
+    loader.notices = notices
+    loader.start(poll_seconds=None)
+    yield loader
+    loader.close()
+
+
+def reply(loader) -> dict:
+    import json
+
+    invoker = Invoker(loader, Function("t-dev-ws", "us-east-1"))
+    event = {"requestContext": {"eventType": "MESSAGE", "routeKey": "$default",
+                                "connectionId": "x", "stage": "dev", "apiId": "a"}, "body": "{}"}
+    outcome = invoker.invoke(lambda routes: ("$default", event))
+    assert outcome.error is None, outcome.error
+    return json.loads(outcome.body)
+
+
+def test_the_app_loads_with_its_routes(loader):
+    assert loader.routes == {"$connect": False, "$default": True}
+    assert reply(loader) == {"version": 1, "helper": "first"}
+    assert loader.notices == []
+
+
+def test_an_edit_takes_effect_on_the_next_event(loader, tmp_path):
+    write(tmp_path / "app.py", APP.replace("VERSION = 1", "VERSION = 2"))
+    assert reply(loader)["version"] == 2
+    assert loader.notices == [("reloaded", "$connect, $default")]
+
+
+def test_an_edit_to_an_imported_module_reloads_it_too(loader, tmp_path):
+    write(tmp_path / "helper.py", "NAME = 'second'\n")
+    assert reply(loader) == {"version": 1, "helper": "second"}
+
+
+def test_a_change_that_fails_to_import_is_reported_and_the_last_good_version_serves(loader, tmp_path):
+    write(tmp_path / "app.py", APP + "\ndef broken(:\n")
+    assert reply(loader)["version"] == 1
+    kind, text = loader.notices[-1]
+    assert kind == "failed" and "SyntaxError" in text and "app.py" in text
+    assert loader.failure == text
+    assert reply(loader)["version"] == 1 and len(loader.notices) == 1  # reported once
+
+    write(tmp_path / "app.py", APP.replace("VERSION = 1", "VERSION = 3"))
+    assert reply(loader)["version"] == 3 and loader.failure is None
+    assert loader.notices[-1][0] == "reloaded"
+
+
+def test_a_change_that_fails_validation_keeps_the_last_good_version(loader, tmp_path):
+    write(tmp_path / "app.py", "from wsdeploy.websocket import on_route\n"
+                               "@on_route('x')\ndef x(event, context): pass\n")
+    assert reply(loader)["version"] == 1
+    assert "missing" in loader.notices[-1][1] and "$connect" in loader.notices[-1][1]
+
+
+def test_a_runtime_error_at_import_shows_the_users_frame_only(loader, tmp_path):
+    write(tmp_path / "app.py", APP + "\n1 / 0\n")
+    reply(loader)
+    text = loader.notices[-1][1]
+    assert "ZeroDivisionError" in text and "app.py" in text and "importlib" not in text
+
+
+def test_a_new_file_fixes_a_missing_import_without_touching_the_app(loader, tmp_path):
+    write(tmp_path / "app.py", APP.replace("import helper", "import helper, extra"))
+    reply(loader)
+    assert "extra" in loader.notices[-1][1]
+    write(tmp_path / "extra.py", "")
+    reply(loader)
+    assert loader.failure is None and loader.notices[-1][0] == "reloaded"
+
+
+def test_closing_forgets_the_app(tmp_path, runtime, monkeypatch):
+    monkeypatch.setenv("WSDEPLOY_HANDLER_MODULE", "app")
+    write(tmp_path / "helper.py", "NAME = 'x'\n")
+    write(tmp_path / "app.py", APP)
+    loader = AppLoader(tmp_path, "app")
+    loader.start(poll_seconds=None)
+    assert "app" in sys.modules and str(tmp_path) in sys.path
+    loader.close()
+    assert "app" not in sys.modules and "helper" not in sys.modules
+    assert str(tmp_path) not in sys.path
+
+
+def test_an_app_that_never_imported_fails_events_until_fixed(tmp_path, runtime, monkeypatch):
+    monkeypatch.setenv("WSDEPLOY_HANDLER_MODULE", "app")
+    write(tmp_path / "helper.py", "NAME = 'x'\n")
+    write(tmp_path / "app.py", "import nonexistent_module_xyz\n")
+    loader = AppLoader(tmp_path, "app")
+    loader.start(poll_seconds=None)
+    try:
+        assert loader.routes is None
+        outcome = Invoker(loader, Function("t", "us-east-1")).invoke(lambda routes: ("$connect", {}))
+        assert outcome.error and "nonexistent_module_xyz" in outcome.error
+        write(tmp_path / "app.py", APP)
+        assert reply(loader)["version"] == 1
+    finally:
+        loader.close()
+
+
+def test_the_context_is_lambda_like(loader, tmp_path):
+    write(tmp_path / "app.py", APP.replace(
+        'return {"version": VERSION, "helper": helper.NAME}',
+        'return {k: getattr(context, k) for k in ("function_name", "function_version", '
+        '"invoked_function_arn", "memory_limit_in_mb", "log_group_name", "log_stream_name", '
+        '"aws_request_id")} | {"remaining": context.get_remaining_time_in_millis()}'))
+    first, second = reply(loader), reply(loader)
+    assert first["function_name"] == "t-dev-ws" and first["function_version"] == "$LATEST"
+    assert first["invoked_function_arn"] == "arn:aws:lambda:us-east-1:000000000000:function:t-dev-ws"
+    assert first["memory_limit_in_mb"] == "128" and first["log_group_name"] == "/aws/lambda/t-dev-ws"
+    assert first["log_stream_name"].split("/")[3].startswith("[$LATEST]")
+    assert 0 < first["remaining"] <= 30_000
+    assert first["aws_request_id"] != second["aws_request_id"]
