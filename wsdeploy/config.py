@@ -32,7 +32,7 @@ GATEWAY_TIMEOUT = 29               # seconds: API Gateway stops waiting for the 
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
                       1827, 2192, 2557, 2922, 3288, 3653)  # what CloudWatch Logs accepts
 ENV_TOTAL_LIMIT = 4096             # bytes of names + values, Lambda's limit
-ENV_RESERVED_BYTES = 256           # kept free for WSDEPLOY_HANDLER_MODULE and the endpoint
+ENV_RESERVED_BYTES = 512           # kept free for the endpoint, the handler module and the table
 MAX_RESOURCE_NAME = 64             # Lambda function and IAM role names
 RESERVED_ENV_PREFIXES = ("AWS_", "WSDEPLOY_")
 RESERVED_ENV_NAMES = ("WEBSOCKET_API_GATEWAY_ENDPOINT", "_HANDLER", "_X_AMZN_TRACE_ID",
@@ -59,9 +59,21 @@ DEFAULTS: dict[str, Any] = {
     "log_retention_days": 14,
     "route_selection": "$request.body.action",
     "environment": {},
+    "connections": {},
 }
+CONNECTIONS_DEFAULTS: dict[str, Any] = {"enabled": False, "ttl_hours": 2, "track": True}
+TTL_HOURS_RANGE = (1, 24 * 365)  # a connection lives at most 2 hours; longer is for app data
 STAGE_KEYS = tuple(DEFAULTS)                      # what a stage may override
 APP_KEYS = ("name", "default_stage") + STAGE_KEYS  # what [app] may hold
+
+
+@dataclass(frozen=True)
+class ConnectionsConfig:
+    """[app.connections]: a DynamoDB table of who is connected, in which rooms."""
+
+    enabled: bool = False
+    ttl_hours: float = 2       # items expire by DynamoDB TTL; the gateway's maximum connection life
+    track: bool = True         # the runtime records $connect and forgets $disconnect itself
 
 
 @dataclass(frozen=True)
@@ -86,11 +98,17 @@ class StageConfig:
     route_selection: str
     environment: Mapping[str, str]
     warnings: tuple[str, ...] = ()
+    connections: ConnectionsConfig = ConnectionsConfig()
 
     @property
     def resource_name(self) -> str:
         """The name of the role, the function and the API."""
         return f"{self.app}-{self.stage}-ws"
+
+    @property
+    def connections_table(self) -> str:
+        """The DynamoDB table of [app.connections]."""
+        return f"{self.resource_name}-connections"
 
     @property
     def state_dir(self) -> Path:
@@ -233,6 +251,26 @@ def _check_environment(value: Any) -> list[tuple[str, str]]:
     return found
 
 
+def _check_connections(value: Any) -> list[tuple[str, str]]:
+    """(key, problem) pairs for [app.connections]; the key is "" for the whole table."""
+    if not isinstance(value, dict):
+        return [("", f"must be a table such as {{ enabled = true }}, "
+                     f"not {_type_name(value)} ({_show(value)})")]
+    found = []
+    for key, val in value.items():
+        if key not in CONNECTIONS_DEFAULTS:
+            found.append((key, _unknown_key_message(key, "connections", tuple(CONNECTIONS_DEFAULTS))))
+        elif key in ("enabled", "track"):
+            problem = _want(bool, "true or false")(val)
+            if problem:
+                found.append((key, problem))
+        elif type(val) not in (int, float) or not TTL_HOURS_RANGE[0] <= val <= TTL_HOURS_RANGE[1]:
+            found.append((key, f"must be a number of hours from {TTL_HOURS_RANGE[0]} to "
+                               f"{TTL_HOURS_RANGE[1]}, not {_show(val)}; 2 matches the gateway's "
+                               "maximum connection life"))
+    return found
+
+
 CHECKS: dict[str, Callable[[Any], str | None]] = {
     "name": _check_name,
     "default_stage": _want(str, "a stage name"),
@@ -319,6 +357,9 @@ def _check_table(table: dict, where: str, allowed: tuple[str, ...], problems: _P
         elif key == "environment":
             for var, message in _check_environment(value):
                 problems.add(f"{where}.environment{'.' + var if var else ''}", message)
+        elif key == "connections":
+            for sub, message in _check_connections(value):
+                problems.add(f"{where}.connections{'.' + sub if sub else ''}", message)
         else:
             message = CHECKS[key](value)
             if message:
@@ -347,14 +388,16 @@ def _check_paths(table: dict, where: str, project_dir: Path, problems: _Problems
 
 
 def _merged(app_table: dict, stage_table: dict) -> dict:
-    """A stage's keys replace the app's, except environment, whose variables are merged."""
+    """A stage's keys replace the app's, except the tables environment and connections,
+    whose keys are merged one by one."""
     settings = {**DEFAULTS, **{k: v for k, v in app_table.items() if k in STAGE_KEYS}}
     settings.update({k: v for k, v in stage_table.items() if k in STAGE_KEYS})
-    environment = {}
-    for table in (app_table, stage_table):
-        if isinstance(table.get("environment"), dict):
-            environment.update(table["environment"])
-    settings["environment"] = environment
+    for name, base in (("environment", {}), ("connections", CONNECTIONS_DEFAULTS)):
+        merged = dict(base)
+        for table in (app_table, stage_table):
+            if isinstance(table.get(name), dict):
+                merged.update(table[name])
+        settings[name] = merged
     return settings
 
 
@@ -485,4 +528,5 @@ def load_stage(config_path: Path | str | None = None, stage: str | None = None) 
         route_selection=settings["route_selection"],
         environment=MappingProxyType(dict(sorted(settings["environment"].items()))),
         warnings=_warnings(settings, chosen, project_dir),
+        connections=ConnectionsConfig(**settings["connections"]),
     )

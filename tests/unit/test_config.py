@@ -85,7 +85,8 @@ def test_the_example_file_documents_every_key_and_is_valid(tmp_path):
 @pytest.mark.parametrize("extra, message", [
     ('nmae = "x"', 'app.nmae: unknown key (did you mean "name"?); valid keys: name, default_stage, '
                    'handler_module, source, exclude, requirements, region, profile, runtime, '
-                   'architecture, memory, timeout, log_retention_days, route_selection, environment'),
+                   'architecture, memory, timeout, log_retention_days, route_selection, environment, '
+                   'connections'),
     ('memory = "256"', 'app.memory: must be a whole number of MB, not a string ("256")'),
     ("memory = true", "app.memory: must be a whole number of MB, not a boolean (true)"),
     ("memory = 127", "app.memory: 127 is out of range: Lambda accepts 128 to 10240 MB"),
@@ -163,14 +164,14 @@ def test_environment_over_the_lambda_limit_is_refused(tmp_path):
     toml = app(f'environment = {{ ONE = "{big}" }}', f'[stages.dev]\nenvironment = {{ TWO = "{big}" }}\n')
     assert problems(tmp_path, toml) == [
         "stages.dev.environment: the variables take 4006 bytes; Lambda allows 4096 in total and "
-        "wsdeploy keeps 256 of them for its own, so at most 3840"
+        "wsdeploy keeps 512 of them for its own, so at most 3584"
     ]
 
 
 def test_environment_just_under_the_limit_is_fine(tmp_path):
-    value = "x" * (3840 - len("ONE"))
+    value = "x" * (3584 - len("ONE"))
     cfg = load_stage(write_project(tmp_path, app(f'environment = {{ ONE = "{value}" }}')))
-    assert len(cfg.environment["ONE"]) == 3837
+    assert len(cfg.environment["ONE"]) == 3581
 
 
 @pytest.mark.parametrize("name, message", [
@@ -219,7 +220,7 @@ def test_a_missing_name_and_stage_only_keys(tmp_path):
         "stages.dev.default_stage: default_stage belongs in [app]",
         "stages.dev.stages: unknown key; valid keys: handler_module, source, exclude, requirements, "
         "region, profile, runtime, architecture, memory, timeout, log_retention_days, "
-        "route_selection, environment",
+        "route_selection, environment, connections",
     ]
 
 
@@ -350,3 +351,40 @@ def test_the_config_option_and_the_stage_argument(tmp_path):
     assert "Packaged chat (stage prod) into elsewhere/.wsdeploy/chat-prod-ws.zip" in out
     code, out, err = wsdeploy("package", "--config", "elsewhere/other.toml", cwd=tmp_path)
     assert code == 2 and "defines several stages (dev, prod)" in err
+
+
+# -- [app.connections] --------------------------------------------------------------------------
+def test_connections_are_off_by_default(tmp_path):
+    cfg = load_stage(write_project(tmp_path))
+    assert cfg.connections.enabled is False
+    assert (cfg.connections.ttl_hours, cfg.connections.track) == (2, True)
+    assert cfg.connections_table == "chat-dev-ws-connections"
+
+
+def test_connections_are_set_in_app_and_merged_key_by_key_per_stage(tmp_path):
+    toml = app("[app.connections]\nenabled = true\nttl_hours = 3\n",
+               "[stages.dev]\n\n[stages.prod]\n[stages.prod.connections]\ntrack = false\n")
+    config = write_project(tmp_path, toml)
+    dev, prod = load_stage(config, "dev"), load_stage(config, "prod")
+    assert (dev.connections.enabled, dev.connections.ttl_hours, dev.connections.track) == (True, 3, True)
+    assert (prod.connections.enabled, prod.connections.ttl_hours, prod.connections.track) == (True, 3, False)
+
+
+def test_a_stage_can_turn_connections_off(tmp_path):
+    toml = app("connections = { enabled = true }", "[stages.dev]\nconnections = { enabled = false }\n")
+    assert load_stage(write_project(tmp_path, toml)).connections.enabled is False
+
+
+@pytest.mark.parametrize("setting, message", [
+    ('connections = { enabled = "yes" }',
+     'app.connections.enabled: must be true or false, not a string ("yes")'),
+    ("connections = { ttl_hours = 0 }",
+     "app.connections.ttl_hours: must be a number of hours from 1 to 8760, not 0; 2 matches the "
+     "gateway's maximum connection life"),
+    ("connections = { enabeld = true }",
+     'app.connections.enabeld: unknown key (did you mean "enabled"?); valid keys: enabled, ttl_hours, track'),
+    ("connections = true",
+     "app.connections: must be a table such as { enabled = true }, not a boolean (true)"),
+])
+def test_connections_settings_are_checked(tmp_path, setting, message):
+    assert problems(tmp_path, app(setting)) == [message]
