@@ -18,8 +18,9 @@ node_modules/.installed: package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The echo example on the local emulator: ws://127.0.0.1:8765/dev (Ctrl-C stops).
 dev: setup
-	$(BIN)/python examples/run_through_runtime.py examples/echo
+	cd examples/echo && $(abspath $(BIN))/wsdeploy dev
 
 test: setup
 	$(BIN)/python -m pytest

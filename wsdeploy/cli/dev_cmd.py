@@ -93,7 +93,7 @@ async def _serve(settings: DevSettings, quiet: bool) -> None:
 @app.command("dev", help=DEV_HELP)
 def dev_command(
     stage: str = typer.Argument(
-        None, metavar="[STAGE]",
+        None, metavar="STAGE",
         help="The stage from wsdeploy.toml whose settings and environment to use. Default: its "
              "only stage, or its default_stage. It is also the URL's path: ws://HOST:PORT/STAGE.",
     ),

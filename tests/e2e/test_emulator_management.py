@@ -1,0 +1,162 @@
+"""boto3's apigatewaymanagementapi client against the local @connections API (spec section 4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from tests.support.emulator import RunningGateway, events_of, management_client, wait_for, write_app
+from tests.support.emulator_apps import PROBE
+
+
+@pytest.fixture
+def gw(tmp_path):
+    write_app(tmp_path, PROBE)
+    with RunningGateway(tmp_path) as running:
+        yield running
+
+
+def only_connection_id() -> str:
+    return events_of("CONNECT")[-1]["requestContext"]["connectionId"]
+
+
+def test_post_to_connection_delivers_the_raw_data(gw):
+    client = management_client(gw)
+    with connect(gw.url, user_agent_header="probe/2") as ws:
+        client.post_to_connection(ConnectionId=only_connection_id(), Data=b'{"hello": "world"}')
+        assert ws.recv(timeout=10) == '{"hello": "world"}'
+        client.post_to_connection(ConnectionId=only_connection_id(), Data="plain text ✓")
+        assert ws.recv(timeout=10) == "plain text ✓"
+
+
+def test_get_connection_tells_when_and_who(gw):
+    client = management_client(gw)
+    with connect(gw.url, user_agent_header="probe/2") as ws:
+        ws.send('{"action": "custom"}')
+        ws.recv(timeout=10)
+        info = client.get_connection(ConnectionId=only_connection_id())
+    connected_ms = events_of("CONNECT")[0]["requestContext"]["connectedAt"]
+    assert info["ConnectedAt"] == dt.datetime.fromtimestamp(connected_ms / 1000, dt.timezone.utc)
+    assert info["LastActiveAt"] >= info["ConnectedAt"]
+    assert info["Identity"] == {"SourceIp": "127.0.0.1", "UserAgent": "probe/2"}
+
+
+def test_delete_connection_closes_with_1000_and_raises_disconnect_with_that_status(gw):
+    client = management_client(gw)
+    with connect(gw.url) as ws:
+        client.delete_connection(ConnectionId=only_connection_id())
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=10)
+    assert closed.value.rcvd.code == 1000
+    wait_for(lambda: events_of("DISCONNECT"))
+    context = events_of("DISCONNECT")[0]["requestContext"]
+    assert context["disconnectStatusCode"] == 1000
+    assert context["disconnectReason"] == "Connection Closed Normally"
+
+
+def test_gone_exception_after_the_client_leaves(gw):
+    client = management_client(gw)
+    with connect(gw.url):
+        connection_id = only_connection_id()
+    wait_for(lambda: events_of("DISCONNECT"))
+    for call in (lambda: client.post_to_connection(ConnectionId=connection_id, Data=b"x"),
+                 lambda: client.get_connection(ConnectionId=connection_id),
+                 lambda: client.delete_connection(ConnectionId=connection_id)):
+        with pytest.raises(client.exceptions.GoneException) as gone:
+            call()
+        assert gone.value.response["ResponseMetadata"]["HTTPStatusCode"] == 410
+
+
+def test_payloads_over_128_kb_raise_payload_too_large(gw):
+    client = management_client(gw)
+    with connect(gw.url) as ws:
+        with pytest.raises(client.exceptions.PayloadTooLargeException):
+            client.post_to_connection(ConnectionId=only_connection_id(), Data=b"x" * (128 * 1024 + 1))
+        client.post_to_connection(ConnectionId=only_connection_id(), Data=b"x" * (128 * 1024))
+        assert len(ws.recv(timeout=10)) == 128 * 1024
+
+
+def test_the_management_api_needs_the_stage_prefix(gw):
+    client = boto3.client("apigatewaymanagementapi", region_name="us-east-1",
+                          endpoint_url=f"http://127.0.0.1:{gw.gateway.port}",
+                          aws_access_key_id="AKIDLOCAL", aws_secret_access_key="local-secret")
+    with connect(gw.url):
+        with pytest.raises(client.exceptions.ForbiddenException):
+            client.post_to_connection(ConnectionId=only_connection_id(), Data=b"x")
+
+
+def test_an_unsigned_request_is_refused(gw):
+    import urllib.error
+    import urllib.request
+
+    with connect(gw.url):
+        request = urllib.request.Request(
+            f"{gw.management_url}/@connections/{only_connection_id()}", data=b"x", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)
+    assert refused.value.code == 403
+    assert json.loads(refused.value.read()) == {"message": "Missing Authentication Token"}
+
+
+def test_boto3_without_an_endpoint_finds_the_local_api_inside_a_handler(tmp_path):
+    write_app(tmp_path, '''
+        import boto3
+        from wsdeploy.websocket import on_connect, on_message
+
+        @on_connect
+        def connect(event, context):
+            return {"statusCode": 200}
+
+        @on_message
+        def default(event, context):
+            client = boto3.client("apigatewaymanagementapi")  # endpoint and keys from the environment
+            client.post_to_connection(ConnectionId=event["requestContext"]["connectionId"],
+                                      Data=b"via boto3")
+    ''')
+    with RunningGateway(tmp_path) as gw, connect(gw.url) as ws:
+        ws.send("hi")
+        assert ws.recv(timeout=10) == "via boto3"
+
+
+def test_the_handler_environment_is_the_functions(tmp_path):
+    write_app(tmp_path, '''
+        import os
+        from wsdeploy.websocket import on_connect, on_message
+
+        @on_connect
+        def connect(event, context):
+            return {"statusCode": 200}
+
+        NAMES = ("GREETING", "WSDEPLOY_HANDLER_MODULE", "WEBSOCKET_API_GATEWAY_ENDPOINT",
+                 "AWS_REGION", "WSDEPLOY_CONNECTIONS_BACKEND")
+
+        @on_message(reply=True)
+        def default(event, context):
+            return {name: os.environ.get(name) for name in NAMES} | {
+                "signing": bool(os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE"))}
+    ''')
+    import os
+
+    before = os.environ.get("GREETING")
+    with RunningGateway(tmp_path, environment={"GREETING": "hi"}) as gw, connect(gw.url) as ws:
+        ws.send("hi")
+        seen = json.loads(ws.recv(timeout=10))
+    assert seen["GREETING"] == "hi" and seen["WSDEPLOY_HANDLER_MODULE"] == "app"
+    assert seen["WEBSOCKET_API_GATEWAY_ENDPOINT"] == gw.management_url
+    assert seen["AWS_REGION"] and seen["signing"] is True
+    assert seen["WSDEPLOY_CONNECTIONS_BACKEND"] == "memory"
+    assert os.environ.get("GREETING") == before  # put back when the server stopped
+
+
+def test_client_errors_carry_the_error_type_header(gw):
+    client = management_client(gw)
+    with pytest.raises(ClientError) as error:
+        client.get_connection(ConnectionId="AAAAAAAAAAAAAAA=")
+    assert error.value.response["Error"]["Code"] == "GoneException"
+    assert error.value.response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == "GoneException"

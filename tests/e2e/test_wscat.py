@@ -1,0 +1,61 @@
+"""wscat (npm, installed by `make setup`) drives examples/echo through the README's session."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.support.emulator_cli import REPO, WSCAT, DevProcess, run_wscat
+
+MARKER = "<!-- the wscat session below is replayed by tests/e2e/test_wscat.py -->"
+
+
+def readme_session() -> tuple[list[str], list[str]]:
+    """The README's session: the lines typed after "> " and the lines received after "< "."""
+    text = (REPO / "README.md").read_text()
+    assert MARKER in text, "the README lost its wscat session"
+    block = re.search(r"```[a-z]*\n(.*?)```", text.split(MARKER, 1)[1], re.S).group(1)
+    sent = [line[2:] for line in block.splitlines() if line.startswith("> ")]
+    received = [line[2:] for line in block.splitlines() if line.startswith("< ")]
+    return sent, received
+
+
+@pytest.fixture
+def echo(tmp_path):
+    assert WSCAT.exists(), f"{WSCAT} is missing: run `make setup` (it installs wscat from npm)"
+    folder = tmp_path / "echo"
+    shutil.copytree(REPO / "examples" / "echo", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    with DevProcess(folder) as dev:
+        yield dev
+
+
+def test_the_readme_session_covers_echo_ping_and_an_unknown_action():
+    sent, received = readme_session()
+    assert sent == ['{"action": "echo", "data": "hello"}', '{"action": "ping"}',
+                    '{"action": "dance"}']
+    assert received[0] == '{"type":"echo","data":"hello"}'  # send_message's compact JSON
+
+
+def test_wscat_replays_the_readme_session(echo):
+    sent, received = readme_session()
+    result = run_wscat(echo.url, *sent)
+    assert result.returncode == 0, result.stderr
+    # Like Lambda, the emulator handles one connection's messages side by side, so replies may
+    # come back in another order than the messages went out.
+    assert Counter(result.stdout.splitlines()) == Counter(received)
+
+
+def test_wscat_one_message_at_a_time_gets_each_answer(echo):
+    sent, received = readme_session()
+    for message, reply in zip(sent, received):
+        result = run_wscat(echo.url, message, wait=0.5)
+        assert result.stdout.splitlines() == [reply]
+
+
+def test_wscat_is_refused_on_another_stage(echo):
+    result = run_wscat(echo.url.rsplit("/", 1)[0] + "/prod", '{"action": "ping"}', wait=0.5)
+    assert result.returncode != 0 and result.stdout == ""
