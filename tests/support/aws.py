@@ -109,7 +109,8 @@ class CallLog:
     calls: list[tuple[str, str]] = field(default_factory=list)
 
     def attach(self, session: boto3.Session) -> "CallLog":
-        session.events.register("before-call.*.*", self._seen)
+        # first: a handler that answers instead of moto (the strict layer) ends the event
+        session.events.register_first("before-call.*.*", self._seen)
         return self
 
     def _seen(self, model: Any, **_: Any) -> None:
@@ -158,7 +159,7 @@ class Faults:
     failed: tuple[str, str] | None = None
 
     def attach(self, session: boto3.Session) -> "Faults":
-        session.events.register("before-call.*.*", self._before)
+        session.events.register_first("before-call.*.*", self._before)
         session.events.register("after-call.*.*", self._after)
         return self
 

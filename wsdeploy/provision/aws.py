@@ -10,6 +10,7 @@ one botocore session.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping
@@ -119,7 +120,12 @@ def arn_partition_account(arn: str) -> Identity:
 
 
 def make_session(profile: str | None, region: str | None) -> boto3.Session:
-    """A boto3 session for the stage; missing region or credentials are the user's to fix."""
+    """A boto3 session for the stage; missing region or credentials are the user's to fix.
+
+    The region: wsdeploy.toml's, else AWS_REGION (which Lambda and most SDKs honour, but not
+    every botocore), else AWS_DEFAULT_REGION or the profile's.
+    """
+    region = region or os.environ.get("AWS_REGION") or None
     try:
         session = boto3.Session(profile_name=profile, region_name=region)
     except bx.ProfileNotFound:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
+from ..errors import DeployError
 from ..state import StateFile
 from . import record as rec
-from .aws import Aws
+from .aws import Aws, AwsCallError
 from .desired import Desired
 from .executor import QuietReporter, Reporter, Run, execute
 from .observe import Observed, observe
@@ -33,8 +36,20 @@ def prepare_up(aws: Aws, d: Desired, store: StateFile, refresh: bool = False) ->
     """Loads the record, checks it fits, reads what exists and plans. Makes read calls only."""
     record = store.load()
     rec.check_matches(record, d, shown(store.path))
-    observed = observe(aws, d, record, full=refresh)
+    with reading():
+        observed = observe(aws, d, record, full=refresh)
     return Prepared(record, observed, plan(d, observed))
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """A failed look-up has changed nothing: say so, instead of the steps' recovery advice."""
+    try:
+        yield
+    except AwsCallError as error:
+        raise DeployError(f"looking up what exists failed, so nothing was changed: {error}\n"
+                          "  Run the command again; if it keeps failing, check your network, "
+                          "the region and the credentials' permissions") from error
 
 
 def apply_up(aws: Aws, d: Desired, store: StateFile, prepared: Prepared,

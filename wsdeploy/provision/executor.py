@@ -86,9 +86,29 @@ class Run:
         return function_settings(self.d, self.partition, self.role_arn, self.api_id)
 
 
+def forget_what_is_gone(record: dict, observed: Observed) -> bool:
+    """Drops from the record what the look-ups found gone (deleted by hand, or by a run whose
+    answer was lost), so the record only names what exists. True if anything was dropped."""
+    before = repr(record.get("resources"))
+    for kind in ("role", "role_policy", "log_group", "api", "function", "permission",
+                 "integration", "stage"):
+        if getattr(observed, kind) is None:
+            rec.resources(record).pop(kind, None)
+    live = {route.key: route for route in observed.routes}
+    recorded_routes = rec.routes(record)
+    for key in list(recorded_routes):
+        if key not in live or live[key].id != recorded_routes[key].get("id"):
+            del recorded_routes[key]
+        elif recorded_routes[key].get("response_id") != live[key].response_id:
+            recorded_routes[key]["response_id"] = live[key].response_id
+    return repr(record.get("resources")) != before
+
+
 def execute(run: Run, plan: Plan, reporter: Reporter, where: str) -> str:
     """Runs every step, saving after each; returns the stage's wss:// URL."""
     steps = plan.steps
+    if forget_what_is_gone(run.record, run.observed):
+        run.save(run.record)
     live_function = run.observed.function.live if run.observed.function else None
     run.function_busy = bool(live_function and live_function.busy)
     for index, step in enumerate(steps, 1):

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 from . import record as rec
 from .aws import Aws
+from .deploy import reading
 from .desired import StageNames, document_hash, trust_policy
 from .observe import Observed, observe
 
@@ -54,7 +55,8 @@ def stage_status(aws: Aws, names: StageNames, record: dict | None,
     """Reads every resource live (many reads: status is for looking, not for speed)."""
     if rec.is_empty(record):
         return Report(names.stage, names.region, False, None, None, None)
-    o = observe(aws, names, record, full=True)
+    with reading():
+        o = observe(aws, names, record, full=True)
     rows = _rows(names, record, o)
     live_code = o.function.live.code_sha256 if o.function else None
     differs = None if local_code_sha256 is None or live_code is None else live_code != local_code_sha256

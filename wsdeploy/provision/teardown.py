@@ -16,9 +16,9 @@ from . import record as rec
 from .aws import Aws, AwsCallError
 from .desired import ROLE_POLICY_NAME, TAG_APP, TAG_STAGE, StageNames
 from .executor import QuietReporter, Reporter, recorded_summary
+from .deploy import reading, shown
 from .observe import check_identity
 from .planner import Step
-from .deploy import shown
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,12 @@ def prepare_down(aws: Aws, names: StageNames, store: StateFile, keep_logs: bool 
     """What down would delete; read calls only (and none for what the record names)."""
     record = store.load()
     rec.check_matches(record, names, shown(store.path))
-    check_identity(aws, record, shown(store.path))
+    with reading():
+        return _find(aws, names, record, keep_logs, shown(store.path))
+
+
+def _find(aws: Aws, names: StageNames, record: dict | None, keep_logs: bool, where: str) -> Teardown:
+    check_identity(aws, record, where)
     steps, notices = [], []
 
     recorded_api = rec.get(record, "api")

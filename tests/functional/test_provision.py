@@ -1,0 +1,488 @@
+"""The provisioner against moto in-process: what `up` creates, what each kind of change
+writes (counted with a botocore event hook), `down`, `status`, adoption and refusals."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from urllib.parse import unquote
+
+import pytest
+
+from tests.support.aws import (ACCOUNT, EMPTY, REGION, CallLog, FakeClock, desired,
+                               expected_inventory, inventory, make_aws, make_strict,
+                               moto_session, record_matches_aws, reply_keys_of,
+                               role_not_assumable_for, route_keys_of)
+from wsdeploy.errors import DeployError, UserError
+from wsdeploy.provision.deploy import prepare_up, up
+from wsdeploy.provision.executor import Run, create_permission
+from wsdeploy.provision.status import stage_status
+from wsdeploy.provision.teardown import apply_down, prepare_down
+from wsdeploy.state import StateFile
+
+__all__ = ["moto_session"]   # the fixture, imported for pytest
+
+WRITE_GOAL_FRESH, CALL_GOAL_FRESH, CALL_GOAL_NOOP = 12, 17, 5
+
+
+@pytest.fixture
+def session(moto_session):
+    make_strict(moto_session)
+    return moto_session
+
+
+@pytest.fixture
+def calls(session):
+    return CallLog().attach(session)
+
+
+@pytest.fixture
+def aws(session):
+    return make_aws(session)
+
+
+@pytest.fixture
+def store(tmp_path):
+    return StateFile(tmp_path / ".wsdeploy", "dev")
+
+
+def down(aws, d, store):
+    apply_down(aws, d, store, prepare_down(aws, d, store))
+
+
+# -- a fresh up -----------------------------------------------------------------------------
+def test_a_fresh_up_creates_exactly_one_of_each_resource(session, aws, store):
+    d = desired(routes=(("join", True), ("leave", False)))
+    _, url = up(aws, d, store)
+    assert inventory(session) == expected_inventory(route_keys_of(d), ["join"])
+    record = store.load()
+    assert record_matches_aws(session, record) == []
+    api_id = record["resources"]["api"]["id"]
+    assert url == f"wss://{api_id}.execute-api.{REGION}.amazonaws.com/dev" == record["url"]
+    assert record["account"] == ACCOUNT and record["region"] == REGION
+    assert record["code_sha256"] == d.code_sha256
+
+
+def test_the_role_trusts_lambda_only_and_its_policy_names_this_api_and_log_group_only(session, aws, store):
+    up(aws, desired(), store)
+    api_id = store.load()["resources"]["api"]["id"]
+    iam = session.client("iam")
+    role = iam.get_role(RoleName="chat-dev-ws")["Role"]
+    trust = role["AssumeRolePolicyDocument"]
+    trust = json.loads(unquote(trust)) if isinstance(trust, str) else trust
+    assert trust["Statement"] == [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                   "Action": "sts:AssumeRole"}]
+    assert iam.list_role_policies(RoleName="chat-dev-ws")["PolicyNames"] == ["wsdeploy"]
+    assert iam.list_attached_role_policies(RoleName="chat-dev-ws")["AttachedPolicies"] == []
+    policy = iam.get_role_policy(RoleName="chat-dev-ws", PolicyName="wsdeploy")["PolicyDocument"]
+    by_action = {json.dumps(s["Action"]): s["Resource"] for s in policy["Statement"]}
+    assert by_action == {
+        json.dumps(["logs:CreateLogStream", "logs:PutLogEvents"]):
+            f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/chat-dev-ws:*",
+        json.dumps("execute-api:ManageConnections"):
+            f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api_id}/dev/*/@connections/*",
+    }
+    assert all(s["Effect"] == "Allow" for s in policy["Statement"])
+
+
+def test_the_permission_lets_only_this_api_invoke_the_function(session, aws, store):
+    up(aws, desired(), store)
+    api_id = store.load()["resources"]["api"]["id"]
+    policy = json.loads(session.client("lambda").get_policy(FunctionName="chat-dev-ws")["Policy"])
+    [statement] = policy["Statement"]
+    assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    assert statement["Action"] == "lambda:InvokeFunction"
+    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == \
+        f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api_id}/*"
+
+
+def test_the_function_runs_the_runtime_with_its_settings_and_environment(session, aws, store):
+    d = desired(memory=512, timeout=20, architecture="x86_64", runtime="python3.12")
+    up(aws, d, store)
+    api_id = store.load()["resources"]["api"]["id"]
+    config = session.client("lambda").get_function(FunctionName="chat-dev-ws")["Configuration"]
+    assert config["Handler"] == "wsdeploy.runtime.lambda_handler"
+    assert (config["Runtime"], config["MemorySize"], config["Timeout"], config["Architectures"]) == \
+        ("python3.12", 512, 20, ["x86_64"])
+    assert config["Role"] == f"arn:aws:iam::{ACCOUNT}:role/chat-dev-ws"
+    assert config["CodeSha256"] == d.code_sha256
+    assert config["Environment"]["Variables"] == {
+        "LOG_LEVEL": "info", "WSDEPLOY_HANDLER_MODULE": "app",
+        "WEBSOCKET_API_GATEWAY_ENDPOINT": f"https://{api_id}.execute-api.{REGION}.amazonaws.com/dev"}
+
+
+def test_routes_target_the_one_integration_and_only_reply_routes_have_responses(session, aws, store):
+    up(aws, desired(routes=(("join", True), ("leave", False))), store)
+    record = store.load()
+    api_id = record["resources"]["api"]["id"]
+    apigw = session.client("apigatewayv2")
+    [integration] = apigw.get_integrations(ApiId=api_id)["Items"]
+    assert integration["IntegrationType"] == "AWS_PROXY"
+    assert integration["IntegrationUri"] == record["resources"]["function"]["arn"]
+    routes = {r["RouteKey"]: r for r in apigw.get_routes(ApiId=api_id)["Items"]}
+    assert {r["Target"] for r in routes.values()} == {f"integrations/{integration['IntegrationId']}"}
+    assert {k for k, r in routes.items() if r.get("RouteResponseSelectionExpression") == "$default"} == {"join"}
+    response = apigw.get_route_response(ApiId=api_id, RouteId=routes["join"]["RouteId"],
+                                        RouteResponseId=record["resources"]["routes"]["join"]["response_id"])
+    assert response["RouteResponseKey"] == "$default"
+    api = apigw.get_api(ApiId=api_id)
+    assert api["ProtocolType"] == "WEBSOCKET"
+    assert api["RouteSelectionExpression"] == "$request.body.action"
+    assert apigw.get_stage(ApiId=api_id, StageName="dev")["AutoDeploy"] is True
+
+
+def test_everything_that_takes_tags_is_tagged_with_app_and_stage(session, aws, store):
+    up(aws, desired(), store)
+    tags = {"wsdeploy:app": "chat", "wsdeploy:stage": "dev"}
+    record = store.load()
+    api_id = record["resources"]["api"]["id"]
+    apigw = session.client("apigatewayv2")
+    role_tags = session.client("iam").get_role(RoleName="chat-dev-ws")["Role"]["Tags"]
+    assert {t["Key"]: t["Value"] for t in role_tags} == tags
+    assert session.client("lambda").get_function(FunctionName="chat-dev-ws")["Tags"] == tags
+    assert apigw.get_api(ApiId=api_id)["Tags"] == tags
+    assert apigw.get_stage(ApiId=api_id, StageName="dev")["Tags"] == tags
+    group_arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/chat-dev-ws"
+    assert session.client("logs").list_tags_for_resource(resourceArn=group_arn)["tags"] == tags
+    [group] = session.client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/chat-dev-ws")["logGroups"]
+    assert group["retentionInDays"] == 14
+
+
+def test_a_fresh_up_meets_the_call_goal_and_makes_no_patching_writes(aws, calls, store):
+    up(aws, desired(), store)
+    assert len(calls.operations) <= CALL_GOAL_FRESH
+    assert len(calls.writes) == WRITE_GOAL_FRESH
+    assert len(set(calls.writes) - {"CreateRoute"}) == len(calls.writes) - 3   # each once
+    assert not {"UpdateFunctionConfiguration", "UpdateFunctionCode", "UpdateApi",
+                "UpdateRoute"} & set(calls.operations)
+    # the API exists before the policy and the function that name it
+    ops = calls.operations
+    assert ops.index("CreateApi") < ops.index("PutRolePolicy") < ops.index("CreateFunction")
+
+
+def test_the_state_file_holds_no_environment_values(aws, store):
+    up(aws, desired(user_environment=(("API_TOKEN", "s3cr3t-value-123"),)), store)
+    text = store.path.read_text()
+    assert "s3cr3t-value-123" not in text
+    assert "API_TOKEN" in text
+
+
+# -- updates ------------------------------------------------------------------------------
+def test_a_second_up_makes_no_write_and_at_most_five_calls(aws, calls, store):
+    d = desired(routes=(("join", True),))
+    up(aws, d, store)
+    before = store.path.read_text()
+    calls.clear()
+    plan, _ = up(aws, d, store)
+    assert calls.writes == []
+    assert len(calls.operations) <= CALL_GOAL_NOOP
+    assert plan.steps == ()
+    assert store.path.read_text() == before
+
+
+def test_changed_code_makes_exactly_one_write(session, aws, calls, store):
+    up(aws, desired("x = 1\n"), store)
+    calls.clear()
+    new = desired("x = 2\n")
+    up(aws, new, store)
+    assert calls.writes == ["UpdateFunctionCode"]
+    live = session.client("lambda").get_function(FunctionName="chat-dev-ws")["Configuration"]
+    assert live["CodeSha256"] == new.code_sha256 == store.load()["code_sha256"]
+
+
+def test_changed_settings_update_only_the_function_configuration(session, aws, calls, store):
+    d = desired()
+    up(aws, d, store)
+    calls.clear()
+    up(aws, replace(d, memory=1024, user_environment=(("LOG_LEVEL", "debug"),)), store)
+    assert calls.writes == ["UpdateFunctionConfiguration"]
+    config = session.client("lambda").get_function(FunctionName="chat-dev-ws")["Configuration"]
+    assert config["MemorySize"] == 1024
+    assert config["Environment"]["Variables"]["LOG_LEVEL"] == "debug"
+    assert config["Environment"]["Variables"]["WSDEPLOY_HANDLER_MODULE"] == "app"
+
+
+def test_route_changes_write_only_the_routes(session, aws, calls, store):
+    up(aws, desired(routes=(("join", True), ("leave", False))), store)
+    calls.clear()
+    d = desired(routes=(("join", False), ("shout", True)))
+    up(aws, d, store)
+    assert sorted(calls.writes) == sorted(["DeleteRouteResponse", "UpdateRoute", "CreateRoute",
+                                           "CreateRouteResponse", "DeleteRoute"])
+    assert inventory(session) == expected_inventory(route_keys_of(d), ["shout"])
+    assert record_matches_aws(session, store.load()) == []
+    api_id = store.load()["resources"]["api"]["id"]
+    routes = {r["RouteKey"]: r for r in session.client("apigatewayv2").get_routes(ApiId=api_id)["Items"]}
+    assert not routes["join"].get("RouteResponseSelectionExpression")
+
+
+def test_a_changed_route_selection_expression_updates_the_api_only(session, aws, calls, store):
+    d = desired()
+    up(aws, d, store)
+    calls.clear()
+    up(aws, replace(d, route_selection="$request.body.type"), store)
+    assert calls.writes == ["UpdateApi"]
+    api_id = store.load()["resources"]["api"]["id"]
+    assert session.client("apigatewayv2").get_api(ApiId=api_id)["RouteSelectionExpression"] == "$request.body.type"
+
+
+def test_dry_run_makes_only_reads_and_writes_no_state(aws, calls, store):
+    prepared = prepare_up(aws, desired(), store)
+    assert len(prepared.plan.steps) == 11
+    assert calls.writes == [] and calls.reads
+    assert not store.dir.exists()
+    up(aws, desired(), store)
+    before = store.path.read_text()
+    calls.clear()
+    prepared = prepare_up(aws, desired("changed = True\n", memory=512), store)
+    assert [s.describe() for s in prepared.plan.steps] == [
+        "update function chat-dev-ws (memory)", "update function code chat-dev-ws (code)"]
+    assert calls.writes == []
+    assert store.path.read_text() == before
+
+
+def test_refresh_repairs_what_was_deleted_by_hand(session, aws, store):
+    up(aws, desired(), store)
+    session.client("iam").delete_role_policy(RoleName="chat-dev-ws", PolicyName="wsdeploy")
+    plan, _ = up(aws, desired(), store)
+    assert plan.steps == ()                   # trusted from the record, not read
+    plan, _ = up(aws, desired(), store, refresh=True)
+    assert [s.describe() for s in plan.steps] == ["create role policy chat-dev-ws"]
+    assert inventory(session)["role_policies"] == 1
+
+
+# -- down ------------------------------------------------------------------------------------
+def test_down_deletes_everything_and_the_state_file_and_twice_is_harmless(session, aws, calls, store):
+    up(aws, desired(routes=(("join", True),)), store)
+    calls.clear()
+    down(aws, desired(), store)
+    assert inventory(session) == EMPTY
+    assert not store.exists()
+    assert calls.writes == ["DeleteApi", "DeleteFunction", "DeleteRolePolicy", "DeleteRole",
+                            "DeleteLogGroup"]
+    calls.clear()
+    down(aws, desired(), store)
+    assert calls.writes == []
+
+
+def test_down_keeps_the_log_group_when_asked(session, aws, store):
+    up(aws, desired(), store)
+    apply_down(aws, desired(), store, prepare_down(aws, desired(), store, keep_logs=True))
+    assert inventory(session) == {**EMPTY, "log_groups": 1}
+
+
+def test_down_is_fine_with_resources_already_deleted_by_hand(session, aws, store):
+    up(aws, desired(), store)
+    api_id = store.load()["resources"]["api"]["id"]
+    session.client("apigatewayv2").delete_api(ApiId=api_id)
+    session.client("lambda").delete_function(FunctionName="chat-dev-ws")
+    down(aws, desired(), store)       # the strict layer answers NotFound as AWS does
+    assert inventory(session) == EMPTY and not store.exists()
+
+
+# -- a lost state file -------------------------------------------------------------------------
+def test_a_lost_state_file_is_rebuilt_by_adoption_without_duplicates(session, aws, calls, store):
+    d = desired(routes=(("join", True),))
+    up(aws, d, store)
+    first = store.load()
+    store.remove()
+    calls.clear()
+    plan, url = up(aws, d, store)
+    assert {s.action for s in plan.steps} == {"adopt", "create"}
+    assert [s.describe() for s in plan.steps if s.action == "create"] == ["create route response join"]
+    assert calls.writes == ["CreateRouteResponse"]       # answered "exists": adopted
+    assert inventory(session) == expected_inventory(route_keys_of(d), ["join"])
+    again = store.load()
+    assert again["resources"] == first["resources"] and url == first["url"]
+
+
+def test_a_lost_state_file_does_not_stop_down(session, aws, store):
+    up(aws, desired(), store)
+    store.remove()
+    down(aws, desired(), store)
+    assert inventory(session) == EMPTY
+
+
+def test_a_same_named_function_without_our_tags_is_never_taken_over(session, aws, calls, store):
+    from tests.support.aws import zip_of
+    iam = session.client("iam")
+    arn = iam.create_role(RoleName="other", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    session.client("lambda").create_function(FunctionName="chat-dev-ws", Role=arn, Runtime="python3.13",
+                                             Handler="x.y", Code={"ZipFile": zip_of("")[0]})
+    calls.clear()
+    with pytest.raises(UserError, match="not tagged wsdeploy:app=chat"):
+        up(aws, desired(), store)
+    assert calls.writes == []
+    teardown = prepare_down(aws, desired(), store)
+    assert all(step.kind != "function" for step in teardown.steps)
+    assert any("left alone" in notice for notice in teardown.notices)
+
+
+# -- refusals and waits ----------------------------------------------------------------------
+def test_credentials_of_another_account_are_refused_before_any_write(aws, calls, store):
+    up(aws, desired(), store)
+    record = store.load()
+    store.save({**record, "account": "210987654321"})
+    calls.clear()
+    with pytest.raises(UserError, match="records account 210987654321.*account 123456789012"):
+        up(aws, desired("changed = 1\n"), store)
+    with pytest.raises(UserError, match="records account"):
+        prepare_down(aws, desired(), store)
+    assert calls.writes == []
+
+
+def test_another_region_is_refused_without_any_call(aws, calls, store):
+    up(aws, desired(), store)
+    calls.clear()
+    with pytest.raises(UserError, match="region eu-west-1, but this run uses us-east-2"):
+        up(aws, desired(region="us-east-2"), store)
+    assert calls.operations == []
+
+
+def test_a_renamed_app_is_explained_not_half_applied(aws, calls, store):
+    up(aws, desired(), store)
+    calls.clear()
+    with pytest.raises(UserError, match="Names cannot change in place"):
+        up(aws, desired(app="talk", name="talk-dev-ws"), store)
+    assert calls.operations == []
+
+
+def test_a_role_lambda_cannot_assume_yet_is_retried_with_backoff(session, store):
+    clock = FakeClock()
+    refused = role_not_assumable_for(session, times=3)
+    up(make_aws(session, clock), desired(), store)
+    assert refused == [3]
+    assert clock.slept == [1.0, 2.0, 4.0]
+    assert inventory(session)["functions"] == 1
+
+
+def test_a_role_that_never_becomes_assumable_fails_clearly_after_about_a_minute(session, store):
+    clock = FakeClock()
+    role_not_assumable_for(session, times=1000)
+    with pytest.raises(DeployError) as raised:
+        up(make_aws(session, clock), desired(), store)
+    assert 45 <= clock.now <= 75
+    message = str(raised.value)
+    assert "create function chat-dev-ws" in message and "cannot be assumed" in message
+    assert "`wsdeploy up` resumes" in message and "`wsdeploy down` removes" in message
+    assert "role chat-dev-ws" in message          # what the state file records so far
+
+
+def test_other_errors_of_create_function_are_not_retried(session, store):
+    clock = FakeClock()
+
+    def refuse(model, **_):
+        from tests.support.aws import _error
+        return _error(model.name, "InvalidParameterValueException", "Unzipped size must be smaller")
+
+    session.events.register("before-call.lambda.CreateFunction", refuse)
+    with pytest.raises(DeployError, match="Unzipped size"):
+        up(make_aws(session, clock), desired(), store)
+    assert clock.slept == []
+
+
+def _pending_then_active(session, pending_polls: int, final: dict) -> list[int]:
+    """CreateFunction answers Pending, and the next polls too, then `final`."""
+    polls = [0]
+
+    def pending(parsed, model, **_):
+        if model.name == "CreateFunction":
+            parsed["State"] = "Pending"
+        elif model.name == "GetFunctionConfiguration":
+            polls[0] += 1
+            parsed.update({"State": "Pending"} if polls[0] <= pending_polls else final)
+
+    session.events.register("after-call.lambda.*", pending)
+    return polls
+
+
+def test_a_pending_function_is_waited_for_before_its_permission(session, calls, store):
+    clock = FakeClock()
+    polls = _pending_then_active(session, 2, {"State": "Active"})
+    up(make_aws(session, clock), desired(), store)
+    assert polls == [3] and len(clock.slept) == 2
+    ops = calls.operations
+    last_poll = len(ops) - 1 - ops[::-1].index("GetFunctionConfiguration")
+    assert ops.index("CreateFunction") < last_poll < ops.index("AddPermission")
+
+
+def test_a_function_that_fails_to_become_active_stops_with_lambdas_reason(session, store):
+    _pending_then_active(session, 0, {"State": "Failed", "StateReason": "bad runtime"})
+    with pytest.raises(DeployError, match="FunctionFailed: bad runtime"):
+        up(make_aws(session, FakeClock()), desired(), store)
+
+
+def test_a_duplicate_statement_id_is_replaced_not_failed(session, aws, calls, store):
+    up(aws, desired(), store)
+    d = desired()
+    run = Run(aws=aws, d=d, observed=prepare_up(aws, d, store).observed, record=store.load(),
+              save=store.save)
+    calls.clear()
+    create_permission(run, None)      # the statement exists: AWS answers ResourceConflict
+    assert calls.writes == ["AddPermission", "RemovePermission", "AddPermission"]
+    assert inventory(session)["permissions"] == 1
+
+
+def test_throttling_is_retried_by_botocore_itself(session, aws, store):
+    attempts = []
+
+    def throttle_once(request, **_):
+        from botocore.awsrequest import AWSResponse
+        attempts.append(request.url)
+        if len(attempts) == 1:
+            body = json.dumps({"Type": "User", "message": "Rate exceeded"}).encode()
+            return AWSResponse(request.url, 429, {"x-amzn-ErrorType": "TooManyRequestsException"},
+                               _Raw(body))
+        return None
+
+    session.events.register_first("before-send.lambda.GetFunction", throttle_once)
+    up(aws, desired(), store)
+    assert len(attempts) == 2           # refused once, retried by botocore, then answered
+    assert inventory(session)["functions"] == 1
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_):
+        yield self._body
+
+    def read(self, *_):
+        body, self._body = self._body, b""
+        return body
+
+
+# -- status -----------------------------------------------------------------------------------
+def test_status_reports_drift_made_by_hand(session, aws, store):
+    d = desired(routes=(("join", False),))
+    up(aws, d, store)
+    record = store.load()
+    api_id = record["resources"]["api"]["id"]
+    session.client("lambda").update_function_configuration(FunctionName="chat-dev-ws", MemorySize=999)
+    session.client("logs").put_retention_policy(logGroupName="/aws/lambda/chat-dev-ws", retentionInDays=30)
+    apigw = session.client("apigatewayv2")
+    apigw.delete_route(ApiId=api_id, RouteId=record["resources"]["routes"]["join"]["id"])
+    report = stage_status(aws, d, record, local_code_sha256=desired("other = 1\n").code_sha256)
+    statuses = {(row.type, row.id): (row.status, row.fields) for row in report.resources}
+    assert statuses[("function", "chat-dev-ws")] == ("drifted", ("memory",))
+    assert statuses[("log_group", "/aws/lambda/chat-dev-ws")] == ("drifted", ("retention_days",))
+    assert statuses[("route", "join")] == ("missing", ())
+    assert statuses[("route", "$connect")] == ("ok", ())
+    assert statuses[("api", api_id)] == ("ok", ())
+    assert report.code_differs is True
+    as_json = report.as_json()
+    assert {"stage", "deployed", "url", "region", "resources", "drift"} <= set(as_json)
+    assert {(r["type"], r["id"], r["status"]) for r in as_json["drift"]} == {
+        ("function", "chat-dev-ws", "drifted"), ("log_group", "/aws/lambda/chat-dev-ws", "drifted"),
+        ("route", "join", "missing")}
+    assert as_json["deployed"] is True and as_json["url"] == record["url"]
+
+
+def test_status_of_a_clean_stage_is_all_ok_and_of_nothing_is_not_deployed(aws, store):
+    d = desired()
+    assert stage_status(aws, d, None, None).deployed is False
+    up(aws, d, store)
+    report = stage_status(aws, d, store.load(), d.code_sha256)
+    assert report.drift == [] and report.code_differs is False
+    assert len(report.resources) == 7 + 3 + 1

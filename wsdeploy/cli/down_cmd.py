@@ -1,0 +1,60 @@
+"""`wsdeploy down`: delete everything `up` created for a stage, then its state file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..config import load_stage
+from ..provision.deploy import shown
+from ..provision.desired import names_from
+from ..provision.teardown import apply_down, prepare_down
+from ..state import StateFile
+from . import app
+from .render import (CONFIG_OPTION, STAGE_ARGUMENT, ProgressReporter, connect, error_console,
+                     require_terminal_or_yes, say, step_line)
+
+DOWN_HELP = (
+    "Delete a stage from AWS: the WebSocket API (with its routes, integration and stage), the "
+    "function (with its permission), the IAM role and its policy, and the log group.\n\n"
+    "What .wsdeploy/STAGE.json records is deleted by id; anything it does not record (a lost "
+    "state file, an interrupted run) is found by name and the wsdeploy:app / wsdeploy:stage "
+    "tags. What is already gone is fine, so running it twice is harmless. The state file is "
+    "removed last.\n\n"
+    "Asks before deleting; --yes skips the question, and without a terminal --yes is required."
+)
+
+
+@app.command("down", help=DOWN_HELP)
+def down_command(
+    stage: str = STAGE_ARGUMENT,
+    config: Path = CONFIG_OPTION,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Delete without asking."),
+    keep_logs: bool = typer.Option(False, "--keep-logs", help="Keep the CloudWatch log group and its logs."),
+) -> None:
+    cfg = load_stage(config, stage)
+    aws = connect(cfg)
+    names = names_from(cfg, aws.region)
+    store = StateFile(cfg.state_dir, cfg.stage)
+    reporter = ProgressReporter()
+    with store.locked("down", reporter.notice):
+        teardown = prepare_down(aws, names, store, keep_logs)
+        for notice in teardown.notices:
+            say(notice, "yellow")
+        if not teardown.steps:
+            store.remove()
+            say(f"Nothing to delete: stage {cfg.stage} of {cfg.app} has no resources in {aws.region}.")
+            return
+        say(f"Deleting stage {cfg.stage} of {cfg.app} in {aws.region}:", "bold")
+        for step in teardown.steps:
+            error_console.print("  " + step_line(step), highlight=False)
+        if require_terminal_or_yes(yes, "delete these resources") and not typer.confirm(
+                "Delete them?", default=False, err=True):
+            say("Nothing was deleted.")
+            raise typer.Exit(1)
+        try:
+            apply_down(aws, names, store, teardown, reporter)
+        finally:
+            reporter.stop()
+    say(f"Deleted stage {cfg.stage}; {shown(store.path)} is removed.", "bold green")

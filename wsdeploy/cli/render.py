@@ -1,0 +1,107 @@
+"""How `up`, `down`, `status` and `logs` show plans, progress and reports (Rich, CLI only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from ..errors import UserError
+from ..provision.aws import Aws, make_session
+from ..provision.planner import Plan, Step
+from .console import console, error_console
+
+# The arguments every stage command takes, declared once.
+STAGE_ARGUMENT = typer.Argument(
+    None, metavar="[STAGE]", help="The stage from wsdeploy.toml. Default: its only stage, or its default_stage.")
+CONFIG_OPTION: Path = typer.Option(
+    None, "--config", metavar="PATH", help="The settings file. Default: ./wsdeploy.toml.")
+
+MARKS = {"create": "[green]+[/]", "update": "[yellow]~[/]", "delete": "[red]-[/]",
+         "adopt": "[cyan]=[/]", "wait for": "[dim]…[/]"}
+
+
+def say(message: str, style: str = "") -> None:
+    """A progress or notice line, on stderr so stdout keeps only results."""
+    text = escape(message)
+    error_console.print(f"[{style}]{text}[/]" if style else text, highlight=False)
+
+
+def warn(message: str) -> None:
+    error_console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
+
+
+def connect(cfg: Any) -> Aws:
+    """The AWS wrapper for a stage's profile and region; UserError when either is missing."""
+    return Aws(make_session(cfg.profile, cfg.region))
+
+
+def step_line(step: Step) -> str:
+    return f"{MARKS.get(step.action, ' ')} {escape(step.describe())}"
+
+
+def show_plan(plan: Plan, with_unchanged: bool) -> None:
+    """Every step, a summary line, and with_unchanged the untouched resources too."""
+    for step in plan.steps:
+        error_console.print("  " + step_line(step), highlight=False)
+    if with_unchanged:
+        for kind, name in plan.unchanged:
+            error_console.print(f"  [dim]  unchanged {escape(kind.replace('_', ' '))} {escape(name)}[/]",
+                                highlight=False)
+    for note in plan.notes:
+        warn(note)
+    counts = ", ".join(f"{plan.count(a)} to {a}" for a in ("create", "update", "delete", "adopt")
+                       if plan.count(a))
+    say(f"Plan: {counts or 'no changes'}; {len(plan.unchanged)} unchanged", "bold")
+
+
+class ProgressReporter:
+    """Prints each step as it starts and ends: a deploy takes seconds, so lines beat bars."""
+
+    def step_started(self, index: int, total: int, step: Step) -> None:
+        self._status = error_console.status(f"[{index}/{total}] {escape(step.describe())}")
+        self._status.start()
+
+    def step_done(self, index: int, total: int, step: Step) -> None:
+        self._status.stop()
+        error_console.print(f"  [green]✓[/] [dim][{index}/{total}][/] {escape(step.describe())}",
+                            highlight=False)
+
+    def notice(self, message: str) -> None:
+        say(message, "yellow")
+
+    def stop(self) -> None:
+        status = getattr(self, "_status", None)
+        if status is not None:
+            status.stop()
+
+
+def status_table(report: Any) -> Table:
+    table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
+    for column in ("resource", "id", "status", "differs"):
+        table.add_column(column)
+    colours = {"ok": "green", "missing": "red", "drifted": "yellow", "untracked": "cyan"}
+    for row in report.resources:
+        colour = colours.get(row.status, "")
+        table.add_row(row.type.replace("_", " "), escape(row.id),
+                      f"[{colour}]{row.status}[/]", escape(", ".join(row.fields)))
+    return table
+
+
+def require_terminal_or_yes(yes: bool, what: str) -> bool:
+    """True when the user must be asked; refuses outright with no terminal to ask on."""
+    import sys
+
+    if yes:
+        return False
+    if not sys.stdin.isatty():
+        raise UserError(f"refusing to {what} without confirmation: no terminal to ask on. "
+                        "Pass --yes to confirm")
+    return True
+
+
+def print_result(text: str) -> None:
+    console.print(text, highlight=False, markup=False, soft_wrap=True)

@@ -1,0 +1,66 @@
+"""`wsdeploy status`: what is deployed, recorded against live, drift, and local code changes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from ..config import load_stage
+from ..errors import UserError
+from ..package import build_package
+from ..provision import record as rec
+from ..provision.deploy import shown
+from ..provision.desired import names_from
+from ..provision.status import stage_status
+from ..state import StateFile
+from . import app
+from .render import (CONFIG_OPTION, STAGE_ARGUMENT, connect, console, print_result, say,
+                     status_table, warn)
+
+STATUS_HELP = (
+    "Show what a stage has in AWS: each resource recorded in .wsdeploy/STAGE.json against its "
+    "live state (ok, missing, or drifted with the fields that differ), the URL, the last "
+    "deploy time, and whether your local code differs from the deployed code.\n\n"
+    "Drift means changed outside wsdeploy since the last `up`; `wsdeploy up --refresh` puts "
+    "it back. Makes read calls only."
+)
+
+
+@app.command("status", help=STATUS_HELP)
+def status_command(
+    stage: str = STAGE_ARGUMENT,
+    config: Path = CONFIG_OPTION,
+    as_json: bool = typer.Option(False, "--json",
+                                 help="Print one JSON object (stage, deployed, url, region, resources, drift, ...)."),
+) -> None:
+    cfg = load_stage(config, stage)
+    aws = connect(cfg)
+    names = names_from(cfg, aws.region)
+    store = StateFile(cfg.state_dir, cfg.stage)
+    record = store.load()
+    rec.check_matches(record, names, shown(store.path))
+    local_sha = None
+    if not rec.is_empty(record):
+        try:
+            local_sha = build_package(cfg).sha256_b64
+        except UserError as error:
+            warn(f"could not build the local package to compare code: {error}")
+    report = stage_status(aws, names, record, local_sha)
+    if as_json:
+        print_result(json.dumps(report.as_json(), indent=2))
+        return
+    if not report.deployed:
+        print_result(f"Stage {cfg.stage} of {cfg.app} is not deployed (no {shown(store.path)}).")
+        return
+    print_result(f"Stage {cfg.stage} of {cfg.app}, account {report.account}, region {report.region}")
+    print_result(f"URL          {report.url}")
+    print_result(f"Last deploy  {report.deployed_at}")
+    code = {None: "unknown", True: "differs from the deployed code: run `wsdeploy up`",
+            False: "same as deployed"}[report.code_differs]
+    print_result(f"Local code   {code}")
+    console.print(status_table(report))
+    if report.drift:
+        say(f"{len(report.drift)} resource(s) differ from the record: `wsdeploy up --refresh` "
+            "puts them back.", "yellow")

@@ -1,0 +1,64 @@
+"""`wsdeploy up`: build, plan, then create or update the stage; prints the wss:// URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..config import load_stage
+from ..package import build_package
+from ..provision.deploy import apply_up, prepare_up, shown
+from ..provision.desired import desired_from
+from ..state import StateFile
+from . import app
+from .render import (CONFIG_OPTION, STAGE_ARGUMENT, ProgressReporter, connect, print_result, say,
+                     show_plan, warn)
+
+UP_HELP = (
+    "Deploy a stage to AWS: an API Gateway WebSocket API, one Lambda function, its IAM role "
+    "and log group, made with direct API calls (no CloudFormation).\n\n"
+    "First it builds the package and reads what already exists, then prints the plan: what "
+    "it will create, update (and which fields), delete or adopt. Only what differs is "
+    "changed: with nothing changed no write is made; changed code only updates the code.\n\n"
+    "Each step is recorded in .wsdeploy/STAGE.json as soon as it is done, so an interrupted "
+    "run is resumed by running `wsdeploy up` again. Ends by printing the wss:// URL."
+)
+
+
+@app.command("up", help=UP_HELP)
+def up_command(
+    stage: str = STAGE_ARGUMENT,
+    config: Path = CONFIG_OPTION,
+    dry_run: bool = typer.Option(False, "--dry-run",
+                                 help="Print the plan, including what is unchanged, and stop: only read calls are made."),
+    refresh: bool = typer.Option(False, "--refresh",
+                                 help="Check every resource against AWS, not only the function, API and routes, "
+                                      "and repair what was changed by hand (a few more read calls)."),
+) -> None:
+    cfg = load_stage(config, stage)
+    for warning in cfg.warnings:
+        warn(warning)
+    aws = connect(cfg)
+    built = build_package(cfg, progress=lambda line: say(line + " ..."))
+    d = desired_from(cfg, built, aws.region)
+    store = StateFile(cfg.state_dir, cfg.stage)
+    say(f"Stage {cfg.stage} of {cfg.app} in {aws.region}: package {built.sha256_b64[:12]}…, "
+        f"{len(d.routes)} routes")
+    if dry_run:
+        show_plan(prepare_up(aws, d, store, refresh).plan, with_unchanged=True)
+        say("Dry run: nothing was changed.")
+        return
+    reporter = ProgressReporter()
+    with store.locked("up", reporter.notice):
+        prepared = prepare_up(aws, d, store, refresh)
+        show_plan(prepared.plan, with_unchanged=False)
+        try:
+            url = apply_up(aws, d, store, prepared, reporter)
+        finally:
+            reporter.stop()
+    if not prepared.plan.changes_aws:
+        say(f"Up to date: nothing to change (recorded in {shown(store.path)}).")
+    else:
+        say(f"Deployed; recorded in {shown(store.path)}.", "bold green")
+    print_result(url)

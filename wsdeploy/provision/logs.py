@@ -1,0 +1,55 @@
+"""The function's log events, once or followed, for `wsdeploy logs`."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from typing import Callable, Iterator
+
+from ..errors import UserError
+from .aws import Aws
+
+FOLLOW_POLL_SECONDS = 2.0
+_DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_since(text: str) -> int:
+    """Seconds in "30s", "10m", "2h" or "1d"."""
+    match = _DURATION_RE.match(text or "")
+    if not match:
+        raise UserError(f"--since {text!r} is not a duration: write a number and a unit, "
+                        "such as 30s, 10m, 2h or 1d")
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def log_events(aws: Aws, group: str, start_ms: int, follow: bool = False,
+               sleep: Callable[[float], None] = time.sleep) -> Iterator[dict]:
+    """Each event since start_ms, oldest first; with follow, polls for new ones until stopped.
+
+    Seen event ids are remembered (a bounded window), because filter_log_events pages
+    overlap when polled again from the newest timestamp.
+    """
+    seen_ids: deque[str] = deque(maxlen=10_000)
+    seen = set()
+    while True:
+        token, newest = None, start_ms
+        while True:
+            events, token = aws.log_events(group, start_ms, token)
+            for event in sorted(events, key=lambda e: (e.get("timestamp", 0), e.get("eventId", ""))):
+                event_id = event.get("eventId") or f"{event.get('timestamp')}:{event.get('message')}"
+                if event_id in seen:
+                    continue
+                if len(seen_ids) == seen_ids.maxlen:
+                    seen.discard(seen_ids[0])
+                seen_ids.append(event_id)
+                seen.add(event_id)
+                newest = max(newest, int(event.get("timestamp", 0)))
+                yield event
+            if not token:
+                break
+        if not follow:
+            return
+        start_ms = newest
+        sleep(FOLLOW_POLL_SECONDS)
