@@ -30,7 +30,7 @@ class ChatRoom(WebSocketServer):
     def on_connect(self, event, context):
         params = event.get("queryStringParameters") or {}
         connection_id = event["requestContext"]["connectionId"]
-        connections.add(connection_id, name=params.get("name") or "anonymous")
+        connections.update(connection_id, name=params.get("name") or "anonymous")
         return {"statusCode": 200}
 
     # $disconnect needs no code: tracking removes the connection and its rooms.

@@ -64,7 +64,8 @@ def test_messages_reach_exactly_the_members_of_the_room(chat):
     assert received(chat) == {"carol": [{"type": "error", "message": "join 'lobby' first"}]}
 
 
-def test_a_client_that_disconnects_or_vanishes_is_pruned(chat):
+def test_a_client_that_disconnects_or_vanishes_is_pruned(chat, monkeypatch):
+    monkeypatch.setattr(connections_module, "PRUNE_GRACE_SECONDS", 0)
     for cid in ("alice", "bob", "carol"):
         connect(cid, cid.title())
         say(cid, action="join", room="lobby")

@@ -102,6 +102,7 @@ def test_ids_and_rooms_must_be_strings(store, bad):
 def test_unstorable_attributes_are_refused_in_both_backends(store):
     with pytest.raises(TypeError, match="connection attributes"):
         connections.add("A", when=object())
+    assert connections.get("A") is None
 
 
 def test_dynamo_items_expire_by_ttl_and_reads_are_queries(dynamo, monkeypatch):
@@ -151,7 +152,8 @@ def gateway(runtime, monkeypatch):
         yield fake
 
 
-def test_broadcast_to_a_room_prunes_gone_connections_everywhere(store, gateway):
+def test_broadcast_to_a_room_prunes_gone_connections_everywhere(store, gateway, monkeypatch):
+    monkeypatch.setattr(connections_module, "PRUNE_GRACE_SECONDS", 0)
     for cid in ("A", "B", "C", "D"):
         connections.add(cid)
     for cid in ("A", "B", "C"):
@@ -164,6 +166,95 @@ def test_broadcast_to_a_room_prunes_gone_connections_everywhere(store, gateway):
     assert {r.body for r in gateway.requests} == {b'{"msg":"hi"}'}
     assert connections.get("B") is None
     assert "B" not in connections.members("games") and sorted(connections.all()) == ["A", "C", "D"]
+
+
+def test_a_client_still_connecting_is_not_pruned(store, gateway):
+    """Until its $connect returns the gateway answers 410 for it: a broadcast then (an
+    "X joined" announcement, say) must not forget the client that is joining."""
+    connections.add("Joining")
+    connections.add("Old")
+    gateway.gone("Joining")
+    result = connections.broadcast("someone joined")
+    assert result.gone == ["Joining"]
+    assert sorted(connections.all()) == ["Joining", "Old"]
+
+
+def test_pruning_failures_never_fail_the_broadcast(store, gateway, monkeypatch, caplog):
+    monkeypatch.setattr(connections_module, "PRUNE_GRACE_SECONDS", 0)
+    for cid in ("A", "B"):
+        connections.add(cid)
+    gateway.gone("A")
+
+    def broken_remove(connection_id):
+        raise RuntimeError("throttled")
+
+    monkeypatch.setattr(store, "prune", lambda ids, added_before: broken_remove(ids[0]))
+    result = connections.broadcast("hi")
+    assert result.sent == ["B"] and result.gone == ["A"]
+    assert "could not prune 1 gone connection(s): A" in caplog.text
+
+
+def test_broadcast_across_pages_prunes_after_sending_every_page(dynamo, gateway, monkeypatch):
+    monkeypatch.setattr(connections_module, "PRUNE_GRACE_SECONDS", 0)
+    dynamo.page_size = 2
+    ids = [f"c{i}" for i in range(7)]
+    for cid in ids:
+        connections.add(cid)
+        connections.join(cid, "room")
+    gateway.gone("c1")
+    gateway.gone("c4")
+    result = connections.broadcast("x", room="room", exclude="c6")
+    assert sorted(result.sent) == ["c0", "c2", "c3", "c5"] and sorted(result.gone) == ["c1", "c4"]
+    assert sorted(connections.members("room")) == ["c0", "c2", "c3", "c5", "c6"]
+
+
+def test_update_keeps_the_other_attributes(store):
+    connections.add("A", source_ip="203.0.113.7", user_agent="wscat")
+    connections.update("A", name="alice")
+    assert connections.get("A") == {"source_ip": "203.0.113.7", "user_agent": "wscat", "name": "alice"}
+    connections.update("B", name="bob")
+    assert connections.get("B") == {"name": "bob"}
+
+
+def test_large_integers_and_floats_come_back_exactly(store):
+    connections.add("A", snowflake=2**63 + 1, ratio=0.1, whole=2.0, tags=("a", "b"))
+    assert connections.get("A") == {"snowflake": 2**63 + 1, "ratio": 0.1, "whole": 2, "tags": ["a", "b"]}
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 10**40, {1: "x"}])
+def test_values_dynamodb_refuses_are_refused_in_both_backends(store, value):
+    with pytest.raises((TypeError, ValueError)):
+        connections.add("A", value=value)
+
+
+def test_expired_records_are_not_returned(dynamo, monkeypatch):
+    connections.add("Fresh")
+    connections.join("Fresh", "lobby")
+    monkeypatch.setenv("WSDEPLOY_CONNECTIONS_TTL_HOURS", "-1")  # written already expired
+    connections.add("Stale")
+    connections.join("Stale", "lobby")
+    assert list(connections.all()) == ["Fresh"]
+    assert list(connections.members("lobby")) == ["Fresh"]
+    assert connections.get("Stale") is None
+
+
+def test_unprocessed_batch_writes_are_retried(dynamo, monkeypatch):
+    real = dynamo.client.batch_write_item
+    calls = []
+
+    def flaky(RequestItems):
+        calls.append(len(RequestItems[TABLE]))
+        if len(calls) == 1:  # DynamoDB took the first write only
+            first, *rest = RequestItems[TABLE]
+            real(RequestItems={TABLE: [first]})
+            return {"UnprocessedItems": {TABLE: rest}}
+        return real(RequestItems=RequestItems)
+
+    monkeypatch.setattr(connections_module.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(dynamo.client, "batch_write_item", flaky)
+    connections.add("A", name="a")
+    assert calls == [2, 1]
+    assert connections.get("A") == {"name": "a"} and list(connections.all()) == ["A"]
 
 
 def test_broadcast_to_everyone(store, gateway):
@@ -198,8 +289,7 @@ TRACKING_APP = """
 
     @on_message
     def message(event, context):
-        if event["body"] == "boom":
-            raise RuntimeError("boom")
+        pass
 """
 
 
@@ -246,3 +336,22 @@ def test_memory_store_is_shared_by_every_invocation(memory, app_dir, monkeypatch
         lambda_handler(make_event("connect", connectionId=cid), None)
     reply = lambda_handler(make_event("message", body="who"), None)
     assert json.loads(reply["body"]) == ["One", "Two"]
+
+
+def test_a_connect_handler_that_raises_leaves_no_record(memory, app_dir, monkeypatch):
+    app_dir("raisingapp", """
+        from wsdeploy.websocket import on_connect, on_message
+
+        @on_connect
+        def connect(event, context):
+            raise RuntimeError("auth service down")
+
+        @on_message
+        def message(event, context):
+            pass
+    """)
+    monkeypatch.setenv("WSDEPLOY_HANDLER_MODULE", "raisingapp")
+    monkeypatch.setenv("WSDEPLOY_CONNECTIONS_TRACK", "1")
+    with pytest.raises(RuntimeError, match="auth service down"):
+        lambda_handler(make_event("connect", connectionId="X"), None)
+    assert list(connections.all()) == []

@@ -4,6 +4,7 @@ a local fake of the @connections API that checks signatures, and moto's server."
 import datetime
 import json
 import threading
+import time
 
 import pytest
 
@@ -271,3 +272,75 @@ def test_no_credentials_anywhere_is_a_clear_error(gateway, monkeypatch, tmp_path
     with pytest.raises(WebSocketError, match="no AWS credentials"):
         send_message(CID, "hi")
     assert gateway.requests == []
+
+
+def test_keep_alive_one_connection_for_many_sends(gateway):
+    for text in ("a", "b", "c"):
+        send_message(CID, text)
+    assert len({r.client_port for r in gateway.requests}) == 1
+
+
+def test_a_stale_keep_alive_socket_is_reopened_and_the_send_goes_through(gateway):
+    gateway.answer(CID, Answer(200, drop_connection=True))
+    send_message(CID, "first")
+    time.sleep(0.1)  # the server has closed its end; the client still holds the socket
+    send_message(CID, "second")
+    assert [r.body for r in gateway.requests] == [b"first", b"second"]
+    assert gateway.requests[0].client_port != gateway.requests[1].client_port
+
+
+def test_a_post_that_timed_out_after_sending_is_not_sent_again(runtime, monkeypatch):
+    monkeypatch.setattr(management, "_TIMEOUT_SECONDS", 0.2)
+    with FakeGateway(delay=0.5) as slow:
+        with pytest.raises(ManagementApiError, match="NetworkError") as error:
+            send_message(CID, "once", endpoint=slow.endpoint)
+        assert error.value.status == 0
+        time.sleep(0.4)  # let the slow answer finish
+        assert len(slow.requests) == 1
+
+
+def test_an_idempotent_get_is_retried_after_a_timeout(runtime, monkeypatch):
+    monkeypatch.setattr(management, "_TIMEOUT_SECONDS", 0.2)
+    with FakeGateway(delay=0.5) as slow:
+        with pytest.raises(ManagementApiError):
+            get_connection(CID, endpoint=slow.endpoint)
+        assert len(slow.requests) == management._ATTEMPTS
+
+
+def test_a_refused_connection_is_a_websocket_error(runtime):
+    with pytest.raises(ManagementApiError, match="ConnectionRefusedError"):
+        send_message(CID, "x", endpoint="http://127.0.0.1:9/dev")
+
+
+def test_server_errors_on_a_post_are_not_retried(gateway):
+    gateway.answer(CID, Answer(500, "InternalServerError"))
+    with pytest.raises(ManagementApiError) as error:
+        send_message(CID, "hi")
+    assert error.value.status == 500 and len(gateway.requests) == 1
+
+
+def test_broadcast_refuses_a_single_id_string(gateway):
+    with pytest.raises(TypeError, match="list of connection ids"):
+        broadcast(CID, "hi")
+
+
+@pytest.mark.parametrize("endpoint_region, env_region, signed_for", [
+    ("eu-west-2", None, "eu-west-2"),          # the region in the execute-api host wins
+    ("eu-west-2", "ap-south-1", "eu-west-2"),
+    (None, "ap-south-1", "ap-south-1"),         # a custom domain: the configured region
+    (None, None, "us-east-1"),
+])
+def test_the_signing_region(runtime, monkeypatch, endpoint_region, env_region, signed_for):
+    from wsdeploy.runtime import sigv4
+
+    if env_region:
+        monkeypatch.setenv("AWS_REGION", env_region)
+    endpoint = (f"https://abc123defg.execute-api.{endpoint_region}.amazonaws.com/dev"
+                if endpoint_region else "https://ws.example.com/v1")
+    assert sigv4.region_for(endpoint) == signed_for
+
+
+def test_a_signature_for_the_wrong_region_fails_the_check(gateway):
+    gateway.region = "eu-west-1"
+    send_message(CID, "hi")
+    assert gateway.requests[0].signature_ok is False

@@ -25,6 +25,7 @@ class Recorded:
     path: str  # as sent on the wire, still percent-encoded
     headers: dict[str, str]  # names in lower case
     body: bytes
+    client_port: int = 0  # the same port for two requests means one keep-alive connection
     signature_ok: bool | None = None
 
     @property
@@ -37,6 +38,7 @@ class Answer:
     status: int
     error_type: str = ""
     body: bytes = b""
+    drop_connection: bool = False  # close the socket after answering, without saying so
 
 
 @dataclass
@@ -44,6 +46,7 @@ class FakeGateway:
     stage: str = "dev"
     delay: float = 0.0
     secret_key: str | None = None  # when set, every request's signature is checked
+    region: str = "us-east-1"  # the region a signature must be scoped to
     requests: list[Recorded] = field(default_factory=list)
     script: dict[str, list[Answer]] = field(default_factory=dict)  # per connection id, in order
     connections: dict[str, dict] = field(default_factory=dict)  # GetConnection answers
@@ -73,7 +76,7 @@ class FakeGateway:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
                 headers = {name.lower(): value for name, value in self.headers.items()}
-                record = Recorded(self.command, self.path, headers, body)
+                record = Recorded(self.command, self.path, headers, body, self.client_address[1])
                 if gateway.secret_key is not None:
                     record.signature_ok = gateway.check_signature(record)
                 with gateway._lock:
@@ -94,6 +97,8 @@ class FakeGateway:
                 self.send_header("content-length", str(len(answer.body)))
                 self.end_headers()
                 self.wfile.write(answer.body)
+                if answer.drop_connection:  # as a gateway dropping an idle keep-alive socket
+                    self.close_connection = True
 
             do_POST = do_GET = do_DELETE = _handle
 
@@ -134,6 +139,8 @@ class FakeGateway:
             scope = authorization.split("Credential=")[1].split(",")[0]
             access_key, _, region, service, _ = scope.split("/")
         except (IndexError, ValueError):
+            return False
+        if (region, service) != (self.region, "execute-api"):
             return False
         request = AWSRequest(
             method=record.method,

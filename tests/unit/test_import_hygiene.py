@@ -29,5 +29,22 @@ def test_the_lambda_entry_point_pulls_in_nothing_heavy():
     assert heavy_in(modules_after("import wsdeploy.runtime")) == []
 
 
+def test_handling_a_connect_pulls_in_nothing_heavy(tmp_path):
+    (tmp_path / "tinyapp.py").write_text(
+        "from wsdeploy.websocket import on_connect, on_message\n"
+        "on_connect(lambda event, context: None)\n"
+        "on_message(lambda event, context: None)\n"
+    )
+    code = (
+        f"import os, sys; sys.path.insert(0, {str(tmp_path)!r})\n"
+        "os.environ['WSDEPLOY_HANDLER_MODULE'] = 'tinyapp'\n"
+        "from wsdeploy.runtime import lambda_handler\n"
+        "event = {'requestContext': {'eventType': 'CONNECT', 'routeKey': '$connect',\n"
+        "         'connectionId': 'AbCdEfGhIjKlMn0=', 'apiId': 'abc', 'stage': 'dev'}}\n"
+        "assert lambda_handler(event, None) == {'statusCode': 200}"
+    )
+    assert heavy_in(modules_after(code)) == []
+
+
 def test_the_check_itself_notices_a_heavy_import():
     assert "boto3" in heavy_in(modules_after("import wsdeploy.websocket, boto3"))

@@ -3,6 +3,7 @@
 import importlib
 import logging
 import os
+import sys
 import textwrap
 
 import pytest
@@ -161,3 +162,58 @@ def test_a_configured_endpoint_is_left_alone(app, monkeypatch):
     monkeypatch.setenv("WEBSOCKET_API_GATEWAY_ENDPOINT", "https://custom.example.com/v1")
     lambda_handler(make_event("message", body="x"), None)
     assert os.environ["WEBSOCKET_API_GATEWAY_ENDPOINT"] == "https://custom.example.com/v1"
+
+
+def test_an_import_that_fails_after_registering_is_undone_before_the_retry(app_dir, monkeypatch):
+    flag = app_dir.path / "ready.flag"
+    app_dir("partial_helpers", """
+        from wsdeploy.websocket import on_route
+
+        @on_route("join")
+        def join(event, context):
+            return None
+    """)
+    app_dir("partial", f"""
+        import pathlib
+        import partial_helpers
+        from wsdeploy.websocket import on_connect, on_message
+
+        @on_connect
+        def connect(event, context):
+            return {{"statusCode": 200}}
+
+        @on_message
+        def message(event, context):
+            return None
+
+        if not pathlib.Path({str(flag)!r}).exists():
+            raise ConnectionError("the database is not up yet")
+    """)
+    monkeypatch.setenv("WSDEPLOY_HANDLER_MODULE", "partial")
+    with pytest.raises(ConnectionError):
+        lambda_handler(make_event("connect"), None)
+    flag.write_text("")
+    assert lambda_handler(make_event("connect"), None) == {"statusCode": 200}
+    # the helper module was imported afresh too, so its route is registered again
+    from wsdeploy.websocket import REGISTRY
+
+    assert "join" in REGISTRY.routes()
+    monkeypatch.delitem(sys.modules, "partial_helpers", raising=False)
+
+
+@pytest.mark.parametrize("result, expected", [
+    ({"headers": {"Sec-WebSocket-Protocol": "chat"}},
+     {"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": "chat"}}),
+    ({"statusCode": 200, "body": {"a": "é"}}, {"statusCode": 200, "body": '{"a":"é"}'}),
+])
+def test_proxy_responses_are_completed(result, expected):
+    from wsdeploy.runtime.entry import normalize_result
+
+    assert normalize_result(result, reply=False) == expected
+
+
+def test_a_reply_of_an_unsupported_type_is_a_type_error():
+    from wsdeploy.runtime.entry import normalize_result
+
+    with pytest.raises(TypeError, match="a reply must be"):
+        normalize_result(42, reply=True)

@@ -228,3 +228,98 @@ def test_describe_is_json_ready_and_sorted():
     assert described["routes"][0] == {"key": "a", "reply": True,
                                       "handler": f"{__name__}.{a.__qualname__}"}
     assert "missing" in described["problems"][0]
+
+
+def test_two_methods_of_one_class_for_one_route_is_a_duplicate():
+    with pytest.raises(HandlerConfigurationError) as error:
+        class Twice(WebSocketServer):
+            @on_route("join")
+            def join(self, event, context):
+                pass
+
+            @on_route("join")
+            def join_again(self, event, context):
+                pass
+
+    assert "join" in str(error.value) and "join_again" in str(error.value)
+
+
+def test_an_override_drops_the_parents_route_unless_decorated_again():
+    class Base(WebSocketServer):
+        def on_message(self, event, context):
+            pass
+
+        @on_route("join")
+        def join(self, event, context):
+            return "base"
+
+    class Child(Base):
+        @on_route("enter")
+        def join(self, event, context):
+            return "child"
+
+    assert set(keys()) == {"$connect", "$default", "$disconnect", "enter"}
+    assert REGISTRY.routes()["enter"].handler({}, None) == "child"
+    assert REGISTRY.problems() == []
+
+
+def test_routes_from_mixins_and_static_methods_are_claimed():
+    class Greetings:
+        @on_route("hello", reply=True)
+        def hello(self, event, context):
+            return "hi"
+
+    class App(Greetings, WebSocketServer):
+        def on_message(self, event, context):
+            pass
+
+        @staticmethod
+        @on_route("ping", reply=True)
+        def ping(event, context):
+            return "pong"
+
+    routes = REGISTRY.routes()
+    assert routes["hello"].handler({}, None) == "hi" and routes["hello"].reply
+    assert routes["ping"].handler({}, None) == "pong"
+    assert REGISTRY.problems() == []
+
+
+def test_one_servers_constructor_may_use_anothers_instance():
+    import threading
+
+    class Store(WebSocketServer):
+        pass
+
+    class App(WebSocketServer):
+        def __init__(self):
+            self.store = Store.instance()
+
+    done = []
+    thread = threading.Thread(target=lambda: done.append(App.instance()), daemon=True)
+    thread.start()
+    thread.join(timeout=5)
+    assert done and done[0].store is Store.instance()
+
+
+def test_concurrent_first_use_creates_one_instance():
+    import threading
+
+    created = []
+
+    class Slow(WebSocketServer):
+        def __init__(self):
+            created.append(self)
+
+    barrier = threading.Barrier(8)
+    seen = []
+
+    def use():
+        barrier.wait()
+        seen.append(Slow.instance())
+
+    threads = [threading.Thread(target=use) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(created) == 1 and all(instance is created[0] for instance in seen)

@@ -19,7 +19,7 @@ import _thread
 import os
 import time
 
-from .errors import HandlerConfigurationError
+from .errors import HandlerConfigurationError, WebSocketError
 
 TYPE_CHECKING = False  # typing itself costs a cold start; type checkers still see the block
 if TYPE_CHECKING:
@@ -32,6 +32,9 @@ BACKEND_ENV = "WSDEPLOY_CONNECTIONS_BACKEND"
 TRACK_ENV = "WSDEPLOY_CONNECTIONS_TRACK"
 TTL_ENV = "WSDEPLOY_CONNECTIONS_TTL_HOURS"
 _BATCH_LIMIT = 25  # BatchWriteItem's limit
+# A $connect handler may run for up to 29 s, and until it returns the gateway answers 410 for
+# its connection: a broadcast in that window must not prune the client that is joining.
+PRUNE_GRACE_SECONDS = 30
 
 
 def _ttl() -> int:
@@ -51,22 +54,33 @@ class MemoryStore:
     def __init__(self) -> None:
         self._lock = _thread.allocate_lock()
         self._connections: dict[str, dict] = {}
+        self._added_at: dict[str, float] = {}
         self._rooms: dict[str, dict[str, None]] = {}  # room -> ids, in join order
 
     def add(self, connection_id: str, attributes: dict) -> None:
+        stored = _unmarshal(_marshal(attributes))  # what DynamoDB would give back, and refuses
         with self._lock:
-            self._connections[connection_id] = dict(attributes)
+            self._connections[connection_id] = stored
+            self._added_at[connection_id] = time.time()
 
     def remove(self, connection_id: str) -> None:
         with self._lock:
             self._connections.pop(connection_id, None)
+            self._added_at.pop(connection_id, None)
             for members in self._rooms.values():
                 members.pop(connection_id, None)
 
     def get(self, connection_id: str) -> dict | None:
         with self._lock:
             found = self._connections.get(connection_id)
-            return dict(found) if found is not None else None
+            return _unmarshal(_marshal(found)) if found is not None else None
+
+    def prune(self, connection_ids: list[str], added_before: float) -> None:
+        """Remove these connections, except those recorded at or after `added_before`."""
+        with self._lock:
+            doomed = [cid for cid in connection_ids if self._added_at.get(cid, 0) < added_before]
+        for cid in doomed:
+            self.remove(cid)
 
     def join(self, connection_id: str, room: str) -> None:
         with self._lock:
@@ -92,17 +106,26 @@ class MemoryStore:
 
 
 def _marshal(value: Any) -> dict:
-    """A Python value as a DynamoDB attribute value."""
+    """A Python value as a DynamoDB attribute value; refuses what DynamoDB would refuse."""
     if isinstance(value, bool):
         return {"BOOL": value}
     if value is None:
         return {"NULL": True}
     if isinstance(value, str):
         return {"S": value}
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
+        if len(str(abs(value))) > 38:
+            raise ValueError(f"{value} has more than the 38 digits DynamoDB stores")
+        return {"N": str(value)}
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"DynamoDB cannot store {value}")
         return {"N": repr(value)}
     if isinstance(value, dict):
-        return {"M": {str(k): _marshal(v) for k, v in value.items()}}
+        for key in value:
+            if not isinstance(key, str):
+                raise TypeError(f"attribute names must be strings, not {key!r}")
+        return {"M": {k: _marshal(v) for k, v in value.items()}}
     if isinstance(value, (list, tuple)):
         return {"L": [_marshal(v) for v in value]}
     raise TypeError(f"connection attributes must be str, number, bool, None, dict or list, "
@@ -112,8 +135,11 @@ def _marshal(value: Any) -> dict:
 def _unmarshal(attribute: dict) -> Any:
     (kind, value), = attribute.items()
     if kind == "N":
-        number = float(value)
-        return int(number) if number.is_integer() and "." not in value and "e" not in value.lower() else number
+        try:
+            return int(value)  # exact, however large
+        except ValueError:
+            number = float(value)
+            return int(number) if number.is_integer() else number  # AWS writes 1.0 as "1"
     if kind == "M":
         return {k: _unmarshal(v) for k, v in value.items()}
     if kind == "L":
@@ -144,13 +170,14 @@ class DynamoStore:
         for start in range(0, len(requests), _BATCH_LIMIT):
             pending = {self.table: requests[start:start + _BATCH_LIMIT]}
             for attempt in range(8):
-                unprocessed = self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems")
-                if not unprocessed:
+                if attempt:
+                    time.sleep(min(0.05 * 2**attempt, 1.0))
+                pending = self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems")
+                if not pending:
                     break
-                pending = unprocessed
-                time.sleep(min(0.05 * 2**attempt, 1.0))
             else:
-                raise RuntimeError(f"DynamoDB kept {len(pending[self.table])} writes unprocessed")
+                raise WebSocketError(f"DynamoDB left {len(pending[self.table])} writes to "
+                                     f"{self.table} unprocessed after 8 attempts")
 
     @staticmethod
     def _put(pk: str, sk: str, ttl: int, **extra: dict) -> dict:
@@ -166,7 +193,9 @@ class DynamoStore:
         query: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "FilterExpression": "#ttl > :now",  # TTL deletes lazily; expired items may linger
+            "ExpressionAttributeNames": {"#ttl": "ttl"},
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":now": {"N": str(int(time.time()))}},
             "ProjectionExpression": "sk",
         }
         if self.page_size:
@@ -184,22 +213,50 @@ class DynamoStore:
     def add(self, connection_id: str, attributes: dict) -> None:
         ttl = _ttl()
         self._write([
-            self._put(f"conn#{connection_id}", "conn", ttl, attrs=_marshal(attributes)),
+            self._put(f"conn#{connection_id}", "conn", ttl, attrs=_marshal(attributes),
+                      at={"N": repr(time.time())}),
             self._put("conns", connection_id, ttl),
         ])
 
-    def remove(self, connection_id: str) -> None:
+    def _deletes_for(self, connection_id: str) -> list[dict]:
+        """Every item of one connection: its record, its listing, both sides of each room."""
         requests = [self._delete(f"conn#{connection_id}", "conn"), self._delete("conns", connection_id)]
         for room in self.rooms(connection_id):
             requests += [self._delete(f"conn#{connection_id}", f"room#{room}"),
                          self._delete(f"room#{room}", connection_id)]
+        return requests
+
+    def remove(self, connection_id: str) -> None:
+        self._write(self._deletes_for(connection_id))
+
+    def prune(self, connection_ids: list[str], added_before: float) -> None:
+        """Remove many connections in few calls: their ages by BatchGetItem (100 a call), their
+        rooms by queries side by side, and every delete in batches of 25."""
+        ages: dict[str, float] = {}
+        for start in range(0, len(connection_ids), 100):
+            keys = [{"pk": {"S": f"conn#{cid}"}, "sk": {"S": "conn"}}
+                    for cid in connection_ids[start:start + 100]]
+            pending = {self.table: {"Keys": keys, "ProjectionExpression": "pk, #at",
+                                    "ExpressionAttributeNames": {"#at": "at"}}}
+            while pending:
+                answer = self.client.batch_get_item(RequestItems=pending)
+                for item in answer.get("Responses", {}).get(self.table, []):
+                    if "at" in item:
+                        ages[item["pk"]["S"].removeprefix("conn#")] = float(item["at"]["N"])
+                pending = answer.get("UnprocessedKeys")
+        doomed = [cid for cid in connection_ids if ages.get(cid, 0) < added_before]
+        from .management import _shared_pool
+
+        requests = [r for deletes in _shared_pool().map(self._deletes_for, doomed) for r in deletes]
         self._write(requests)
 
     def get(self, connection_id: str) -> dict | None:
         item = self.client.get_item(
             TableName=self.table, Key={"pk": {"S": f"conn#{connection_id}"}, "sk": {"S": "conn"}},
         ).get("Item")
-        return _unmarshal(item["attrs"]) if item else None
+        if item is None or int(item["ttl"]["N"]) <= time.time():  # expired, not yet deleted
+            return None
+        return _unmarshal(item["attrs"])
 
     def join(self, connection_id: str, room: str) -> None:
         ttl = _ttl()
@@ -247,9 +304,14 @@ class Connections:
         return store
 
     def add(self, connection_id: str, **attributes: Any) -> None:
-        """Record a connection, with any attributes you want back from `get`."""
-        _marshal(attributes)  # reject unstorable values the same way in memory and DynamoDB
+        """Record a connection, with any attributes you want back from `get` (replacing any)."""
         self.store().add(_check("connection_id", connection_id), attributes)
+
+    def update(self, connection_id: str, **attributes: Any) -> None:
+        """Add attributes to a connection's record, keeping the others (creating it if needed)."""
+        store = self.store()
+        current = store.get(_check("connection_id", connection_id)) or {}
+        store.add(connection_id, {**current, **attributes})
 
     def remove(self, connection_id: str) -> None:
         """Forget a connection and every room membership it had."""
@@ -278,24 +340,43 @@ class Connections:
     def rooms(self, connection_id: str) -> list[str]:
         return self.store().rooms(_check("connection_id", connection_id))
 
-    def broadcast(self, data: Any, room: str | None = None, exclude: Iterable[str] = (),
+    def broadcast(self, data: Any, room: str | None = None, exclude: Iterable[str] | str = (),
                   *, endpoint: str | None = None) -> BroadcastResult:
-        """Send to every connection (or a room's members), removing those found gone."""
+        """Send to every connection (or a room's members), then remove those found gone.
+
+        Reads one page of ids at a time and sends it through the runtime's concurrent
+        `broadcast`. Pruning happens after every page is sent, concurrently, and never fails
+        the broadcast; a connection recorded in the last PRUNE_GRACE_SECONDS is kept, since the
+        gateway answers 410 until its $connect handler has returned.
+        """
         from .management import BroadcastResult, broadcast, encode
 
         payload = encode(data)  # once, and too-large fails before any read
         store = self.store()
-        skip = set(exclude)
+        skip = {exclude} if isinstance(exclude, str) else set(exclude)
         pages = store.pages_of_all() if room is None else store.pages_of_members(_check("room", room))
         total = BroadcastResult()
         for page in pages:
             result = broadcast([cid for cid in page if cid not in skip], payload, endpoint=endpoint)
-            for cid in result.gone:
-                store.remove(cid)
             total.sent += result.sent
             total.gone += result.gone
             total.failed.update(result.failed)
+        _prune(store, total.gone)
         return total
+
+
+def _prune(store: MemoryStore | DynamoStore, gone: list[str]) -> None:
+    """Remove connections found gone; a failure is logged, never raised (records expire by TTL)."""
+    if not gone:
+        return
+    try:
+        store.prune(gone, added_before=time.time() - PRUNE_GRACE_SECONDS)
+    except Exception:  # noqa: BLE001 - the send already happened; pruning is housekeeping
+        import logging
+
+        logging.getLogger("wsdeploy").warning(
+            "could not prune %d gone connection(s): %s", len(gone), ", ".join(gone[:10]),
+            exc_info=True)
 
 
 connections = Connections()

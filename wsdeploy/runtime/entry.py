@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import _thread  # threading's lock without the import cost of threading itself
 import importlib
 import os
-import _thread  # threading's lock without the import cost of threading itself
-TYPE_CHECKING = False  # typing itself costs a cold start; type checkers still see the block
+import sys
 
+from .connections import TRACK_ENV
 from .errors import HandlerConfigurationError
+from .management import ENDPOINT_ENV
 from .registry import REGISTRY
 
+TYPE_CHECKING = False  # typing itself costs a cold start; type checkers still see the block
 if TYPE_CHECKING:
     from typing import Any
 
 # json and logging are imported where first needed: a CONNECT that accepts needs neither.
 
 HANDLER_MODULE_ENV = "WSDEPLOY_HANDLER_MODULE"
-ENDPOINT_ENV = "WEBSOCKET_API_GATEWAY_ENDPOINT"
 EVENT_TYPES = ("CONNECT", "MESSAGE", "DISCONNECT")
 
 _loaded_lock = _thread.allocate_lock()
@@ -26,7 +28,8 @@ _loaded_module: str | None = None
 def load_handlers() -> None:
     """Import the module named by WSDEPLOY_HANDLER_MODULE and validate it, once per container.
 
-    A failed import is not cached, so the next event retries it (as Lambda retries a cold start).
+    A failed import is undone (its modules and any routes it registered before failing), so the
+    next event retries it cleanly, as a fresh container would.
     """
     global _loaded_module
     if _loaded_module is not None:
@@ -40,7 +43,14 @@ def load_handlers() -> None:
                 f"{HANDLER_MODULE_ENV} is not set: it must name the module that registers the "
                 "handlers (for example 'app'); `wsdeploy up` sets it"
             )
-        importlib.import_module(module_name)
+        before = set(sys.modules)
+        try:
+            importlib.import_module(module_name)
+        except BaseException:
+            REGISTRY.clear()
+            for name in set(sys.modules) - before:
+                del sys.modules[name]
+            raise
         if not REGISTRY.routes():
             raise HandlerConfigurationError(
                 f"module {module_name!r} registers no handlers: decorate functions with "
@@ -84,29 +94,37 @@ def _ensure_endpoint(request_context: dict) -> None:
         os.environ[ENDPOINT_ENV] = management_endpoint(api_id, region, stage)
 
 
+def _body_text(body: Any) -> str:
+    """A response body as the gateway wants it: text, with dicts and lists as compact JSON."""
+    if isinstance(body, str):
+        return body
+    if isinstance(body, (bytes, bytearray)):
+        return bytes(body).decode("utf-8")
+    if isinstance(body, (dict, list)):
+        import json
+
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    raise TypeError(
+        f"a reply must be None, a dict, a list, a str or bytes, not {type(body).__name__}"
+    )
+
+
 def normalize_result(result: Any, reply: bool) -> dict:
     """Turn what a handler returned into the proxy response API Gateway expects."""
     if result is None:
         return {"statusCode": 200}
-    if isinstance(result, dict) and "statusCode" in result:
-        return result
+    if isinstance(result, dict) and ("statusCode" in result or "headers" in result):
+        response = {"statusCode": 200, **result}  # a proxy response ($connect headers, say)
+        if response.get("body") is not None:
+            response["body"] = _body_text(response["body"])
+        return response
     if reply:
-        if isinstance(result, (dict, list)):
-            import json
-
-            return {"statusCode": 200, "body": json.dumps(result, separators=(",", ":"))}
-        if isinstance(result, str):
-            return {"statusCode": 200, "body": result}
-        if isinstance(result, (bytes, bytearray)):
-            return {"statusCode": 200, "body": bytes(result).decode("utf-8")}
-        raise TypeError(
-            f"a reply handler must return None, a dict, a list or a str, not {type(result).__name__}"
-        )
+        return {"statusCode": 200, "body": _body_text(result)}
     return {"statusCode": 200}
 
 
 def _tracking() -> bool:
-    return os.environ.get("WSDEPLOY_CONNECTIONS_TRACK") == "1"
+    return os.environ.get(TRACK_ENV) == "1"
 
 
 def _track_before(event_type: str, request_context: dict) -> None:
@@ -136,19 +154,19 @@ def lambda_handler(event: dict, context: Any) -> dict:
     route_key = request_context.get("routeKey", "")
     tracking = _tracking() and event_type != "MESSAGE"
     if tracking:
-        _track_before(event_type, request_context)
+        try:
+            _track_before(event_type, request_context)
+        except Exception:
+            _log_failure("connection tracking", route_key, request_context)
+            if event_type == "CONNECT":
+                raise  # accepting a client we could not record would hide it from broadcasts
     route = REGISTRY.resolve(event_type, route_key)
     response = {"statusCode": 200}
     try:
         if route is not None:
             response = normalize_result(route.handler(event, context), route.reply)
     except Exception:
-        import logging
-
-        logging.getLogger("wsdeploy").exception(
-            "handler %s failed on route %s for connection %s",
-            route.name, route_key, request_context.get("connectionId"),
-        )
+        _log_failure(f"handler {route.name}", route_key, request_context)
         if tracking and event_type == "CONNECT":
             _forget(request_context)
         raise
@@ -158,7 +176,20 @@ def lambda_handler(event: dict, context: Any) -> dict:
 
 
 def _forget(request_context: dict) -> None:
-    """A rejected $connect never became a connection: undo its record."""
+    """A rejected $connect never became a connection: undo its record (best effort: the
+    record expires by TTL anyway, and the handler's own error must stay the one raised)."""
     from .connections import connections
 
-    connections.remove(request_context.get("connectionId", ""))
+    try:
+        connections.remove(request_context.get("connectionId", ""))
+    except Exception:
+        _log_failure("forgetting a rejected connection", "$connect", request_context)
+
+
+def _log_failure(what: str, route_key: str, request_context: dict) -> None:
+    import logging
+
+    logging.getLogger("wsdeploy").exception(
+        "%s failed on route %s for connection %s",
+        what, route_key, request_context.get("connectionId"),
+    )

@@ -23,7 +23,7 @@ ENDPOINT_ENV = "WEBSOCKET_API_GATEWAY_ENDPOINT"
 MAX_MESSAGE_BYTES = 128 * 1024  # the gateway's payload quota
 BROADCAST_WORKERS = 32
 _ATTEMPTS = 3  # throttling and 5xx are retried with jittered backoff, as botocore's standard mode
-_RETRY_STATUSES = {429, 500, 502, 503, 504}
+_RETRY_STATUSES = {500, 502, 503, 504}
 _TIMEOUT_SECONDS = 10
 
 
@@ -123,27 +123,39 @@ class ManagementClient:
             self._local.conn = None
 
     def call(self, method: str, connection_id: str, body: bytes = b"") -> tuple[int, bytes]:
-        """Send one signed request; return (status, body) or raise the matching error."""
+        """Send one signed request; return (status, body) or raise the matching error.
+
+        Retries never risk a second delivery: a POST is resent only when it cannot have been
+        processed (refused connection, a stale keep-alive socket, throttling); GET and DELETE,
+        being idempotent, are also retried after a network error or a 5xx.
+        """
         import http.client
 
         path = f"{self._base_path}/@connections/{self._quote(connection_id, safe='')}"
         url = f"{self._scheme}://{self._netloc}{path}"
+        idempotent = method != "POST"
         for attempt in range(1, _ATTEMPTS + 1):
+            last = attempt == _ATTEMPTS
             sigv4 = self._sigv4
             headers = sigv4.sign(method, url, body, sigv4.current_credentials(), self._region)
             if body:
                 headers["content-length"] = str(len(body))
+            reused = getattr(self._local, "conn", None) is not None
             try:
                 conn = self._connection()
                 conn.request(method, path, body=body or None, headers=headers)
                 response = conn.getresponse()
                 data = response.read()
-            except (http.client.HTTPException, OSError):
-                self._drop_connection()  # a stale keep-alive socket, or the network
-                if attempt == _ATTEMPTS:
-                    raise
-                continue
-            if response.status in _RETRY_STATUSES and attempt < _ATTEMPTS:
+            except (http.client.HTTPException, OSError) as error:
+                self._drop_connection()
+                unsent = isinstance(error, ConnectionRefusedError) or (
+                    reused and isinstance(error, (ConnectionResetError, BrokenPipeError)))
+                if (idempotent or unsent) and not last:
+                    continue
+                raise ManagementApiError(0, "NetworkError", f"{type(error).__name__}: {error}",
+                                         connection_id) from error
+            retry = response.status == 429 or (idempotent and response.status in _RETRY_STATUSES)
+            if retry and not last:
                 import random
 
                 time.sleep(random.uniform(0, 0.05 * 2**attempt))
@@ -170,7 +182,7 @@ def _error_for(status: int, error_type: str, data: bytes, connection_id: str, si
     if status == 410 or error_type == "GoneException":
         return ConnectionGone(connection_id)
     if status == 413 or error_type == "PayloadTooLargeException":
-        return MessageTooLarge(size, MAX_MESSAGE_BYTES)
+        return MessageTooLarge(size, MAX_MESSAGE_BYTES, refused_by_gateway=True)
     return ManagementApiError(status, error_type, message, connection_id)
 
 
@@ -247,6 +259,8 @@ def _shared_pool() -> ThreadPoolExecutor:
 
 def broadcast(connection_ids: Iterable[str], data: Any, *, endpoint: str | None = None) -> BroadcastResult:
     """Send one message to many clients at once; a failure never stops the others."""
+    if isinstance(connection_ids, (str, bytes)):
+        raise TypeError("broadcast takes a list of connection ids; for one, use send_message")
     payload = encode(data)
     client = client_for(endpoint)
     ids = list(dict.fromkeys(connection_ids))  # each client once, in order

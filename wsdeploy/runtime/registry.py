@@ -7,11 +7,11 @@ routes exist and which reply, and validate them before anything touches AWS.
 from __future__ import annotations
 
 import _thread  # threading's lock without the import cost of threading itself
-TYPE_CHECKING = False  # typing itself costs a cold start; type checkers still see the block
 
 from .errors import HandlerConfigurationError
 
-if TYPE_CHECKING:  # typing costs a cold start milliseconds; annotations are strings here
+TYPE_CHECKING = False  # typing costs a cold start milliseconds; annotations are strings here
+if TYPE_CHECKING:
     from typing import Any, Callable
 
     Handler = Callable[[dict, Any], Any]
@@ -21,7 +21,7 @@ DISCONNECT = "$disconnect"
 DEFAULT = "$default"
 MAX_ROUTES = 300  # the gateway's quota per API
 
-# Lifecycle route key -> (decorator name, WebSocketServer method name).
+# Lifecycle route key -> its decorator, which is also the WebSocketServer method's name.
 LIFECYCLE = {
     CONNECT: "on_connect",
     DISCONNECT: "on_disconnect",
@@ -78,6 +78,7 @@ class Registry:
         self._servers: list[type[WebSocketServer]] = []
         self._pending: dict[str, str] = {}  # class-body decorations not yet claimed by a class
         self._lock = _thread.allocate_lock()
+        self._resolved: dict[str, Route] | None = None  # routes(), cached until the next change
 
     # -- filling it -------------------------------------------------------------------
     def add(self, route: Route) -> None:
@@ -89,6 +90,7 @@ class Registry:
                     f"{route.name}; keep one of them"
                 )
             self._routes[route.key] = route
+            self._resolved = None
 
     def mark_method(self, func: Callable, key: str) -> None:
         """Remember a decorator used in a class body; the class claims it when defined."""
@@ -96,16 +98,17 @@ class Registry:
 
     def add_server(self, cls: type[WebSocketServer]) -> None:
         """Register a WebSocketServer subclass; a subclass of a registered class replaces it."""
+        routes, claimed = _class_routes(cls)
         with self._lock:
             replaced = [old for old in self._servers if issubclass(cls, old)]
             for old in replaced:
                 self._servers.remove(old)
                 self._routes = {k: r for k, r in self._routes.items() if r.owner is not old}
             self._servers.append(cls)
-        for attr_name, key, reply in _class_routes(cls):
-            self._pending.pop(f"{cls.__module__}.{cls.__qualname__}.{attr_name}", None)
-            for klass in cls.__mro__:  # also claims marks made in a base class's body
-                self._pending.pop(f"{klass.__module__}.{klass.__qualname__}.{attr_name}", None)
+            self._resolved = None
+            for name in claimed:
+                self._pending.pop(name, None)
+        for attr_name, key, reply in routes:
             self.add(
                 Route(key, reply, _MethodHandler(cls, attr_name),
                       f"{cls.__module__}.{cls.__qualname__}.{attr_name}", owner=cls)
@@ -117,10 +120,14 @@ class Registry:
             self._routes.clear()
             self._servers.clear()
             self._pending.clear()
+            self._resolved = None
 
     # -- reading it -------------------------------------------------------------------
     def routes(self) -> dict[str, Route]:
         """All routes, with a server class's default methods filling unclaimed lifecycle keys."""
+        resolved = self._resolved
+        if resolved is not None:
+            return resolved
         routes = dict(self._routes)
         if self._servers:
             server = self._servers[-1]
@@ -129,6 +136,7 @@ class Registry:
                     routes[key] = Route(key, False, _MethodHandler(server, method_name),
                                         f"{server.__module__}.{server.__qualname__}.{method_name}",
                                         owner=server)
+        self._resolved = routes
         return routes
 
     def problems(self) -> list[str]:
@@ -239,21 +247,36 @@ def on_route(key: str, *, reply: bool = False):
 
 
 # -- the base class -----------------------------------------------------------------------
-def _class_routes(cls: type) -> list[tuple[str, str, bool]]:
-    """(attribute, route key, reply) for each route that `cls` handles itself."""
+def _class_routes(cls: type) -> tuple[list[tuple[str, str, bool]], list[str]]:
+    """(attribute, route key, reply) for each route `cls` handles, and the marked functions it
+    claims. Marks come from every class of the MRO (mixins too); an attribute a subclass
+    overrides loses its parent's mark unless decorated again."""
     found: dict[str, tuple[str, str, bool]] = {}
-    for klass in reversed(cls.__mro__):
-        if klass is WebSocketServer or not issubclass(klass, WebSocketServer):
+    claimed: list[str] = []
+    seen: set[str] = set()
+    for klass in cls.__mro__:
+        if klass in (WebSocketServer, object):
             continue
         for attr_name, value in vars(klass).items():
-            mark = getattr(value, "__wsdeploy_route__", None)
-            if mark is not None:
-                key, reply = mark
-                found[key] = (attr_name, key, reply)
+            func = getattr(value, "__func__", value)  # staticmethod, classmethod
+            mark = getattr(func, "__wsdeploy_route__", None)
+            if mark is None:
+                continue
+            claimed.append(_qualified_name(func))
+            if attr_name in seen:
+                continue  # overridden further down the MRO
+            key, reply = mark
+            if key in found:
+                raise HandlerConfigurationError(
+                    f"route {key!r} is registered twice in {cls.__qualname__}: by "
+                    f"{found[key][0]} and by {attr_name}; keep one of them"
+                )
+            found[key] = (attr_name, key, reply)
+        seen.update(vars(klass))
     for key, method_name in LIFECYCLE.items():
         if key not in found and getattr(cls, method_name) is not getattr(WebSocketServer, method_name):
             found[key] = (method_name, key, False)
-    return list(found.values())
+    return list(found.values()), claimed
 
 
 class WebSocketServer:
@@ -262,7 +285,7 @@ class WebSocketServer:
     on first use and kept for the life of the Lambda container, so instance state persists.
     """
 
-    _instance_lock = _thread.allocate_lock()
+    _instance_lock = _thread.RLock()  # re-entrant: one server's __init__ may use another's instance
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

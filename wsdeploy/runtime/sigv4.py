@@ -13,17 +13,19 @@ import hmac
 import os
 import re
 import _thread  # threading's lock without the import cost of threading itself
-from typing import NamedTuple
 from urllib.parse import quote, urlsplit
 
 SERVICE = "execute-api"
 _REGION_IN_HOST = re.compile(r"\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
 
 
-class Credentials(NamedTuple):
-    access_key: str
-    secret_key: str
-    token: str | None = None
+class Credentials:
+    """Access key, secret and optional session token (a plain class: typing costs the cold start)."""
+
+    __slots__ = ("access_key", "secret_key", "token")
+
+    def __init__(self, access_key: str, secret_key: str, token: str | None = None):
+        self.access_key, self.secret_key, self.token = access_key, secret_key, token
 
 
 _botocore_credentials = None
@@ -40,23 +42,26 @@ def current_credentials() -> Credentials:
 
 
 def _credentials_from_botocore() -> Credentials:
+    """botocore's provider chain, resolved once; a failed lookup is retried on the next call."""
     global _botocore_credentials
     with _botocore_lock:
         if _botocore_credentials is None:
             try:
                 import botocore.session  # lazy: profiles, SSO, IMDS, containers
             except ImportError:  # pragma: no cover - Lambda always has botocore
-                _botocore_credentials = False
+                found = None
             else:
-                _botocore_credentials = botocore.session.get_session().get_credentials() or False
-    if not _botocore_credentials:
+                found = botocore.session.get_session().get_credentials()
+            _botocore_credentials = found
+        credentials = _botocore_credentials
+    if credentials is None:
         from .errors import WebSocketError
 
         raise WebSocketError(
             "no AWS credentials found to sign the @connections request: set AWS_ACCESS_KEY_ID "
             "and AWS_SECRET_ACCESS_KEY, or configure a profile"
         )
-    frozen = _botocore_credentials.get_frozen_credentials()  # refreshes when near expiry
+    frozen = credentials.get_frozen_credentials()  # refreshes when near expiry
     return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
 
 
@@ -73,11 +78,15 @@ def _hmac(key: bytes, text: str) -> bytes:
 
 
 def host_header(url: str) -> str:
+    """The Host header botocore would send: no default port, IPv6 in brackets."""
     parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
     default_port = {"https": 443, "http": 80}.get(parts.scheme)
     if parts.port is None or parts.port == default_port:
-        return parts.hostname or ""
-    return f"{parts.hostname}:{parts.port}"
+        return host
+    return f"{host}:{parts.port}"
 
 
 def sign(
