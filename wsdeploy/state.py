@@ -67,6 +67,14 @@ class StateFile:
             os.fsync(out.fileno())
         os.replace(temporary, self.path)
         _fsync_dir(self.dir)
+        self._remove_leftovers()
+
+    def _remove_leftovers(self) -> None:
+        """Temporary files of runs killed mid-write: harmless, but not worth keeping."""
+        for leftover in self.dir.glob(f".{self.path.name}.*.tmp"):
+            pid = leftover.name.rsplit(".", 2)[-2]
+            if pid.isdigit() and not pid_alive(int(pid)):
+                leftover.unlink(missing_ok=True)
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)

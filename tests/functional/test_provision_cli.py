@@ -1,0 +1,159 @@
+"""`wsdeploy up`, `down`, `status` and `logs` in-process against moto: what users see on
+success, on a held lock, on AWS failures (exit 1, no traceback) and on refusals (exit 2)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+
+import pytest
+
+from tests.support.aws import (EMPTY, CallLog, Faults, expected_inventory, inventory,
+                               moto_session)
+from tests.support.package_project import MINIMAL_APP, write_project
+from wsdeploy.cli import main, render
+from wsdeploy.errors import DeployError
+
+__all__ = ["moto_session"]   # the fixture, imported for pytest
+ROUTES = ["$connect", "$default", "$disconnect"]
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch, moto_session):
+    write_project(tmp_path, files={"app.py": MINIMAL_APP})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "200")
+    return tmp_path
+
+
+@pytest.fixture
+def hooks(monkeypatch):
+    """Attach call logs or faults to every session the CLI makes."""
+    attached = []
+    real = render.make_session
+
+    def make_session(profile, region):
+        session = real(profile, region)
+        for hook in attached:
+            hook.attach(session)
+        return session
+
+    monkeypatch.setattr(render, "make_session", make_session)
+    return attached
+
+
+def cli(capsys, *args) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_up_shows_the_plan_and_each_step_then_prints_the_url(project, moto_session, capsys):
+    code, out, err = cli(capsys, "up")
+    assert code == 0, err
+    assert out.startswith("wss://") and out.strip().endswith(".amazonaws.com/dev")
+    assert "+ create role chat-dev-ws" in err and "Plan: 11 to create; 0 unchanged" in err
+    assert "✓ [11/11] create stage dev" in err
+    assert inventory(moto_session) == expected_inventory(ROUTES)
+    code, again, err = cli(capsys, "up")
+    assert code == 0 and again == out and "Up to date" in err
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(project, moto_session, capsys, hooks):
+    log = CallLog()
+    hooks.append(log)
+    code, out, err = cli(capsys, "up", "--dry-run")
+    assert code == 0, err
+    assert "create api chat-dev-ws" in err and "Dry run: nothing was changed." in err
+    assert out == "" and log.writes == [] and log.reads
+    assert not (project / ".wsdeploy" / "dev.json").exists()
+
+
+def test_a_held_lock_stops_a_second_run_naming_its_holder(project, moto_session, capsys):
+    lock = project / ".wsdeploy" / "dev.lock"
+    lock.parent.mkdir()
+    lock.write_text(json.dumps({"pid": os.getppid(), "host": os.uname().nodename,
+                                "command": "down", "started": "2026-01-01T00:00:00+00:00"}))
+    code, out, err = cli(capsys, "up")
+    assert code == 2
+    assert f"process {os.getppid()}" in err and "`wsdeploy down`" in err and "Traceback" not in err
+    assert inventory(moto_session) == EMPTY
+    assert lock.exists()
+
+
+def test_an_aws_failure_says_what_failed_what_is_recorded_and_how_to_go_on(project, moto_session,
+                                                                          capsys, hooks):
+    faults = Faults()
+    hooks.append(faults)
+    faults.arm(13)             # the first CreateRoute of a fresh up
+    code, out, err = cli(capsys, "up")
+    assert code == 1
+    assert "step 8 of 11 failed: create route $connect" in err
+    assert "AWS said: InternalFailure: injected failure of CreateRoute" in err
+    assert "records: role chat-dev-ws; role policy wsdeploy; log group /aws/lambda/chat-dev-ws" in err
+    assert "`wsdeploy up` resumes" in err and "`wsdeploy down` removes" in err
+    assert "Traceback" not in err and out == ""
+    assert not (project / ".wsdeploy" / "dev.lock").exists()
+    faults.arm(None)
+    code, out, err = cli(capsys, "up")
+    assert code == 0, err
+    assert "Plan: 4 to create; 7 unchanged" in err
+    assert inventory(moto_session) == expected_inventory(ROUTES)
+
+
+def test_debug_lets_the_traceback_through(project, moto_session, capsys, hooks):
+    faults = Faults()
+    hooks.append(faults)
+    faults.arm(5)
+    with pytest.raises(DeployError, match="create role"):
+        main(["--debug", "up"])
+
+
+def test_credentials_of_another_account_exit_2_before_any_write(project, moto_session, capsys, hooks):
+    assert cli(capsys, "up")[0] == 0
+    state = project / ".wsdeploy" / "dev.json"
+    state.write_text(state.read_text().replace('"123456789012"', '"999999999999"'))
+    log = CallLog()
+    hooks.append(log)
+    code, out, err = cli(capsys, "up")
+    assert code == 2 and "records account 999999999999" in err
+    assert log.writes == []
+
+
+def test_status_shows_each_resource_and_drift_made_by_hand(project, moto_session, capsys):
+    assert cli(capsys, "up")[0] == 0
+    moto_session.client("lambda").update_function_configuration(FunctionName="chat-dev-ws", Timeout=3)
+    code, out, err = cli(capsys, "status")
+    assert code == 0, err
+    assert "Local code   same as deployed" in out
+    function_line = next(line for line in out.splitlines() if line.startswith("function"))
+    assert function_line.split()[-2:] == ["drifted", "timeout"]
+    assert "1 resource(s) differ" in err and "--refresh" in err
+    code, out, err = cli(capsys, "status", "--json")
+    assert json.loads(out)["drift"] == [{"type": "function", "id": "chat-dev-ws",
+                                         "status": "drifted", "fields": ["timeout"]}]
+    assert cli(capsys, "up", "--refresh")[0] == 0
+    assert json.loads(cli(capsys, "status", "--json")[1])["drift"] == []
+
+
+def test_down_asks_on_a_terminal_and_does_nothing_on_no(project, moto_session, capsys, monkeypatch):
+    assert cli(capsys, "up")[0] == 0
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stdin", Terminal("n\n"))
+    code, out, err = cli(capsys, "down")
+    assert code == 1 and "Nothing was deleted" in err
+    assert inventory(moto_session)["apis"] == 1
+    monkeypatch.setattr("sys.stdin", Terminal("y\n"))
+    code, out, err = cli(capsys, "down")
+    assert code == 0, err
+    assert inventory(moto_session) == EMPTY
+
+
+def test_logs_rejects_a_duration_it_cannot_read(project, capsys):
+    code, out, err = cli(capsys, "logs", "--since", "ten minutes")
+    assert code == 2 and "not a duration" in err
