@@ -8,19 +8,11 @@ import contextlib
 import json
 import os
 
-import pytest
 from websockets.asyncio.client import connect as async_connect
 from websockets.sync.client import connect
 
-from tests.support.emulator import RunningGateway, events_of, wait_for, write_app
-from tests.support.emulator_apps import PROBE
-
-
-@pytest.fixture
-def gw(tmp_path):
-    write_app(tmp_path, PROBE)
-    with RunningGateway(tmp_path) as running:
-        yield running
+from tests.support.emulator import gw  # noqa: F401  (a fixture)
+from tests.support.emulator import events_of, wait_for
 
 
 def test_twenty_clients_whose_handlers_send_to_their_own_connection_get_every_reply(gw):

@@ -10,16 +10,9 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from tests.support.emulator import RunningGateway, events_of, wait_for, write_app
-from tests.support.emulator_apps import PROBE
+from tests.support.emulator import gw  # noqa: F401  (a fixture)
+from tests.support.emulator import events_of, wait_for
 from wsdeploy.emulator import ids
-
-
-@pytest.fixture
-def gw(tmp_path):
-    write_app(tmp_path, PROBE)
-    with RunningGateway(tmp_path) as running:
-        yield running
 
 
 def test_handshake_headers_and_query_string_reach_connect(gw):

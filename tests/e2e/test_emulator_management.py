@@ -11,15 +11,8 @@ from botocore.exceptions import ClientError
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from tests.support.emulator import gw  # noqa: F401  (a fixture)
 from tests.support.emulator import RunningGateway, events_of, management_client, wait_for, write_app
-from tests.support.emulator_apps import PROBE
-
-
-@pytest.fixture
-def gw(tmp_path):
-    write_app(tmp_path, PROBE)
-    with RunningGateway(tmp_path) as running:
-        yield running
 
 
 def only_connection_id() -> str:
@@ -160,3 +153,24 @@ def test_client_errors_carry_the_error_type_header(gw):
         client.get_connection(ConnectionId="AAAAAAAAAAAAAAA=")
     assert error.value.response["Error"]["Code"] == "GoneException"
     assert error.value.response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == "GoneException"
+
+
+def test_management_connections_are_kept_alive_and_serve_request_after_request(gw):
+    import http.client
+
+    with connect(gw.url) as ws:
+        path = f"/dev/@connections/{only_connection_id().replace('=', '%3D')}"
+        client = http.client.HTTPConnection("127.0.0.1", gw.gateway.port, timeout=10)
+        sockets = set()
+        for n in range(3):
+            client.request("POST", path, body=f"message {n}".encode(),
+                           headers={"Authorization": "AWS4-HMAC-SHA256 Credential=local"})
+            response = client.getresponse()
+            assert (response.status, response.read()) == (200, b"")
+            assert response.getheader("Connection") == "keep-alive"
+            sockets.add(id(client.sock))
+            assert ws.recv(timeout=10) == f"message {n}"
+        client.request("GET", "/dev", headers={"Authorization": "AWS4-HMAC-SHA256 x"})
+        assert client.getresponse().status == 403  # not a management path: refused
+        client.close()
+    assert len(sockets) == 1

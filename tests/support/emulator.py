@@ -11,6 +11,8 @@ import textwrap
 import threading
 from pathlib import Path
 
+import pytest
+
 from wsdeploy.emulator import DevSettings, EventRecord, Gateway
 from wsdeploy.emulator.context import Function
 
@@ -106,3 +108,13 @@ def management_client(gateway: RunningGateway):
     return boto3.client("apigatewaymanagementapi", endpoint_url=gateway.management_url,
                         region_name="us-east-1", aws_access_key_id="AKIDLOCAL",
                         aws_secret_access_key="local-secret")
+
+
+@pytest.fixture
+def gw(tmp_path):
+    """The probe app (tests/support/emulator_apps.PROBE) served on a free port."""
+    from tests.support.emulator_apps import PROBE
+
+    write_app(tmp_path, PROBE)
+    with RunningGateway(tmp_path) as running:
+        yield running

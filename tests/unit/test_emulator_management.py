@@ -9,7 +9,8 @@ import pytest
 
 from wsdeploy.emulator.connections import OPEN, Connection, ConnectionTable
 from wsdeploy.emulator.limits import MAX_MESSAGE_BYTES
-from wsdeploy.emulator.management_api import is_management_request, plan
+from wsdeploy.emulator.front_door import parse_head, serialize
+from wsdeploy.emulator.management_api import Reply, gone, is_management_request, plan
 
 SIGNED = {"authorization": "AWS4-HMAC-SHA256 Credential=x/20241111/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=0"}
 ID = "BFHPhfCWIAMCKlQ="
@@ -94,3 +95,21 @@ def test_which_requests_are_management_requests():
     assert is_management_request("/@connections/abc?x=1")
     assert not is_management_request("/dev")
     assert not is_management_request("/dev?next=/@connections")
+
+
+def test_http_heads_are_parsed_with_lower_case_names():
+    head = b"POST /dev/@connections/x%3D HTTP/1.1\r\nHost: h:1\r\nContent-Length: 5\r\nX-Amz-Date: d"
+    assert parse_head(head) == ("POST", "/dev/@connections/x%3D", "HTTP/1.1",
+                                {"host": "h:1", "content-length": "5", "x-amz-date": "d"})
+    for bad in (b"GARBAGE", b"GET / SPDY/3\r\n", b"GET /\r\n"):
+        with pytest.raises(ValueError):
+            parse_head(bad)
+
+
+def test_http_replies_carry_the_error_type_and_say_whether_the_connection_stays():
+    head, body = serialize(gone("abc="), keep_alive=True).decode().split("\r\n\r\n")
+    assert head.startswith("HTTP/1.1 410 Gone\r\n")
+    assert "x-amzn-ErrorType: GoneException" in head and "Connection: keep-alive" in head
+    assert f"Content-Length: {len(body)}" in head and json.loads(body)["message"]
+    deleted = serialize(Reply(204), keep_alive=False)
+    assert b"Content-Length" not in deleted and b"Connection: close" in deleted

@@ -11,7 +11,6 @@ import pytest
 from wsdeploy.emulator.app_loader import AppLoader
 from wsdeploy.emulator.context import Function
 from wsdeploy.emulator.invoke import Invoker
-from wsdeploy.runtime import entry
 
 APP = """
 from wsdeploy.websocket import on_connect, on_message, on_route

@@ -7,6 +7,8 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from .ids import request_uuid
+
 
 @dataclass(frozen=True)
 class Function:
@@ -40,7 +42,7 @@ class LambdaContext:
         self.memory_limit_in_mb = str(function.memory_mb)  # Lambda passes it as a string
         self.log_group_name = function.log_group
         self.log_stream_name = log_stream
-        self.aws_request_id = str(uuid.uuid4())
+        self.aws_request_id = request_uuid()
         self._deadline = time.monotonic() + function.timeout_s
 
     def get_remaining_time_in_millis(self) -> int:

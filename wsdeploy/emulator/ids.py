@@ -10,25 +10,35 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import random
 import re
 import time
+import uuid
 
 GATEWAY_ID = re.compile(r"^[A-Za-z0-9]{15}=$")
 API_ID = re.compile(r"^[a-z0-9]{10}$")
 
 
+_random = random.Random(os.urandom(16))  # unique, not secret: no system call per id
+
+
 def gateway_id() -> str:
     """A fresh connection id, request id or message id."""
     while True:
-        candidate = base64.b64encode(os.urandom(11)).decode("ascii")
+        candidate = base64.b64encode(_random.randbytes(11)).decode("ascii")
         if "+" not in candidate and "/" not in candidate:
             return candidate
+
+
+def request_uuid() -> str:
+    """A version-4 UUID, as Lambda's request ids and the API's x-amzn-RequestId are."""
+    return str(uuid.UUID(int=_random.getrandbits(128), version=4))
 
 
 def trace_id(now: float | None = None) -> str:
     """An X-Amzn-Trace-Id header value: Root=1-<epoch seconds, 8 hex>-<24 hex>."""
     seconds = int(time.time() if now is None else now)
-    return f"Root=1-{seconds:08x}-{os.urandom(12).hex()}"
+    return f"Root=1-{seconds:08x}-{_random.randbytes(12).hex()}"
 
 
 def api_id_for(name: str) -> str:

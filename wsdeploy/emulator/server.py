@@ -3,7 +3,8 @@ at `/{stage}/@connections/{id}`, around the pure core (events, routing, table, l
 
 Handlers run on a thread pool through the runtime's entry point; the event loop only moves
 bytes, so a handler that blocks, or that posts to its own connection (the loop serves that
-POST meanwhile), never stalls the server.
+POST meanwhile), never stalls the server. `front_door` decides per TCP connection whether it
+is @connections traffic (served here over keep-alive HTTP) or a WebSocket client (websockets').
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import errno
 import http
 import json
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -30,7 +30,7 @@ from . import events, ids, limits, management_api
 from .app_loader import AppLoader
 from .connections import CLOSING, OPEN, Connection, ConnectionTable
 from .environment import Environment
-from .http_body import GatewayConnection
+from .front_door import FrontDoor, HttpRequest
 from .invoke import Invoker, Outcome
 from .routing import RouteSelector
 from .settings import DevSettings
@@ -59,7 +59,7 @@ def http_response(status: int, body: bytes = b"", error_type: str | None = None,
     """An HTTP reply that closes the connection (websockets serves one request per socket)."""
     headers = Headers([("Date", email.utils.formatdate(usegmt=True)),
                        ("Content-Type", content_type), ("Content-Length", str(len(body))),
-                       ("Connection", "close"), ("x-amzn-RequestId", str(uuid.uuid4()))])
+                       ("Connection", "close"), ("x-amzn-RequestId", ids.request_uuid())])
     if error_type:
         headers["x-amzn-ErrorType"] = error_type
     return Response(status, http.HTTPStatus(status).phrase, headers, body)
@@ -88,6 +88,7 @@ class Gateway:
         self.invoker = Invoker(self.loader, settings.function)
         self._pool = ThreadPoolExecutor(settings.workers, thread_name_prefix="wsdeploy-dev")
         self._environment = Environment()
+        self._doors: set[FrontDoor] = set()  # keep-alive @connections clients
         self._by_socket: dict[ServerConnection, Connection] = {}
         self._accept_headers: dict[ServerConnection, dict[str, str]] = {}
         self._tasks: set[asyncio.Task] = set()
@@ -102,7 +103,7 @@ class Gateway:
         try:
             self._server = await serve(
                 self._client, s.host, s.port, process_request=self._process_request,
-                process_response=self._process_response, create_connection=GatewayConnection,
+                process_response=self._process_response, create_connection=self._front_door,
                 compression=None, ping_interval=None, open_timeout=60, server_header=None,
                 max_size=(limits.MAX_MESSAGE_BYTES, limits.MAX_FRAME_BYTES),
                 start_serving=False)
@@ -145,6 +146,8 @@ class Gateway:
             self._sweeper.cancel()
         for connection in list(self.table):
             self._close(connection, limits.SHUTDOWN)
+        for door in list(self._doors):
+            door.shut()
         await self._close_server()
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=5)
@@ -166,11 +169,11 @@ class Gateway:
         """One invocation on the pool, bounded by the gateway's integration timeout."""
         future = asyncio.get_running_loop().run_in_executor(
             self._pool, self.invoker.invoke, make_event)
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), self.settings.integration_timeout)
-        except asyncio.TimeoutError:
-            return Outcome("?", status=504, error="Endpoint request timed out",
-                           duration_ms=self.settings.integration_timeout * 1000)
+        done, _ = await asyncio.wait((future,), timeout=self.settings.integration_timeout)
+        if done:
+            return future.result()
+        return Outcome("?", status=504, error="Endpoint request timed out",  # it runs on
+                       duration_ms=self.settings.integration_timeout * 1000)
 
     def _log(self, route_key: str, connection: Connection, outcome: Outcome,
              status: int | str) -> None:
@@ -178,9 +181,12 @@ class Gateway:
                                    outcome.duration_ms, outcome.error or ""))
 
     # -- HTTP: handshakes and @connections ----------------------------------------------
+    def _front_door(self, protocol: Any, server: Server, **options: Any) -> FrontDoor:
+        """websockets' connection factory: a door that serves @connections or hands over."""
+        return FrontDoor(lambda: ServerConnection(protocol, server, **options),
+                         self._management, self._doors)
+
     async def _process_request(self, ws: ServerConnection, request: Request) -> Response | None:
-        if management_api.is_management_request(request.path):
-            return await self._management(request)
         path = urlsplit(request.path).path
         if path.rstrip("/") != f"/{self.settings.stage}":
             return http_response(403, b'{"message":"Forbidden"}', "ForbiddenException")
@@ -238,18 +244,15 @@ class Gateway:
         if connection is not None:
             self.table.remove(connection.connection_id)
 
-    async def _management(self, request: Request) -> Response:
-        headers = {name.lower(): value for name, value in request.headers.raw_items()}
-        plan = management_api.plan(request.method, request.path, headers,
-                                   getattr(request, "body", b""), self.settings.stage,
-                                   self.table)
-        reply = plan.reply
+    async def _management(self, request: HttpRequest) -> management_api.Reply:
+        plan = management_api.plan(request.method, request.target, request.headers,
+                                   request.body, self.settings.stage, self.table)
         if plan.action == "post" and plan.connection is not None:
             if not await self._send(plan.connection, plan.payload):
-                reply = management_api.gone(plan.connection.connection_id)
+                return management_api.gone(plan.connection.connection_id)
         elif plan.action == "delete" and plan.connection is not None:
             self._close(plan.connection, limits.DELETED)
-        return http_response(reply.status, reply.body, reply.error_type)
+        return plan.reply
 
     # -- WebSocket: frames -------------------------------------------------------------
     async def _client(self, ws: ServerConnection) -> None:
