@@ -34,87 +34,95 @@ def down(aws, d, store):
     apply_down(aws, d, store, prepare_down(aws, d, store))
 
 
-def assert_converged(session, store, d):
+def assert_converged(aws, store, d):
+    session = aws.session
     assert inventory(session) == expected_inventory(route_keys_of(d), reply_keys_of(d))
     assert record_matches_aws(session, store.load()) == []
-    plan, _ = up(make_aws(session), d, store)
+    plan, _ = up(aws, d, store)
     assert plan.steps == (), [s.describe() for s in plan.steps]
 
 
 def count_calls(scenario) -> int:
     """How many AWS calls the scenario's faulty command makes when nothing fails."""
-    log = CallLog()
-    scenario(log.attach, log.clear, check=False)
-    return len(log.calls)
+    log, made = CallLog(), []
+
+    def faulty(command):
+        log.clear()
+        command()
+        made.append(len(log.calls))
+
+    scenario(log.attach, faulty)
+    return made[0]
 
 
 def run_with_fault(scenario, n: int, mode: str) -> tuple[str, str]:
-    faults = Faults()
-    scenario(lambda session: faults.attach(session), lambda: faults.arm(n, mode))
-    return faults.failed
+    """Runs the scenario with its faulty command's n-th call broken; which call that was."""
+    faults, failed = Faults(), []
+
+    def faulty(command):
+        faults.arm(n, mode)
+        with pytest.raises(DeployError) as raised:
+            command()
+        failed.append(faults.failed)
+        faults.arm(None)
+        message = str(raised.value)
+        assert "injected" in message
+        assert "`wsdeploy up`" in message or "`wsdeploy down`" in message or "again" in message
+
+    scenario(faults.attach, faulty)
+    return failed[0]
 
 
 @contextmanager
 def world(attach):
-    """A fresh, strict moto with `attach` hooked in, and an empty project folder."""
-    with mock_aws():
-        session = boto3.Session(region_name=REGION)
-        make_strict(session)
-        attach(session)
-        yield session, StateFile(Path(tempfile.mkdtemp(dir=_tmp_root[0])) / ".wsdeploy", "dev")
+    """A strict moto session with `attach` hooked in, and an empty project folder. moto's
+    in-process backends stay up for the whole test (starting them is what costs), so each
+    scenario ends by checking it left nothing behind."""
+    session = boto3.Session(region_name=REGION)
+    make_strict(session)
+    attach(session)
+    yield make_aws(session), StateFile(Path(tempfile.mkdtemp(dir=_tmp_root[0])) / ".wsdeploy", "dev")
+    assert inventory(session) == EMPTY
 
 
-def fresh_up(attach, arm, check=True):
-    with world(attach) as (session, store):
-        arm()
-        _expect_failure(lambda: up(make_aws(session), FIRST, store), check)
-        if check:
-            up(make_aws(session), FIRST, store)
-            assert_converged(session, store, FIRST)
-            down(make_aws(session), FIRST, store)
-            assert inventory(session) == EMPTY and not store.exists()
+def recover(aws, store, d):
+    """Run `up` again: exactly one of each, matching the record; then `down` leaves nothing."""
+    up(aws, d, store)
+    assert_converged(aws, store, d)
+    down(aws, d, store)
+    assert not store.exists()
 
 
-def updating_up(attach, arm, check=True):
-    with world(attach) as (session, store):
-        up(make_aws(session), FIRST, store)
-        arm()
-        _expect_failure(lambda: up(make_aws(session), SECOND, store), check)
-        if check:
-            up(make_aws(session), SECOND, store)
-            assert_converged(session, store, SECOND)
-            down(make_aws(session), SECOND, store)
-            assert inventory(session) == EMPTY
+def fresh_up(attach, faulty):
+    with world(attach) as (aws, store):
+        faulty(lambda: up(aws, FIRST, store))
+        recover(aws, store, FIRST)
 
 
-def failing_down(attach, arm, check=True):
-    with world(attach) as (session, store):
-        up(make_aws(session), FIRST, store)
-        arm()
-        _expect_failure(lambda: down(make_aws(session), FIRST, store), check)
-        if check:
-            down(make_aws(session), FIRST, store)
-            assert inventory(session) == EMPTY and not store.exists()
+def updating_up(attach, faulty):
+    with world(attach) as (aws, store):
+        up(aws, FIRST, store)
+        faulty(lambda: up(aws, SECOND, store))
+        recover(aws, store, SECOND)
+
+
+def failing_down(attach, faulty):
+    with world(attach) as (aws, store):
+        up(aws, FIRST, store)
+        faulty(lambda: down(aws, FIRST, store))
+        down(aws, FIRST, store)
+        assert not store.exists()
 
 
 _tmp_root: list[Path] = []
-
-
-def _expect_failure(command, check: bool) -> None:
-    if not check:
-        command()
-        return
-    with pytest.raises(DeployError) as raised:
-        command()
-    message = str(raised.value)
-    assert "injected" in message
-    assert "`wsdeploy up`" in message or "`wsdeploy down`" in message or "again" in message
 
 
 @pytest.fixture(autouse=True)
 def _environment(monkeypatch, tmp_path):
     fake_aws_environment(monkeypatch)
     _tmp_root[:] = [tmp_path]
+    with mock_aws():
+        yield
 
 
 @pytest.mark.parametrize("mode", ["before", "after"])
