@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import socket
 import subprocess
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -114,3 +116,39 @@ def test_help_explains_the_command():
     for words in ("ws://HOST:PORT/STAGE", "@connections", "--idle-timeout", "--max-duration",
                   "--quiet", "--port", "next event"):
         assert words in result.stdout, words
+
+
+def test_stopping_closes_connections_with_1001_and_raises_disconnect(echo_dir):
+    from websockets.exceptions import ConnectionClosed
+
+    with DevProcess(echo_dir) as dev, connect(dev.url) as ws:
+        line = dev.wait_for_line(r"\$connect\s+\S{15}=\s+200")
+        assert dev.stop() == 0
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=10)
+        assert closed.value.rcvd.code == 1001
+        assert dev.wait_for_line(rf"\$disconnect\s+{line.split()[2]}\s+200")
+        assert dev.wait_for_line("stopping")
+
+
+def test_without_any_credentials_boto3_in_a_handler_still_signs_and_reaches_the_local_api(echo_dir, tmp_path):
+    (echo_dir / "app.py").write_text(textwrap.dedent('''
+        import boto3
+        from wsdeploy.websocket import on_connect, on_message
+
+        @on_connect
+        def connect(event, context):
+            return {"statusCode": 200}
+
+        @on_message
+        def default(event, context):
+            boto3.client("apigatewaymanagementapi").post_to_connection(
+                ConnectionId=event["requestContext"]["connectionId"], Data=b"signed and delivered")
+    '''))
+    home = tmp_path / "home"
+    home.mkdir()
+    bare = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    with DevProcess(echo_dir, env={**bare, "HOME": str(home)}, replace_env=True) as dev, \
+            connect(dev.url) as ws:
+        ws.send("hi")
+        assert ws.recv(timeout=10) == "signed and delivered"

@@ -108,3 +108,18 @@ def test_a_close_without_status_is_reported_as_1005(gw):
     context = events_of("DISCONNECT")[0]["requestContext"]
     assert context["disconnectStatusCode"] == 1005
     assert context["disconnectReason"] == "Client-side close frame status not set"
+
+
+def test_the_stage_in_the_url_is_the_stage_in_the_events(tmp_path):
+    from tests.support.emulator import RunningGateway, write_app
+    from tests.support.emulator_apps import PROBE
+
+    write_app(tmp_path, PROBE)
+    with RunningGateway(tmp_path, stage="prod") as prod:
+        assert prod.url.endswith("/prod") and prod.management_url.endswith("/prod")
+        with connect(prod.url):
+            pass
+        with pytest.raises(InvalidStatus):
+            connect(prod.url.replace("/prod", "/dev"))
+        context = events_of("CONNECT")[0]["requestContext"]
+        assert context["stage"] == "prod"

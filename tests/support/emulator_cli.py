@@ -19,9 +19,9 @@ WSCAT = REPO / "node_modules" / ".bin" / "wscat"  # installed by `make setup`
 class DevProcess:
     """`with DevProcess(folder, "--quiet") as dev:` serves on a free port; `dev.url` says where."""
 
-    def __init__(self, cwd: Path, *args: str, env: dict | None = None):
+    def __init__(self, cwd: Path, *args: str, env: dict | None = None, replace_env: bool = False):
         self.cwd, self.args = cwd, args
-        self.env = {**os.environ, **(env or {})}
+        self.env = dict(env or {}) if replace_env else {**os.environ, **(env or {})}
         self.lines: list[str] = []
         self.url = ""
 
