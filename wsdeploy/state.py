@@ -81,8 +81,9 @@ class StateFile:
         _fsync_dir(self.dir)
 
     @contextmanager
-    def locked(self, command: str, notice: Callable[[str], None] = lambda _: None) -> Iterator[None]:
+    def locked(self, command: str, notice: Callable[[str], None] | None = None) -> Iterator[None]:
         """Holds the stage's lock for the block; UserError (exit 2) if a live run holds it."""
+        notice = notice or (lambda _: None)
         self.dir.mkdir(parents=True, exist_ok=True)
         mine = {"pid": os.getpid(), "host": socket.gethostname(), "command": command,
                 "started": utc_now()}

@@ -4,6 +4,7 @@ writes (counted with a botocore event hook), `down`, `status`, adoption and refu
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 from urllib.parse import unquote
 
@@ -486,3 +487,73 @@ def test_status_of_a_clean_stage_is_all_ok_and_of_nothing_is_not_deployed(aws, s
     report = stage_status(aws, d, store.load(), d.code_sha256)
     assert report.drift == [] and report.code_differs is False
     assert len(report.resources) == 7 + 3 + 1
+
+
+def test_an_api_deleted_by_hand_is_recreated_and_everything_that_names_it_follows(session, aws, calls, store):
+    d = desired()
+    _, first_url = up(aws, d, store)
+    old_api = store.load()["resources"]["api"]["id"]
+    session.client("apigatewayv2").delete_api(ApiId=old_api)
+    calls.clear()
+    _, url = up(aws, d, store)
+    new_api = store.load()["resources"]["api"]["id"]
+    assert new_api != old_api and url != first_url and new_api in url
+    assert sorted(calls.writes) == sorted([
+        "CreateApi", "PutRolePolicy", "UpdateFunctionConfiguration", "RemovePermission",
+        "AddPermission", "CreateIntegration", "CreateRoute", "CreateRoute", "CreateRoute",
+        "CreateStage"])
+    assert inventory(session) == expected_inventory(route_keys_of(d))
+    assert record_matches_aws(session, store.load()) == []
+    env = session.client("lambda").get_function(FunctionName="chat-dev-ws")["Configuration"]["Environment"]
+    assert new_api in env["Variables"]["WEBSOCKET_API_GATEWAY_ENDPOINT"]
+
+
+def test_an_update_in_progress_is_waited_for_before_the_next_write(session, store):
+    clock = FakeClock()
+    up(make_aws(session, clock), desired("x = 1\n"), store)
+    polls = [0]
+
+    def in_progress(parsed, model, **_):
+        if model.name == "GetFunction":
+            parsed["Configuration"]["LastUpdateStatus"] = "InProgress"
+        elif model.name == "GetFunctionConfiguration":
+            polls[0] += 1
+            parsed["LastUpdateStatus"] = "InProgress" if polls[0] < 2 else "Successful"
+
+    session.events.register("after-call.lambda.*", in_progress)
+    log = CallLog().attach(session)
+    up(make_aws(session, clock), desired("x = 2\n"), store)
+    ops = log.operations
+    assert polls == [2] and clock.slept == [0.5]
+    assert ops.index("GetFunctionConfiguration") < ops.index("UpdateFunctionCode")
+
+
+def test_logs_come_oldest_first_once_each_and_follow_picks_up_new_ones(session, aws, store):
+    from wsdeploy.provision.logs import log_events, parse_since
+    up(aws, desired(), store)
+    logs = session.client("logs")
+    group, stream = "/aws/lambda/chat-dev-ws", "2026/01/01/[$LATEST]abc"
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    now = int(time.time() * 1000)     # CloudWatch drops events older than the retention
+    logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
+        {"timestamp": now - 2_000, "message": "first"}, {"timestamp": now - 1_000, "message": "second"}])
+    assert [e["message"] for e in log_events(aws, group, now - 60_000)] == ["first", "second"]
+
+    polls = []
+
+    def sleep(seconds):
+        polls.append(seconds)
+        if len(polls) == 1:
+            logs.put_log_events(logGroupName=group, logStreamName=stream,
+                                logEvents=[{"timestamp": now, "message": "third"}])
+        elif len(polls) == 3:
+            raise KeyboardInterrupt
+
+    seen = []
+    with pytest.raises(KeyboardInterrupt):
+        for event in log_events(aws, group, now - 60_000, follow=True, sleep=sleep):
+            seen.append(event["message"])
+    assert seen == ["first", "second", "third"]          # polled again: no repeats
+    assert parse_since("10m") == 600 and parse_since("2h") == 7200
+    with pytest.raises(UserError, match="not a duration"):
+        parse_since("ten")
