@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -93,8 +94,6 @@ def status_table(report: Any) -> Table:
 
 def require_terminal_or_yes(yes: bool, what: str) -> bool:
     """True when the user must be asked; refuses outright with no terminal to ask on."""
-    import sys
-
     if yes:
         return False
     if not sys.stdin.isatty():

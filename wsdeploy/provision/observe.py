@@ -11,8 +11,6 @@ With `full`, everything is read live (`up --refresh` and `status`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
 from ..errors import UserError
 from . import record as rec
 from .aws import Aws, Function, Identity, arn_partition_account
@@ -249,10 +247,3 @@ def _stage(aws: Aws, d: StageNames, record: dict | None, api: SeenApi | None,
         return SeenStage(None, True)
     live = aws.get_stage(api.id, d.stage)
     return SeenStage(live.auto_deploy, recorded) if live else None
-
-
-def observed_summary(observed: Observed) -> dict[str, Any]:
-    """Which resources exist, for messages and tests."""
-    return {name: getattr(observed, name) is not None
-            for name in ("role", "role_policy", "log_group", "api", "function", "permission",
-                         "integration", "stage")}

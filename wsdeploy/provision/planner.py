@@ -14,7 +14,7 @@ from .desired import (Desired, document_hash, function_settings, permission_sour
                       role_policy, trust_policy)
 from .observe import Observed
 
-CONFIG_FIELDS = ("role", "handler", "runtime", "memory", "timeout", "environment")
+CONFIG_FIELDS = ("role", "handler", "runtime", "memory", "timeout")   # and the environment
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ def _plan_function(b: _Builder, d: Desired, o: Observed, partition: str | None,
     want = function_settings(d, partition or "aws", role_arn, api_id or "")
     have = {"role": live.role, "handler": live.handler, "runtime": live.runtime,
             "memory": live.memory, "timeout": live.timeout, "environment": dict(live.environment)}
-    changed = [f for f in CONFIG_FIELDS if f != "environment" and want[f] != have[f]]
+    changed = [f for f in CONFIG_FIELDS if want[f] != have[f]]
     changed += environment_changes(want["environment"], have["environment"])
     if changed:
         b.add("function", "update", d.name, tuple(changed), "" if api_id else "the API is new")
