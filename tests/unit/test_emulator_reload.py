@@ -153,3 +153,15 @@ def test_the_context_is_lambda_like(loader, tmp_path):
     assert first["log_stream_name"].split("/")[3].startswith("[$LATEST]")
     assert 0 < first["remaining"] <= 30_000
     assert first["aws_request_id"] != second["aws_request_id"]
+
+
+def test_sys_exit_in_a_handler_or_at_import_is_a_failure_not_the_end_of_the_server(loader, tmp_path):
+    write(tmp_path / "app.py", APP.replace('return {"version": VERSION, "helper": helper.NAME}',
+                                           'raise SystemExit(3)'))
+    invoker = Invoker(loader, Function("t-dev-ws", "us-east-1"))
+    outcome = invoker.invoke(lambda routes: ("$default", {"requestContext": {
+        "eventType": "MESSAGE", "routeKey": "$default", "connectionId": "x"}, "body": "{}"}))
+    assert outcome.error and "SystemExit" in outcome.error
+    write(tmp_path / "app.py", APP + "\nimport sys\nsys.exit(1)\n")
+    invoker.invoke(lambda routes: None)
+    assert loader.notices[-1][0] == "failed" and "SystemExit" in loader.notices[-1][1]

@@ -169,7 +169,7 @@ class AppLoader:
         entry.reset()
         try:
             entry.load_handlers()
-        except Exception as error:  # noqa: BLE001 - any import failure is the user's to see
+        except (Exception, SystemExit) as error:  # noqa: BLE001 - the user's to see, all of it
             self._failure = describe_failure(error, self.source_dir)
             self._seen = self._current_files(broken=True)
             self._restore(previous_modules, previous_routes)

@@ -65,7 +65,7 @@ class Invoker:
             started = time.perf_counter()
             try:
                 result = lambda_handler(event, context)
-            except Exception as error:  # noqa: BLE001 - the gateway turns it into 502 / a frame
+            except (Exception, SystemExit) as error:  # noqa: BLE001 - 502 or an error frame
                 outcome.error = "".join(traceback.format_exception_only(type(error), error)).strip()
             else:
                 outcome.result = result if isinstance(result, dict) else {}

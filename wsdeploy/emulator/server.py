@@ -137,9 +137,6 @@ class Gateway:
     def management_url(self) -> str:
         return f"http://{self.settings.host}:{self.port}/{self.settings.stage}"
 
-    async def serve_forever(self) -> None:
-        await asyncio.Event().wait()
-
     async def stop(self) -> None:
         """Close every connection (1001, with `$disconnect`), then release everything."""
         if self._sweeper is not None:
