@@ -17,7 +17,7 @@ from .console import console, error_console
 
 # The arguments every stage command takes, declared once.
 STAGE_ARGUMENT = typer.Argument(
-    None, metavar="[STAGE]", help="The stage from wsdeploy.toml. Default: its only stage, or its default_stage.")
+    None, metavar="STAGE", help="The stage from wsdeploy.toml. Default: its only stage, or its default_stage.")
 CONFIG_OPTION: Path = typer.Option(
     None, "--config", metavar="PATH", help="The settings file. Default: ./wsdeploy.toml.")
 
