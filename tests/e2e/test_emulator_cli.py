@@ -152,3 +152,23 @@ def test_without_any_credentials_boto3_in_a_handler_still_signs_and_reaches_the_
             connect(dev.url) as ws:
         ws.send("hi")
         assert ws.recv(timeout=10) == "signed and delivered"
+
+
+def test_an_app_broken_from_the_start_is_reported_refuses_with_502_and_recovers(echo_dir):
+    from websockets.exceptions import InvalidStatus
+
+    app = echo_dir / "app.py"
+    good = app.read_text()
+    app.write_text(good + "\ndef broken(:\n")
+    with DevProcess(echo_dir) as dev:
+        dev.wait_for_line(r"app failed to import \(events fail until it imports")
+        with pytest.raises(InvalidStatus) as refused:
+            connect(dev.url)
+        assert refused.value.response.status_code == 502
+        dev.wait_for_line(r"\$connect\s+\S{15}=\s+502\s+[\d.]+ ms\s+SyntaxError: invalid syntax$")
+        app.write_text(good)
+        dev.wait_for_line(r"reloaded app: routes \$connect, \$default, \$disconnect")
+        with connect(dev.url) as ws:
+            ws.send(json.dumps({"action": "ping"}))
+            assert ws.recv(timeout=10) == '{"type":"pong"}'
+    assert not [line for line in dev.lines if "<frozen" in line]

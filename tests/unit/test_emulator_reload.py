@@ -165,3 +165,11 @@ def test_sys_exit_in_a_handler_or_at_import_is_a_failure_not_the_end_of_the_serv
     write(tmp_path / "app.py", APP + "\nimport sys\nsys.exit(1)\n")
     invoker.invoke(lambda routes: None)
     assert loader.notices[-1][0] == "failed" and "SystemExit" in loader.notices[-1][1]
+
+
+def test_the_import_systems_frames_are_left_out_even_when_run_from_the_app_folder(loader, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # as `wsdeploy dev` runs: "<frozen ...>" resolves in here
+    write(tmp_path / "app.py", APP + "\ndef broken(:\n")
+    reply(loader)
+    text = loader.notices[-1][1]
+    assert "SyntaxError" in text and "<frozen" not in text and "importlib" not in text

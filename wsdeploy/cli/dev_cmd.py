@@ -45,19 +45,20 @@ def _print_event(record: EventRecord) -> None:
         f"{time.strftime('%H:%M:%S')}  {escape(record.route_key):<14} {record.connection_id}  "
         f"[{style}]{record.status!s:>9}[/]  {record.duration_ms:7.1f} ms"
         + (f"  [red]{escape(record.detail.splitlines()[-1])}[/]" if record.detail else ""),
-        highlight=False,
+        highlight=False, soft_wrap=True,  # one line per event, however narrow the terminal
     )
 
 
 def _print_notice(gateway: Gateway, kind: str, text: str) -> None:
     if kind == "reloaded":
         console.print(f"[cyan]reloaded[/] {escape(gateway.settings.handler_module)}: routes "
-                      f"{escape(text)}", highlight=False)
+                      f"{escape(text)}", highlight=False, soft_wrap=True)
         return
     still = ("still serving the last good version" if gateway.loader.routes is not None
              else "events fail until it imports")
     error_console.print(f"[bold red]{escape(gateway.settings.handler_module)} failed to import"
-                        f"[/] ({still}; save a fix to reload):\n{escape(text)}", highlight=False)
+                        f"[/] ({still}; save a fix to reload):\n{escape(text)}",
+                        highlight=False, soft_wrap=True)
 
 
 def _configure_logging() -> None:

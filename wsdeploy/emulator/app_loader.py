@@ -50,7 +50,8 @@ def _module_paths(module: ModuleType) -> list[Path]:
 def describe_failure(error: BaseException, root: Path) -> str:
     """The error, with only the traceback frames that are in the user's own files."""
     frames = [frame for frame in traceback.extract_tb(error.__traceback__)
-              if _is_user_path(Path(frame.filename).resolve(), root)]
+              if not frame.filename.startswith("<")  # "<frozen importlib._bootstrap>"
+              and _is_user_path(Path(frame.filename).resolve(), root)]
     lines = traceback.format_list(frames) + traceback.format_exception_only(type(error), error)
     return "".join(lines).rstrip()
 
