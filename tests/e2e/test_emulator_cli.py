@@ -172,3 +172,24 @@ def test_an_app_broken_from_the_start_is_reported_refuses_with_502_and_recovers(
             ws.send(json.dumps({"action": "ping"}))
             assert ws.recv(timeout=10) == '{"type":"pong"}'
     assert not [line for line in dev.lines if "<frozen" in line]
+
+
+def test_the_chat_example_tracks_connections_in_memory(tmp_path):
+    chat = tmp_path / "chat"
+    shutil.copytree(REPO / "examples" / "chat", chat, ignore=shutil.ignore_patterns("__pycache__"))
+
+    def until(ws, kind: str) -> dict:
+        while True:
+            message = json.loads(ws.recv(timeout=10))
+            if message["type"] == kind:
+                return message
+
+    with DevProcess(chat) as dev, connect(f"{dev.url}?name=ann") as ann, \
+            connect(f"{dev.url}?name=bob") as bob:
+        ann.send(json.dumps({"action": "join", "room": "lobby"}))
+        assert until(ann, "joined")["name"] == "ann"
+        bob.send(json.dumps({"action": "join", "room": "lobby"}))
+        assert until(ann, "joined")["name"] == "bob"  # tracked $connect, rooms in memory
+        ann.send(json.dumps({"action": "send", "room": "lobby", "message": "hi all"}))
+        assert until(bob, "message") == {"type": "message", "room": "lobby", "name": "ann",
+                                         "message": "hi all"}

@@ -16,6 +16,15 @@ if TYPE_CHECKING:
 INTEGRATION_TIMEOUT_SECONDS = 29.0  # the gateway's ceiling, whatever the function's timeout
 
 
+def connections_environment(cfg: StageConfig) -> dict[str, str]:
+    """[app.connections] as the runtime reads it (docs/CONTRACTS.md), kept in memory locally."""
+    tracking = cfg.connections
+    if not tracking.enabled:
+        return {}
+    return {"WSDEPLOY_CONNECTIONS_TTL_HOURS": str(tracking.ttl_hours),
+            **({"WSDEPLOY_CONNECTIONS_TRACK": "1"} if tracking.track else {})}
+
+
 @dataclass(frozen=True)
 class DevSettings:
     source_dir: Path
@@ -47,6 +56,7 @@ class DevSettings:
                             memory_mb=cfg.memory, timeout_s=cfg.timeout)
         return cls(source_dir=cfg.source_dir, handler_module=handler_module, function=function,
                    stage=cfg.stage, route_selection=cfg.route_selection,
-                   environment=dict(cfg.environment), exclude=tuple(cfg.exclude),
+                   environment={**cfg.environment, **connections_environment(cfg)},
+                   exclude=tuple(cfg.exclude),
                    integration_timeout=min(INTEGRATION_TIMEOUT_SECONDS, float(cfg.timeout)),
                    **overrides)
