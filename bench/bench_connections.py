@@ -18,7 +18,6 @@ sys.path.insert(0, str(ROOT))
 
 os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
                   AWS_DEFAULT_REGION="us-east-1", WSDEPLOY_CONNECTIONS_TABLE="bench-connections")
-os.environ.pop("WSDEPLOY_CONNECTIONS_BACKEND", None)
 
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402

@@ -31,7 +31,7 @@ def runtime(monkeypatch):
 
     for name in ("WSDEPLOY_HANDLER_MODULE", "WEBSOCKET_API_GATEWAY_ENDPOINT", "AWS_REGION",
                  "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_SESSION_TOKEN",
-                 "WSDEPLOY_CONNECTIONS_TABLE", "WSDEPLOY_CONNECTIONS_BACKEND",
+                 "WSDEPLOY_CONNECTIONS_TABLE",
                  "WSDEPLOY_CONNECTIONS_TRACK", "WSDEPLOY_CONNECTIONS_TTL_HOURS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")

@@ -127,12 +127,15 @@ def test_the_handler_environment_is_the_functions(tmp_path):
             return {"statusCode": 200}
 
         NAMES = ("GREETING", "WSDEPLOY_HANDLER_MODULE", "WEBSOCKET_API_GATEWAY_ENDPOINT",
-                 "AWS_REGION", "WSDEPLOY_CONNECTIONS_BACKEND")
+                 "AWS_REGION")
 
         @on_message(reply=True)
         def default(event, context):
+            from wsdeploy.websocket import connections
+
             return {name: os.environ.get(name) for name in NAMES} | {
-                "signing": bool(os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE"))}
+                "signing": bool(os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE")),
+                "store": type(connections.store()).__name__}
     ''')
     import os
 
@@ -143,7 +146,7 @@ def test_the_handler_environment_is_the_functions(tmp_path):
     assert seen["GREETING"] == "hi" and seen["WSDEPLOY_HANDLER_MODULE"] == "app"
     assert seen["WEBSOCKET_API_GATEWAY_ENDPOINT"] == gw.management_url
     assert seen["AWS_REGION"] and seen["signing"] is True
-    assert seen["WSDEPLOY_CONNECTIONS_BACKEND"] == "memory"
+    assert seen["store"] == "MemoryStore"
     assert os.environ.get("GREETING") == before  # put back when the server stopped
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from tests.conftest import make_event
 from tests.support.fake_gateway import FakeGateway
+from wsdeploy.emulator.memory_store import MemoryStore
 from wsdeploy.runtime import connections as connections_module
 from wsdeploy.runtime import lambda_handler
 from wsdeploy.websocket import connections
@@ -19,9 +20,8 @@ CHAT = Path(__file__).resolve().parents[2] / "examples" / "chat"
 def chat(runtime, monkeypatch):
     monkeypatch.syspath_prepend(str(CHAT))
     monkeypatch.setenv("WSDEPLOY_HANDLER_MODULE", "app")
-    monkeypatch.setenv("WSDEPLOY_CONNECTIONS_BACKEND", "memory")
     monkeypatch.setenv("WSDEPLOY_CONNECTIONS_TRACK", "1")
-    monkeypatch.setattr(connections_module, "_memory_store", connections_module.MemoryStore())
+    monkeypatch.setattr(connections_module, "_installed_store", MemoryStore())
     with FakeGateway() as gateway:
         monkeypatch.setenv("WEBSOCKET_API_GATEWAY_ENDPOINT", gateway.endpoint)
         yield gateway

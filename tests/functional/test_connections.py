@@ -9,6 +9,7 @@ from moto import mock_aws
 
 from tests.conftest import make_event
 from tests.support.fake_gateway import FakeGateway
+from wsdeploy.emulator.memory_store import MemoryStore
 from wsdeploy.runtime import connections as connections_module
 from wsdeploy.runtime import lambda_handler
 from wsdeploy.websocket import HandlerConfigurationError, MessageTooLarge, connections
@@ -42,7 +43,6 @@ class CallCounter:
 def dynamo(runtime, monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("WSDEPLOY_CONNECTIONS_TABLE", TABLE)
-    monkeypatch.delenv("WSDEPLOY_CONNECTIONS_BACKEND", raising=False)
     with mock_aws():
         client = boto3.client("dynamodb")
         create_table(client)
@@ -53,9 +53,9 @@ def dynamo(runtime, monkeypatch):
 
 @pytest.fixture
 def memory(runtime, monkeypatch):
-    monkeypatch.setenv("WSDEPLOY_CONNECTIONS_BACKEND", "memory")
-    monkeypatch.setattr(connections_module, "_memory_store", connections_module.MemoryStore())
-    yield connections_module._memory_store
+    store = MemoryStore()
+    monkeypatch.setattr(connections_module, "_installed_store", store)
+    yield store
 
 
 @pytest.fixture(params=["dynamo", "memory"])
@@ -140,7 +140,6 @@ def test_dynamo_listing_pages_past_one_page(dynamo):
 
 def test_without_a_table_or_backend_the_error_says_how_to_enable(runtime, monkeypatch):
     monkeypatch.delenv("WSDEPLOY_CONNECTIONS_TABLE", raising=False)
-    monkeypatch.delenv("WSDEPLOY_CONNECTIONS_BACKEND", raising=False)
     with pytest.raises(HandlerConfigurationError, match=r"\[app.connections\]"):
         connections.add("A")
 

@@ -12,7 +12,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..runtime.connections import install_store
 from ..runtime.entry import ENDPOINT_ENV, HANDLER_MODULE_ENV
+from .memory_store import MemoryStore
 
 if TYPE_CHECKING:
     from .settings import DevSettings
@@ -43,7 +45,7 @@ class Environment:
             self._set(name, str(value))
         self._set(HANDLER_MODULE_ENV, settings.handler_module)
         self._set(ENDPOINT_ENV, endpoint)
-        self._set("WSDEPLOY_CONNECTIONS_BACKEND", "memory")  # docs/CONTRACTS.md, issue 6
+        install_store(MemoryStore())  # docs/CONTRACTS.md, issue 6: connections in memory
         self._set("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", endpoint)
         for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
             if not os.environ.get(name):
@@ -53,6 +55,7 @@ class Environment:
             self._set("AWS_SECRET_ACCESS_KEY", "wsdeploy-dev")
 
     def restore(self) -> None:
+        install_store(None)
         for name, value in self._saved.items():
             if value is None:
                 os.environ.pop(name, None)

@@ -1,7 +1,8 @@
 """Who is connected, and in which rooms: one API over DynamoDB (in Lambda) or memory (wsdeploy dev).
 
-`wsdeploy up` creates the table and sets WSDEPLOY_CONNECTIONS_TABLE; `wsdeploy dev` sets
-WSDEPLOY_CONNECTIONS_BACKEND=memory, so the same app code runs in both places.
+`wsdeploy up` creates the table and sets WSDEPLOY_CONNECTIONS_TABLE; `wsdeploy dev` installs
+its in-memory store with `install_store` (that store lives in the emulator, not in the Lambda
+package), so the same app code runs in both places.
 
 DynamoDB layout (one table, keys `pk` and `sk`, every item expiring through the `ttl` attribute):
 
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from .management import BroadcastResult
 
 TABLE_ENV = "WSDEPLOY_CONNECTIONS_TABLE"
-BACKEND_ENV = "WSDEPLOY_CONNECTIONS_BACKEND"
 TRACK_ENV = "WSDEPLOY_CONNECTIONS_TRACK"
 TTL_ENV = "WSDEPLOY_CONNECTIONS_TTL_HOURS"
 _BATCH_LIMIT = 25  # BatchWriteItem's limit
@@ -48,64 +48,7 @@ def _check(name: str, value: Any) -> str:
     return value
 
 
-class MemoryStore:
-    """Connections kept in this process: what `wsdeploy dev` uses, shared by every invocation."""
-
-    def __init__(self) -> None:
-        self._lock = _thread.allocate_lock()
-        self._connections: dict[str, dict] = {}
-        self._added_at: dict[str, float] = {}
-        self._rooms: dict[str, dict[str, None]] = {}  # room -> ids, in join order
-
-    def add(self, connection_id: str, attributes: dict) -> None:
-        stored = _unmarshal(_marshal(attributes))  # what DynamoDB would give back, and refuses
-        with self._lock:
-            self._connections[connection_id] = stored
-            self._added_at[connection_id] = time.time()
-
-    def remove(self, connection_id: str) -> None:
-        with self._lock:
-            self._connections.pop(connection_id, None)
-            self._added_at.pop(connection_id, None)
-            for members in self._rooms.values():
-                members.pop(connection_id, None)
-
-    def get(self, connection_id: str) -> dict | None:
-        with self._lock:
-            found = self._connections.get(connection_id)
-            return _unmarshal(_marshal(found)) if found is not None else None
-
-    def prune(self, connection_ids: list[str], added_before: float) -> None:
-        """Remove these connections, except those recorded at or after `added_before`."""
-        with self._lock:
-            doomed = [cid for cid in connection_ids if self._added_at.get(cid, 0) < added_before]
-        for cid in doomed:
-            self.remove(cid)
-
-    def join(self, connection_id: str, room: str) -> None:
-        with self._lock:
-            self._rooms.setdefault(room, {})[connection_id] = None
-
-    def leave(self, connection_id: str, room: str) -> None:
-        with self._lock:
-            self._rooms.get(room, {}).pop(connection_id, None)
-
-    def pages_of_all(self) -> Iterator[list[str]]:
-        with self._lock:
-            ids = list(self._connections)
-        yield ids
-
-    def pages_of_members(self, room: str) -> Iterator[list[str]]:
-        with self._lock:
-            ids = list(self._rooms.get(room, {}))
-        yield ids
-
-    def rooms(self, connection_id: str) -> list[str]:
-        with self._lock:
-            return sorted(room for room, members in self._rooms.items() if connection_id in members)
-
-
-def _marshal(value: Any) -> dict:
+def marshal(value: Any) -> dict:
     """A Python value as a DynamoDB attribute value; refuses what DynamoDB would refuse."""
     if isinstance(value, bool):
         return {"BOOL": value}
@@ -125,14 +68,14 @@ def _marshal(value: Any) -> dict:
         for key in value:
             if not isinstance(key, str):
                 raise TypeError(f"attribute names must be strings, not {key!r}")
-        return {"M": {k: _marshal(v) for k, v in value.items()}}
+        return {"M": {k: marshal(v) for k, v in value.items()}}
     if isinstance(value, (list, tuple)):
-        return {"L": [_marshal(v) for v in value]}
+        return {"L": [marshal(v) for v in value]}
     raise TypeError(f"connection attributes must be str, number, bool, None, dict or list, "
                     f"not {type(value).__name__}")
 
 
-def _unmarshal(attribute: dict) -> Any:
+def unmarshal(attribute: dict) -> Any:
     (kind, value), = attribute.items()
     if kind == "N":
         try:
@@ -141,9 +84,9 @@ def _unmarshal(attribute: dict) -> Any:
             number = float(value)
             return int(number) if number.is_integer() else number  # AWS writes 1.0 as "1"
     if kind == "M":
-        return {k: _unmarshal(v) for k, v in value.items()}
+        return {k: unmarshal(v) for k, v in value.items()}
     if kind == "L":
-        return [_unmarshal(v) for v in value]
+        return [unmarshal(v) for v in value]
     if kind == "NULL":
         return None
     return value  # S, BOOL
@@ -213,7 +156,7 @@ class DynamoStore:
     def add(self, connection_id: str, attributes: dict) -> None:
         ttl = _ttl()
         self._write([
-            self._put(f"conn#{connection_id}", "conn", ttl, attrs=_marshal(attributes),
+            self._put(f"conn#{connection_id}", "conn", ttl, attrs=marshal(attributes),
                       at={"N": repr(time.time())}),
             self._put("conns", connection_id, ttl),
         ])
@@ -256,7 +199,7 @@ class DynamoStore:
         ).get("Item")
         if item is None or int(item["ttl"]["N"]) <= time.time():  # expired, not yet deleted
             return None
-        return _unmarshal(item["attrs"])
+        return unmarshal(item["attrs"])
 
     def join(self, connection_id: str, room: str) -> None:
         ttl = _ttl()
@@ -278,7 +221,14 @@ class DynamoStore:
         return [sk[len(prefix):] for page in self._pages(f"conn#{connection_id}", prefix) for sk in page]
 
 
-_memory_store = MemoryStore()
+_installed_store: Any = None
+
+
+def install_store(store: Any) -> None:
+    """Use `store` instead of DynamoDB in this process (`wsdeploy dev` installs its memory store;
+    None uninstalls). A store has the methods of DynamoStore that Connections calls."""
+    global _installed_store
+    _installed_store = store
 
 
 class Connections:
@@ -287,10 +237,10 @@ class Connections:
     def __init__(self) -> None:
         self._stores: dict[str, DynamoStore] = {}
 
-    def store(self) -> MemoryStore | DynamoStore:
-        """The backend this process is configured for (read from the environment on each call)."""
-        if os.environ.get(BACKEND_ENV) == "memory":
-            return _memory_store
+    def store(self) -> Any:
+        """The installed store, else the table named by the environment (read on each call)."""
+        if _installed_store is not None:
+            return _installed_store
         table = os.environ.get(TABLE_ENV)
         if not table:
             raise HandlerConfigurationError(
@@ -365,7 +315,7 @@ class Connections:
         return total
 
 
-def _prune(store: MemoryStore | DynamoStore, gone: list[str]) -> None:
+def _prune(store: Any, gone: list[str]) -> None:
     """Remove connections found gone; a failure is logged, never raised (records expire by TTL)."""
     if not gone:
         return
