@@ -8,6 +8,7 @@ would be valid, so a user fixes the file in one go instead of one error per run.
 from __future__ import annotations
 
 import difflib
+import json
 import keyword
 import os
 import re
@@ -413,10 +414,13 @@ def _check_stage_whole(app: Any, stage: str, settings: dict, problems: _Problems
                                 f"AWS allows {MAX_RESOURCE_NAME}: shorten the app or stage name")
     environment = settings["environment"]
     if all(isinstance(v, str) for v in environment.values()):
-        size = sum(len(k.encode()) + len(v.encode()) for k, v in environment.items())
+        # Lambda measures the variables as one JSON object, and on refusal prints that object,
+        # values and all, into the error: so the check must be its own, and exact.
+        size = len(json.dumps(environment, separators=(",", ":"), ensure_ascii=False).encode())
         if size > ENV_TOTAL_LIMIT - ENV_RESERVED_BYTES:
             problems.add(f"{where}.environment",
-                         f"the variables take {size} bytes; Lambda allows {ENV_TOTAL_LIMIT} in "
+                         f"the variables take {size} bytes as Lambda counts them (as JSON); "
+                         f"Lambda allows {ENV_TOTAL_LIMIT} in "
                          f"total and wsdeploy keeps {ENV_RESERVED_BYTES} of them for its own, so "
                          f"at most {ENV_TOTAL_LIMIT - ENV_RESERVED_BYTES}")
 

@@ -24,9 +24,14 @@ if TYPE_CHECKING:
     from .config import StageConfig
 
 PUBLIC_MODULE = "wsdeploy.websocket"
-# Folders that are never part of an app: tooling, caches, environments, build output.
-SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "venv", "env", "build", "dist",
-                          "site-packages", "htmlcov"})
+# Folders that are never part of an app, at any depth: tooling and caches. Virtual
+# environments are recognised by their pyvenv.cfg, whatever their name.
+SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "site-packages", "htmlcov"})
+# Build output, skipped only beside wsdeploy.toml's source root: deeper, such names are
+# ordinary packages (`myapp/build/`).
+SKIPPED_TOP_DIRS = frozenset({"build", "dist"})
+# What the Lambda Python runtime provides: the only packages beside the zip at import time.
+LAMBDA_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 IMPORT_TIMEOUT_SECONDS = 60
 TRACEBACK_TAIL_LINES = 12
 _RESULT_MARKER = "WSDEPLOY-DESCRIBE:"
@@ -46,10 +51,16 @@ class HandlerInfo:
 
 
 # -- the source tree ---------------------------------------------------------------------------
-def _skipped_dir(path: Path) -> bool:
+def _skipped_dir(path: Path, top: bool) -> bool:
     name = path.name
     return (name.startswith(".") or name in SKIPPED_DIRS or name.endswith(".egg-info")
-            or (path / "pyvenv.cfg").exists())
+            or (top and name in SKIPPED_TOP_DIRS) or (path / "pyvenv.cfg").exists())
+
+
+def _outside(path: Path, root: Path) -> bool:
+    """True when a symlink's target lies outside the source folder."""
+    target = path.resolve()
+    return target != root and root not in target.parents
 
 
 def glob_to_regex(pattern: str) -> re.Pattern[str]:
@@ -84,8 +95,10 @@ def iter_source_files(source_dir: Path, exclude: Iterable[str] = (),
     """The app's files, relative to `source_dir`, sorted: what the package holds and discovery scans.
 
     Left out: hidden files and folders (.git, .venv, .env, the state folder .wsdeploy),
-    virtual environments, caches, build output, compiled files, the `exclude` globs and the
-    absolute paths in `skip` (wsdeploy.toml, an output zip inside the tree).
+    virtual environments, caches, top-level build output, compiled files, symlinked folders
+    (their real folder is read instead), the `exclude` globs and the absolute paths in `skip`
+    (wsdeploy.toml, an output zip inside the tree). A symlink to anything outside the source
+    folder is refused: nothing from elsewhere on the machine gets packaged by accident.
     """
     patterns = [glob_to_regex(p) for p in exclude]
     skipped = {Path(p).resolve() for p in skip}
@@ -101,8 +114,14 @@ def iter_source_files(source_dir: Path, exclude: Iterable[str] = (),
                 continue
             if any(p.fullmatch(str(relative)) for p in patterns):
                 continue
-            if entry.is_dir(follow_symlinks=False):  # no symlink loops
-                if not _skipped_dir(path):
+            if entry.is_symlink() and _outside(path, root):
+                raise UserError(
+                    f"{relative} in {source_dir} is a link to {path.resolve()}, outside the "
+                    "source folder: wsdeploy packages nothing from elsewhere. Copy it in, or "
+                    "leave it out with exclude in wsdeploy.toml"
+                )
+            if entry.is_dir(follow_symlinks=False):  # a linked folder is read where it really is
+                if not _skipped_dir(path, top=folder == root):
                     stack.append(path)
             elif entry.is_file(follow_symlinks=True) and not entry.name.endswith((".pyc", ".pyo")):
                 found.append(relative)
@@ -205,9 +224,9 @@ def find_handler_module(cfg: StageConfig) -> str:
 # Runs in a fresh interpreter: the user's prints go to stderr so stdout carries only the result.
 _DESCRIBE_SCRIPT = r"""
 import json, sys, traceback
-module, source, extra = sys.argv[1], sys.argv[2], sys.argv[3:]
-sys.path[:1] = [source]
-sys.path.extend(extra)
+module, first, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
+sys.path[:1] = [first]
+sys.path.extend(rest)
 real_stdout, sys.stdout = sys.stdout, sys.stderr
 import importlib
 try:
@@ -224,6 +243,9 @@ except BaseException as error:
     lines += traceback.format_exception_only(type(error), error)
     result = {"error": "".join(lines)}
 real_stdout.write(MARKER + json.dumps(result) + "\n")
+real_stdout.flush()
+import os
+os._exit(0)  # a thread the module started at import (a metrics flusher, say) must not hold us
 """.replace("MARKER", repr(_RESULT_MARKER))
 
 
@@ -234,15 +256,19 @@ def _tail(text: str, lines: int = TRACEBACK_TAIL_LINES) -> str:
     return "\n".join("  | " + line for line in kept)
 
 
-def _describe(cfg: StageConfig, module: str, extra_paths: Iterable[Path]) -> dict:
-    env = {**os.environ, **cfg.environment, "WSDEPLOY_HANDLER_MODULE": module,
-           "PYTHONDONTWRITEBYTECODE": "1"}  # no __pycache__ left in the user's tree
+def _describe(cfg: StageConfig, module: str, paths: list[Path], isolated: bool) -> dict:
+    """Import `module` with `paths` first on sys.path in a fresh interpreter; its describe().
+
+    Isolated, the interpreter sees the standard library and `paths` only (no site-packages),
+    as Lambda's does: a module the package lacks fails here, not at the first cold start.
+    """
+    env = {**os.environ, **cfg.environment, "WSDEPLOY_HANDLER_MODULE": module}
     env.pop("PYTHONPATH", None)
-    command = [sys.executable, "-c", _DESCRIBE_SCRIPT, module, str(cfg.source_dir),
-               *map(str, extra_paths)]
+    flags = ["-S", "-B"] if isolated else ["-B"]  # -B: no __pycache__ left in the user's tree
+    command = [sys.executable, *flags, "-c", _DESCRIBE_SCRIPT, module, *map(str, paths)]
     try:
-        done = subprocess.run(command, cwd=cfg.source_dir, env=env, capture_output=True,
-                              text=True, timeout=IMPORT_TIMEOUT_SECONDS)
+        done = subprocess.run(command, cwd=paths[0], env=env, capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=IMPORT_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
         raise UserError(
             f"importing the handler module {module!r} took over {IMPORT_TIMEOUT_SECONDS} s: "
@@ -257,18 +283,50 @@ def _describe(cfg: StageConfig, module: str, extra_paths: Iterable[Path]) -> dic
     )
 
 
-def read_handlers(cfg: StageConfig, extra_paths: Iterable[Path] = ()) -> HandlerInfo:
+def link_lambda_provided(folder: Path) -> Path:
+    """A folder of links to the packages Lambda provides (boto3 & co), as installed here."""
+    import importlib.util
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in LAMBDA_PROVIDED:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            continue
+        origin = Path(spec.origin)
+        target = origin.parent if spec.submodule_search_locations else origin
+        link = folder / target.name
+        if not link.exists():
+            link.symlink_to(target)
+    return folder
+
+
+def read_handlers(cfg: StageConfig, extra_paths: Iterable[Path] = (),
+                  package_tree: Path | None = None, provided: Path | None = None) -> HandlerInfo:
     """Import the handler module in a subprocess and return its routes; UserError if unusable.
 
-    `extra_paths` go after the interpreter's own path (the requirements built for Lambda), so
-    a module that imports its dependencies can be read even when they are not installed locally.
+    Without `package_tree` the module is read from the source folder with this interpreter's
+    packages, then `extra_paths`. With it (the package's files laid out as Lambda unpacks them),
+    it is read from there in isolation, beside only `provided` (what Lambda provides).
     """
     module = find_handler_module(cfg)
-    result = _describe(cfg, module, extra_paths)
+    if package_tree is None:
+        result = _describe(cfg, module, [cfg.source_dir, *extra_paths], isolated=False)
+        where = str(cfg.source_dir)
+    else:
+        paths = [package_tree] + ([provided] if provided else [])
+        result = _describe(cfg, module, paths, isolated=True)
+        if "error" in result:  # name the user's files, not the scratch copy's links to them
+            result["error"] = result["error"].replace(str(package_tree), str(cfg.source_dir))
+        where = f"{cfg.source_dir}, as packaged for Lambda,"
     if "error" in result:
+        hint = ""
+        if package_tree is not None and "ModuleNotFoundError" in result["error"]:
+            hint = ("\nThe package holds your source folder (less what is excluded), the "
+                    "requirements and wsdeploy's runtime; Lambda adds only boto3 and botocore. "
+                    "A module missing here is missing on Lambda: list it in requirements.")
         raise UserError(
-            f"importing the handler module {module!r} from {cfg.source_dir} failed:\n"
-            f"{_tail(result['error'])}"
+            f"importing the handler module {module!r} from {where} failed:\n"
+            f"{_tail(result['error'])}{hint}"
         )
     if result["problems"]:
         listing = "\n".join(f"  {p}" for p in result["problems"])

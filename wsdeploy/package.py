@@ -14,12 +14,15 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import tomllib
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from .discover import HandlerInfo, find_handler_module, iter_source_files, read_handlers
+from .discover import (HandlerInfo, find_handler_module, iter_source_files, link_lambda_provided,
+                       read_handlers)
 from .errors import UserError
 
 if TYPE_CHECKING:
@@ -160,8 +163,22 @@ def runtime_files() -> list[tuple[str, Path]]:
     return found
 
 
+def _config_files(cfg: StageConfig) -> list[Path]:
+    """Every wsdeploy config beside the chosen one (prod.toml next to wsdeploy.toml, say):
+    they may hold other stages' settings, which have no place in the code."""
+    found = [cfg.config_path]
+    for path in cfg.project_dir.glob("*.toml"):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue
+        if isinstance(data.get("app"), dict) and "stages" in data:
+            found.append(path)
+    return found
+
+
 def _source_files(cfg: StageConfig, skip: Iterable[Path]) -> list[PurePosixPath]:
-    source = [*iter_source_files(cfg.source_dir, cfg.exclude, [cfg.config_path, *skip])]
+    source = [*iter_source_files(cfg.source_dir, cfg.exclude, [*_config_files(cfg), *skip])]
     clash = [str(r) for r in source if r.parts[0] == "wsdeploy"]
     if clash:
         raise UserError(
@@ -205,6 +222,15 @@ def _check_limit(size: int, limit: int, what: str, sizes: dict[str, int]) -> Non
         )
 
 
+def _lay_out(entries: dict[str, Path], folder: Path) -> Path:
+    """The package's files as Lambda unpacks them (links, not copies), to import from."""
+    for name, path in entries.items():
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(path.resolve())
+    return folder
+
+
 def _zip(entries: dict[str, Path]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
@@ -233,8 +259,13 @@ def build_package(cfg: StageConfig, skip: Iterable[Path] = (),
     source = _source_files(cfg, skip)
     find_handler_module(cfg)  # a discovery mistake shows before any slow pip install
     requirements_dir = install_requirements(cfg, progress)
-    handler = read_handlers(cfg, [requirements_dir] if requirements_dir else [])
     entries = _collect(cfg, requirements_dir, source)
+    with tempfile.TemporaryDirectory(prefix="wsdeploy-package-") as scratch:
+        # Read the routes from the package itself, beside only what Lambda provides: an import
+        # that works from the source folder but not from the zip fails here, not in Lambda.
+        tree = _lay_out(entries, Path(scratch) / "package")
+        provided = link_lambda_provided(Path(scratch) / "lambda-provided")
+        handler = read_handlers(cfg, package_tree=tree, provided=provided)
     sizes = {name: path.stat().st_size for name, path in entries.items()}
     unzipped = sum(sizes.values())
     _check_limit(unzipped, MAX_UNZIPPED_BYTES, "unzipped", sizes)

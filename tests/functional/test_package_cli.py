@@ -96,7 +96,9 @@ def test_package_reports_a_broken_handler_without_a_traceback_of_ours(tmp_path):
     (tmp_path / "app.py").write_text((tmp_path / "app.py").read_text() + "\nundefined_name\n")
     done = wsdeploy("package", cwd=tmp_path)
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr.startswith(f"error: importing the handler module 'app' from {tmp_path.resolve()} failed:")
+    assert done.stderr.startswith(f"error: importing the handler module 'app' from {tmp_path.resolve()}, "
+                                  "as packaged for Lambda, failed:")
+    assert f'{tmp_path.resolve()}/app.py", line' in done.stderr
     assert done.stderr.rstrip().endswith("| NameError: name 'undefined_name' is not defined")
     assert "wsdeploy/discover.py" not in done.stderr and "wsdeploy/cli" not in done.stderr
 

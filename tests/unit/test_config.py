@@ -162,16 +162,25 @@ def test_route_selection_accepts_paths_and_templates(tmp_path, expression):
 def test_environment_over_the_lambda_limit_is_refused(tmp_path):
     big = "x" * 2000
     toml = app(f'environment = {{ ONE = "{big}" }}', f'[stages.dev]\nenvironment = {{ TWO = "{big}" }}\n')
+    json_size = len('{"ONE":"","TWO":""}') + 4000
     assert problems(tmp_path, toml) == [
-        "stages.dev.environment: the variables take 4006 bytes; Lambda allows 4096 in total and "
-        "wsdeploy keeps 512 of them for its own, so at most 3584"
+        f"stages.dev.environment: the variables take {json_size} bytes as Lambda counts them "
+        "(as JSON); Lambda allows 4096 in total and wsdeploy keeps 512 of them for its own, so "
+        "at most 3584"
     ]
 
 
 def test_environment_just_under_the_limit_is_fine(tmp_path):
-    value = "x" * (3584 - len("ONE"))
+    value = "x" * (3584 - len('{"ONE":""}'))
     cfg = load_stage(write_project(tmp_path, app(f'environment = {{ ONE = "{value}" }}')))
-    assert len(cfg.environment["ONE"]) == 3581
+    assert len(cfg.environment["ONE"]) == 3574
+
+
+def test_the_limit_counts_what_lambda_counts_quotes_and_all(tmp_path):
+    """100 short variables: 3,500 bytes of names and values, but 4,101 as Lambda's JSON."""
+    pairs = ", ".join(f'V{i:02d} = "{"x" * 32}"' for i in range(100))
+    (problem,) = problems(tmp_path, app(f"environment = {{ {pairs} }}"))
+    assert problem.startswith("stages.dev.environment: the variables take 4101 bytes")
 
 
 @pytest.mark.parametrize("name, message", [

@@ -91,8 +91,44 @@ def test_environments_caches_and_excluded_files_are_not_scanned(tmp_path):
     imports = "from wsdeploy.websocket import on_connect\n"
     files = {"app.py": MINIMAL_APP, ".venv/lib/x.py": imports, "venv2/pyvenv.cfg": "",
              "venv2/lib/y.py": imports, "node_modules/z.py": imports, "build/lib/w.py": imports,
-             ".wsdeploy/old.py": imports, "tests/test_app.py": imports, "env/v.py": imports}
+             ".wsdeploy/old.py": imports, "tests/test_app.py": imports, "env/pyvenv.cfg": "",
+             "env/v.py": imports}
     assert found(tmp_path, files, 'exclude = ["tests/**"]') == "app"
+
+
+def test_folders_named_like_tooling_are_ordinary_packages_below_the_top(tmp_path):
+    from wsdeploy.discover import iter_source_files
+
+    files = {"app.py": MINIMAL_APP, "myapp/build/steps.py": "", "myapp/env/__init__.py": "",
+             "env/settings.py": "", "build/out.py": "", "dist/x.whl": ""}
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert [str(p) for p in iter_source_files(tmp_path)] == [
+        "app.py", "env/settings.py", "myapp/build/steps.py", "myapp/env/__init__.py"]
+
+
+def test_a_link_to_a_file_outside_the_source_folder_is_refused(tmp_path):
+    from wsdeploy.discover import iter_source_files
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("s3cr3t")
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "app.py").write_text(MINIMAL_APP)
+    (source / "leaked.txt").symlink_to(secret)
+    with pytest.raises(UserError, match=r"leaked.txt in .* is a link to .*secret.txt, outside"):
+        list(iter_source_files(source))
+
+
+def test_links_inside_the_source_folder_are_fine_and_linked_folders_read_once(tmp_path):
+    from wsdeploy.discover import iter_source_files
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "mod.py").write_text("")
+    (tmp_path / "alias.py").symlink_to(tmp_path / "pkg" / "mod.py")
+    (tmp_path / "pkg_link").symlink_to(tmp_path / "pkg")
+    assert [str(p) for p in iter_source_files(tmp_path)] == ["alias.py", "pkg/mod.py"]
 
 
 def test_a_file_whose_path_is_no_module_name_is_pointed_out(tmp_path):

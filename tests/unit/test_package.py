@@ -168,3 +168,44 @@ def test_pip_targets_lambdas_platform(tmp_path, runtime, architecture, platforms
     assert "--implementation cp" in joined
     assert "--only-binary=:all:" in command and "--target" in command
     assert all(f"--platform {p}" in joined for p in platforms)
+
+
+# -- the routes are read from the package, as Lambda will import it ------------------------------
+def test_a_module_installed_here_but_not_packaged_fails_the_build(tmp_path):
+    from tests.support.package_project import MINIMAL_APP
+    from wsdeploy.discover import read_handlers
+
+    config = write_project(tmp_path, files={"app.py": "import rich\n" + MINIMAL_APP})
+    assert read_handlers(load_stage(config)).module == "app"  # fine from the source folder
+    with pytest.raises(UserError) as error:
+        build(config)
+    message = str(error.value)
+    assert "ModuleNotFoundError: No module named 'rich'" in message
+    assert "list it in requirements" in message
+
+
+def test_what_lambda_provides_is_importable_when_reading_the_routes(tmp_path):
+    from tests.support.package_project import MINIMAL_APP
+
+    config = write_project(tmp_path, files={"app.py": "import boto3, botocore\n" + MINIMAL_APP})
+    assert build(config).handler.module == "app"
+    assert not any(name.startswith(("boto3/", "botocore/")) for name in names(build(config)))
+
+
+def test_other_wsdeploy_configs_beside_it_are_never_packaged(tmp_path):
+    config = write_project(tmp_path, echo=True, files={
+        "prod.toml": '[app]\nname = "chat"\nenvironment = { API_TOKEN = "s3cr3t" }\n[stages.prod]\n',
+        "pyproject.toml": '[project]\nname = "x"\n',
+    })
+    built = build(tmp_path / "prod.toml", "prod")
+    assert "wsdeploy.toml" not in names(built) and "prod.toml" not in names(built)
+    assert "pyproject.toml" in names(built)  # not a wsdeploy config: the app's own file
+    assert config.exists()
+
+
+def test_a_thread_started_at_import_does_not_hold_the_build(tmp_path):
+    from tests.support.package_project import MINIMAL_APP
+
+    never = "import threading\nthreading.Thread(target=threading.Event().wait).start()\n"
+    config = write_project(tmp_path, files={"app.py": never + MINIMAL_APP})
+    assert build(config).handler.module == "app"
