@@ -128,3 +128,44 @@ def test_missing_credentials_or_region_is_one_clear_sentence(aws_server, tmp_pat
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / ".wsdeploy" / "dev.json").exists()
+
+
+CHAT = Path(__file__).resolve().parents[2] / "examples" / "chat"
+
+
+def test_the_chat_example_gets_its_connections_table_and_down_removes_it(aws_server, tmp_path):
+    """examples/chat has [app.connections] enabled = true: up makes the table, the grant and
+    the variables; status lists the table; down --yes deletes it with the rest."""
+    project = tmp_path / "chat"
+    shutil.copytree(CHAT, project, ignore=shutil.ignore_patterns(".wsdeploy", "__pycache__"))
+    session = aws_server.session()
+
+    deployed = run(aws_server, project, "up")
+    assert deployed.returncode == 0, deployed.stderr
+    assert "create table chat-dev-ws-connections (on-demand, keys pk, sk)" in deployed.stderr
+    assert inventory(session, responses=False) == expected_inventory(
+        ["$connect", "$default", "$disconnect", "join", "leave", "send"], tables=1)
+    ddb = session.client("dynamodb")
+    table = ddb.describe_table(TableName="chat-dev-ws-connections")["Table"]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert ddb.describe_time_to_live(TableName="chat-dev-ws-connections")["TimeToLiveDescription"] == {
+        "TimeToLiveStatus": "ENABLED", "AttributeName": "ttl"}
+    env = session.client("lambda").get_function(FunctionName="chat-dev-ws")["Configuration"]["Environment"]
+    assert {k: v for k, v in env["Variables"].items() if k.startswith("WSDEPLOY_CONNECTIONS")} == {
+        "WSDEPLOY_CONNECTIONS_TABLE": "chat-dev-ws-connections", "WSDEPLOY_CONNECTIONS_TTL_HOURS": "2",
+        "WSDEPLOY_CONNECTIONS_TRACK": "1"}
+    policy = session.client("iam").get_role_policy(RoleName="chat-dev-ws", PolicyName="wsdeploy")["PolicyDocument"]
+    assert [s["Resource"] for s in policy["Statement"] if s["Sid"] == "ConnectionsTable"] == [
+        table["TableArn"]]
+
+    status = run(aws_server, project, "status", "--json")
+    assert status.returncode == 0, status.stderr
+    report = json.loads(status.stdout)
+    assert {"type": "table", "id": "chat-dev-ws-connections", "status": "ok", "fields": []} in report["resources"]
+    assert report["drift"] == []
+
+    gone = run(aws_server, project, "down", "--yes")
+    assert gone.returncode == 0, gone.stderr
+    assert "delete table chat-dev-ws-connections: with every item in it" in gone.stderr
+    assert inventory(session, responses=False) == EMPTY
+    assert ddb.list_tables()["TableNames"] == []

@@ -3,7 +3,14 @@ turn, either before it reaches AWS or after AWS did the work (the answer lost). 
 command again must converge to exactly one of each resource, with a state file that matches
 AWS, and a final `down` must leave nothing.
 
-moto is made strict (tests/support/aws.py) so that it answers as AWS does where it is lenient.
+FIRST tracks connections, so the fresh up and down include the table's calls (DescribeTable,
+CreateTable, the polls until ACTIVE, UpdateTimeToLive, DeleteTable); SECOND turns tracking
+off (UpdateFunctionConfiguration, PutRolePolicy, DeleteTable), and `turning_tracking_on` the
+other way (CreateTable, PutRolePolicy, UpdateTimeToLive, UpdateFunctionConfiguration).
+
+moto is made strict (tests/support/aws.py) so that it answers as AWS does where it is lenient:
+among others, a new table is CREATING at first and refuses TTL until ACTIVE, a deleted one is
+DELETING for a while, and TTL cannot be turned on twice.
 """
 
 from __future__ import annotations
@@ -22,12 +29,15 @@ from tests.support.aws import (EMPTY, REGION, CallLog, Faults, desired, expected
                                record_matches_aws, reply_keys_of, route_keys_of)
 from wsdeploy.errors import DeployError
 from wsdeploy.provision.deploy import up
+from wsdeploy.provision.desired import DesiredConnections
 from wsdeploy.provision.teardown import apply_down, prepare_down
 from wsdeploy.state import StateFile
 
-FIRST = desired("v = 1\n", routes=(("join", True), ("leave", False)))
+TRACKING = DesiredConnections(ttl_hours=2, track=True)
+FIRST = desired("v = 1\n", routes=(("join", True), ("leave", False)), connections=TRACKING)
 SECOND = replace(desired("v = 2\n", routes=(("join", False), ("shout", True))),
                  memory=512, retention_days=30, route_selection="$request.body.type")
+UNTRACKED = replace(FIRST, connections=None)
 
 
 def down(aws, d, store):
@@ -36,7 +46,8 @@ def down(aws, d, store):
 
 def assert_converged(aws, store, d):
     session = aws.session
-    assert inventory(session) == expected_inventory(route_keys_of(d), reply_keys_of(d))
+    assert inventory(session) == expected_inventory(route_keys_of(d), reply_keys_of(d),
+                                                    tables=1 if d.connections else 0)
     assert record_matches_aws(session, store.load()) == []
     plan, _ = up(aws, d, store)
     assert plan.steps == (), [s.describe() for s in plan.steps]
@@ -106,6 +117,13 @@ def updating_up(attach, faulty):
         recover(aws, store, SECOND)
 
 
+def turning_tracking_on(attach, faulty):
+    with world(attach) as (aws, store):
+        up(aws, UNTRACKED, store)
+        faulty(lambda: up(aws, FIRST, store))
+        recover(aws, store, FIRST)
+
+
 def failing_down(attach, faulty):
     with world(attach) as (aws, store):
         up(aws, FIRST, store)
@@ -126,7 +144,8 @@ def _environment(monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize("mode", ["before", "after"])
-@pytest.mark.parametrize("scenario", [fresh_up, updating_up, failing_down], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("scenario", [fresh_up, updating_up, turning_tracking_on, failing_down],
+                         ids=lambda f: f.__name__)
 def test_a_failure_at_any_call_is_recovered_by_running_again(scenario, mode):
     total = count_calls(scenario)
     assert total >= 6
@@ -135,3 +154,29 @@ def test_a_failure_at_any_call_is_recovered_by_running_again(scenario, mode):
         failed.append(run_with_fault(scenario, n, mode))
     assert all(failed), "every call was made to fail once"
     assert len(failed) == total
+
+
+TABLE_CALLS = {
+    fresh_up: {"DescribeTable", "CreateTable", "UpdateTimeToLive"},
+    updating_up: {"DeleteTable", "PutRolePolicy", "UpdateFunctionConfiguration"},
+    turning_tracking_on: {"DescribeTable", "CreateTable", "PutRolePolicy", "UpdateTimeToLive",
+                          "UpdateFunctionConfiguration"},
+    failing_down: {"DeleteTable"},
+}
+
+
+@pytest.mark.parametrize("scenario", list(TABLE_CALLS), ids=lambda f: f.__name__)
+def test_the_scenarios_include_the_tables_calls(scenario):
+    """Keeps the scenarios honest: the calls they break include every call of the table."""
+    log, made = CallLog(), []
+
+    def faulty(command):
+        log.clear()
+        command()
+        made.extend(log.operations)
+
+    scenario(log.attach, faulty)
+    assert TABLE_CALLS[scenario] <= set(made), made
+    if scenario in (fresh_up, turning_tracking_on):
+        polls = [i for i, op in enumerate(made) if op == "DescribeTable"]
+        assert made.index("CreateTable") < polls[-1] < made.index("UpdateTimeToLive")

@@ -10,45 +10,19 @@ from urllib.parse import unquote
 
 import pytest
 
-from tests.support.aws import (ACCOUNT, EMPTY, REGION, CallLog, FakeClock, desired,
-                               expected_inventory, inventory, make_aws, make_strict,
-                               moto_session, record_matches_aws, reply_keys_of,
-                               role_not_assumable_for, route_keys_of)
+from tests.support.aws import (ACCOUNT, EMPTY, REGION, STRICT_FIXTURES, CallLog, FakeClock, aws,
+                               calls, desired, down, expected_inventory, inventory, life,
+                               make_aws, moto_session, record_matches_aws, reply_keys_of,
+                               role_not_assumable_for, route_keys_of, session, store)
 from wsdeploy.errors import DeployError, UserError
 from wsdeploy.provision.deploy import prepare_up, up
 from wsdeploy.provision.executor import Run, create_permission
 from wsdeploy.provision.status import stage_status
 from wsdeploy.provision.teardown import apply_down, prepare_down
-from wsdeploy.state import StateFile
 
-__all__ = ["moto_session"]   # the fixture, imported for pytest
+__all__ = STRICT_FIXTURES   # the fixtures, imported for pytest
 
 WRITE_GOAL_FRESH, CALL_GOAL_FRESH, CALL_GOAL_NOOP = 12, 17, 5
-
-
-@pytest.fixture
-def session(moto_session):
-    make_strict(moto_session)
-    return moto_session
-
-
-@pytest.fixture
-def calls(session):
-    return CallLog().attach(session)
-
-
-@pytest.fixture
-def aws(session):
-    return make_aws(session)
-
-
-@pytest.fixture
-def store(tmp_path):
-    return StateFile(tmp_path / ".wsdeploy", "dev")
-
-
-def down(aws, d, store):
-    apply_down(aws, d, store, prepare_down(aws, d, store))
 
 
 # -- a fresh up -----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.aws import (EMPTY, CallLog, Faults, expected_inventory, inventory,
                                moto_session)
-from tests.support.package_project import MINIMAL_APP, write_project
+from tests.support.package_project import MINIMAL_APP, MINIMAL_TOML, write_project
 from wsdeploy.cli import main, render
 from wsdeploy.errors import DeployError
 
@@ -157,3 +157,44 @@ def test_down_asks_on_a_terminal_and_does_nothing_on_no(project, moto_session, c
 def test_logs_rejects_a_duration_it_cannot_read(project, capsys):
     code, out, err = cli(capsys, "logs", "--since", "ten minutes")
     assert code == 2 and "not a duration" in err
+
+
+TRACKED_TOML = MINIMAL_TOML.replace("[stages.dev]", "[app.connections]\nenabled = true\n\n[stages.dev]")
+
+
+def test_connection_tracking_from_dry_run_to_status_to_off_to_down(project, moto_session, capsys, hooks):
+    (project / "wsdeploy.toml").write_text(TRACKED_TOML)
+    log = CallLog()
+    hooks.append(log)
+    code, out, err = cli(capsys, "up", "--dry-run")
+    assert code == 0, err
+    assert "+ create table chat-dev-ws-connections (on-demand, keys pk, sk)" in err
+    assert "~ update table ttl chat-dev-ws-connections (on, attribute ttl)" in err
+    assert "Plan: 12 to create, 1 to update; 0 unchanged" in err and log.writes == []
+    code, out, err = cli(capsys, "up")
+    assert code == 0, err
+    assert out.startswith("wss://") and "✓ [7/13] create function chat-dev-ws" in err
+    assert inventory(moto_session) == expected_inventory(ROUTES, tables=1)
+
+    code, out, err = cli(capsys, "status")
+    table_line = next(line for line in out.splitlines() if line.startswith("table"))
+    assert table_line.split() == ["table", "chat-dev-ws-connections", "ok"]
+    moto_session.client("dynamodb").update_time_to_live(
+        TableName="chat-dev-ws-connections", TimeToLiveSpecification={"Enabled": False, "AttributeName": "ttl"})
+    code, out, err = cli(capsys, "status", "--json")
+    assert json.loads(out)["drift"] == [{"type": "table", "id": "chat-dev-ws-connections",
+                                         "status": "drifted", "fields": ["ttl"]}]
+
+    (project / "wsdeploy.toml").write_text(TRACKED_TOML.replace("enabled = true", "enabled = false"))
+    code, out, err = cli(capsys, "up")
+    assert code == 0, err
+    assert "- delete table chat-dev-ws-connections: connection tracking is off; this deletes every item in it" in err
+    assert "warning: connection tracking is off in wsdeploy.toml, so the DynamoDB table" in err
+    assert inventory(moto_session) == expected_inventory(ROUTES)
+
+    (project / "wsdeploy.toml").write_text(TRACKED_TOML)
+    assert cli(capsys, "up")[0] == 0
+    code, out, err = cli(capsys, "down", "--yes")
+    assert code == 0, err
+    assert "- delete table chat-dev-ws-connections: with every item in it" in err
+    assert inventory(moto_session) == EMPTY

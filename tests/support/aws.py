@@ -51,6 +51,43 @@ def moto_session(monkeypatch):
         yield boto3.Session(region_name=REGION)
 
 
+@pytest.fixture
+def life(moto_session):
+    """The strict layer on the test's moto session; tests may make a table slower to create."""
+    return make_strict(moto_session)
+
+
+@pytest.fixture
+def session(moto_session, life):
+    """The test's moto session, made strict."""
+    return moto_session
+
+
+@pytest.fixture
+def calls(session):
+    return CallLog().attach(session)
+
+
+@pytest.fixture
+def aws(session):
+    return make_aws(session)
+
+
+@pytest.fixture
+def store(tmp_path):
+    from wsdeploy.state import StateFile
+    return StateFile(tmp_path / ".wsdeploy", "dev")
+
+
+STRICT_FIXTURES = ["moto_session", "life", "session", "calls", "aws", "store"]
+
+
+def down(aws: Aws, d: Any, store: Any) -> None:
+    """`down` in one go: prepare, then apply."""
+    from wsdeploy.provision.teardown import apply_down, prepare_down
+    apply_down(aws, d, store, prepare_down(aws, d, store))
+
+
 def no_sleep(seconds: float) -> None:
     pass
 
@@ -190,6 +227,11 @@ def _lambda_backend() -> Any:
     return lambda_backends[ACCOUNT][REGION]
 
 
+def _dynamodb_backend() -> Any:
+    from moto.dynamodb.models import dynamodb_backends
+    return dynamodb_backends[ACCOUNT][REGION]
+
+
 def _route_of(params: dict) -> Any:
     api = _apigw_backend().apis.get(params["ApiId"])
     return api.routes.get(params["RouteId"]) if api else None
@@ -233,15 +275,81 @@ def _strict_answer(operation: str, p: dict) -> tuple[AWSResponse, dict] | None:
     return None
 
 
-def make_strict(session: boto3.Session) -> None:
+@dataclass
+class TableLife:
+    """DynamoDB's table states, which moto skips (its tables are ACTIVE at once and gone at
+    once): a new table answers CREATING, and so does the next DescribeTable (`creating_polls`),
+    while TTL, UpdateTable and DeleteTable are refused with ResourceInUseException; a deleted
+    table answers DELETING for one more DescribeTable, while its name cannot be created again
+    and deleting it again is no error. TTL cannot be enabled twice (ValidationException)."""
+
+    creating_polls: int = 1
+    creating: dict[str, int] = field(default_factory=dict)
+    deleting: dict[str, list] = field(default_factory=dict)   # name: [polls left, description]
+
+    def before(self, operation: str, p: dict) -> tuple[AWSResponse, dict] | None:
+        name = p.get("TableName")
+        tables = _dynamodb_backend().tables
+        if operation == "CreateTable" and name in self.deleting:
+            return _error(operation, "ResourceInUseException", f"Table already exists: {name}")
+        if operation in ("UpdateTimeToLive", "UpdateTable", "DeleteTable") and self.creating.get(name):
+            return _error(operation, "ResourceInUseException",
+                          f"Attempt to change a resource which is still in use: Table is being created: {name}")
+        if operation in ("DescribeTable", "DeleteTable") and name in self.deleting and name not in tables:
+            polls, description = self.deleting[name]
+            if operation == "DescribeTable":
+                if polls <= 1:
+                    del self.deleting[name]
+                else:
+                    self.deleting[name][0] = polls - 1
+                return _ok({"Table": description})
+            return _ok({"TableDescription": description})
+        if operation == "UpdateTimeToLive" and name in tables and p["TimeToLiveSpecification"]["Enabled"]:
+            ttl = tables[name].ttl
+            if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+                if ttl.get("AttributeName") == p["TimeToLiveSpecification"]["AttributeName"]:
+                    return _error(operation, "ValidationException", "TimeToLive is already enabled")
+                return _error(operation, "ValidationException",
+                              "TimeToLive is active on a different AttributeName: current "
+                              f"AttributeName is {ttl.get('AttributeName')}")
+        return None
+
+    def after(self, operation: str, p: dict, parsed: dict) -> None:
+        if "Error" in parsed:
+            return
+        name = p.get("TableName")
+        if operation == "CreateTable":
+            parsed["TableDescription"]["TableStatus"] = "CREATING"
+            self.creating[name] = self.creating_polls
+        elif operation == "DescribeTable" and self.creating.get(name):
+            parsed["Table"]["TableStatus"] = "CREATING"
+            self.creating[name] -= 1
+        elif operation == "DeleteTable":
+            parsed["TableDescription"]["TableStatus"] = "DELETING"
+            self.deleting[name] = [1, dict(parsed["TableDescription"])]
+            self.creating.pop(name, None)
+
+
+def make_strict(session: boto3.Session) -> TableLife:
     """Makes moto answer as AWS does: deleting what is gone raises NotFound, duplicate route
-    keys, route responses and statement ids conflict, and GetRouteResponses works."""
+    keys, route responses and statement ids conflict, GetRouteResponses works, and DynamoDB
+    tables go through CREATING and DELETING (TableLife)."""
     session.events.register("before-parameter-build.*.*", _keep_params)
+    life = TableLife()
 
     def answer(model: Any, context: dict, **_: Any) -> tuple[AWSResponse, dict] | None:
-        return _strict_answer(model.name, context.get("wsdeploy_test_params", {}))
+        params = context.get("wsdeploy_test_params", {})
+        if model.service_model.service_name == "dynamodb":
+            return life.before(model.name, params)
+        return _strict_answer(model.name, params)
+
+    def answered(model: Any, parsed: dict, context: dict, **_: Any) -> None:
+        if model.service_model.service_name == "dynamodb":
+            life.after(model.name, context.get("wsdeploy_test_params", {}), parsed)
 
     session.events.register("before-call.*.*", answer)
+    session.events.register("after-call.*.*", answered)
+    return life
 
 
 def role_not_assumable_for(session: boto3.Session, times: int) -> list[int]:
@@ -270,8 +378,10 @@ def inventory(session: boto3.Session, name: str = "chat-dev-ws", responses: bool
     roles = [r for r in iam.list_roles()["Roles"] if r["RoleName"] == name]
     apis = [a for a in apigw.get_apis()["Items"] if a["Name"] == name]
     functions = [f for f in lam.list_functions()["Functions"] if f["FunctionName"] == name]
+    table = f"{name}-connections"
     found: dict[str, Any] = {
         "roles": len(roles),
+        "tables": session.client("dynamodb").list_tables()["TableNames"].count(table),
         "role_policies": len(iam.list_role_policies(RoleName=name)["PolicyNames"]) if roles else 0,
         "log_groups": sum(g["logGroupName"] == f"/aws/lambda/{name}"
                           for g in logs.describe_log_groups()["logGroups"]),
@@ -299,13 +409,13 @@ def _permission_count(lam: Any, name: str) -> int:
         return 0
 
 
-def expected_inventory(route_keys: list[str], reply_keys: list[str] = ()) -> dict[str, Any]:
-    return {"roles": 1, "role_policies": 1, "log_groups": 1, "apis": 1, "functions": 1,
+def expected_inventory(route_keys: list[str], reply_keys: list[str] = (), tables: int = 0) -> dict[str, Any]:
+    return {"roles": 1, "tables": tables, "role_policies": 1, "log_groups": 1, "apis": 1, "functions": 1,
             "permissions": 1, "integrations": 1, "routes": {k: 1 for k in route_keys},
             "route_responses": {k: 1 for k in reply_keys}, "stages": 1}
 
 
-EMPTY = {"roles": 0, "role_policies": 0, "log_groups": 0, "apis": 0, "functions": 0,
+EMPTY = {"roles": 0, "tables": 0, "role_policies": 0, "log_groups": 0, "apis": 0, "functions": 0,
          "permissions": 0, "integrations": 0, "routes": {}, "route_responses": {}, "stages": 0}
 
 
@@ -330,6 +440,13 @@ def record_matches_aws(session: boto3.Session, record: dict, responses: bool = T
         problems.append("function arn")
     if iam.get_role(RoleName="chat-dev-ws")["Role"]["Arn"] != res["role"]["arn"]:
         problems.append("role arn")
+    tables = session.client("dynamodb").list_tables()["TableNames"]
+    if "table" in res:
+        arn = session.client("dynamodb").describe_table(TableName=res["table"]["name"])["Table"]["TableArn"]
+        if arn != res["table"]["arn"]:
+            problems.append("table arn")
+    elif "chat-dev-ws-connections" in tables:
+        problems.append("table not recorded")
     if {s["name"] if isinstance(s, dict) else s for s in [res["stage"]]} != {
             s["StageName"] for s in apigw.get_stages(ApiId=api_id)["Items"]}:
         problems.append("stage")

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
+from pathlib import Path
 
+import pytest
+
+import wsdeploy.runtime.connections as connections_module
 from tests.support.aws import ACCOUNT, desired
+from wsdeploy.errors import UserError
 from wsdeploy.provision.aws import Function, Identity
-from wsdeploy.provision.desired import (DesiredRoute, document_hash, function_settings,
+from wsdeploy.provision.desired import (TABLE_ACTIONS, TRACK_ENV, TTL_HOURS_ENV, DesiredConnections,
+                                        DesiredRoute, config_hash, document_hash, function_settings,
                                         permission_source_arn, role_policy, trust_policy)
 from wsdeploy.provision.observe import (Observed, SeenApi, SeenFunction, SeenIntegration,
                                         SeenLogGroup, SeenPermission, SeenPolicy, SeenRole,
-                                        SeenRoute, SeenStage)
+                                        SeenRoute, SeenStage, SeenTable)
 from wsdeploy.provision.planner import plan
 
 API = "abc123"
@@ -216,3 +223,147 @@ def test_desired_routes_always_include_the_three_built_in_ones():
     keys = [r.key for r in desired(routes=(("join", True),)).routes]
     assert keys == ["$connect", "$default", "$disconnect", "join"]
     assert desired(routes=(("join", True),)).route("join") == DesiredRoute("join", True)
+
+
+# -- connection tracking's table ------------------------------------------------------------------
+TABLE = "chat-dev-ws-connections"
+TABLE_ARN = f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/{TABLE}"
+TRACKING = DesiredConnections(ttl_hours=2, track=True)
+
+
+def seen_table(recorded: bool = True, **changes) -> SeenTable:
+    return replace(SeenTable(TABLE_ARN, "ACTIVE", "PAY_PER_REQUEST", "ENABLED", "ttl", recorded), **changes)
+
+
+def tracking(**changes):
+    return desired(connections=TRACKING, **changes)
+
+
+def test_a_fresh_stage_with_tracking_creates_the_table_early_and_its_ttl_right_before_the_function():
+    p = plan(tracking(), Observed(identity=None))
+    assert [(s.kind, s.action) for s in p.steps][:7] == [
+        ("role", "create"), ("table", "create"), ("log_group", "create"), ("api", "create"),
+        ("role_policy", "create"), ("table_ttl", "update"), ("function", "create")]
+    assert p.steps[1].describe() == f"create table {TABLE} (on-demand, keys pk, sk)"
+    assert p.count("create") == 12 and p.count("update") == 1
+
+
+def test_a_tracked_stage_in_place_plans_nothing_and_lists_the_table_unchanged():
+    d = tracking()
+    p = plan(d, converged(d, table=seen_table()))
+    assert p.steps == () and ("table", TABLE) in p.unchanged
+
+
+def test_turning_tracking_on_creates_table_grant_ttl_and_variables_in_that_order():
+    before = desired()
+    p = plan(tracking(), converged(before))
+    assert described(p) == [
+        f"create table {TABLE} (on-demand, keys pk, sk)",
+        "update role policy chat-dev-ws (policy document)",
+        f"update table ttl {TABLE} (on, attribute ttl): once the table is ACTIVE",
+        "update function chat-dev-ws (environment: WSDEPLOY_CONNECTIONS_TABLE, "
+        "WSDEPLOY_CONNECTIONS_TRACK, WSDEPLOY_CONNECTIONS_TTL_HOURS)"]
+
+
+def test_turning_tracking_off_drops_variables_then_grant_then_the_table_and_warns_of_its_data():
+    d = tracking()
+    p = plan(desired(), converged(d, table=seen_table()))
+    assert [(s.kind, s.action) for s in p.steps] == [
+        ("function", "update"), ("role_policy", "update"), ("table", "delete")]
+    assert "deletes every item" in p.steps[-1].describe()
+    assert any(TABLE in note and "deleted" in note for note in p.notes)
+    assert ("table", TABLE) not in p.unchanged
+
+
+def test_without_tracking_a_table_being_deleted_needs_nothing():
+    d = desired()
+    assert plan(d, converged(d, table=seen_table(status="DELETING"))).steps == ()
+
+
+def test_a_table_still_being_deleted_is_created_again_after_its_deletion():
+    d = tracking()
+    p = plan(d, converged(d, table=seen_table(status="DELETING", ttl_status="DISABLED")))
+    assert described(p)[:2] == [
+        f"create table {TABLE} (on-demand, keys pk, sk): once the old one's deletion has finished",
+        f"update table ttl {TABLE} (on, attribute ttl): once the table is ACTIVE"]
+
+
+def test_ttl_turned_off_and_billing_changed_by_hand_are_put_back():
+    d = tracking()
+    p = plan(d, converged(d, table=seen_table(billing_mode="PROVISIONED", ttl_status="DISABLED")))
+    assert [(s.kind, s.action, s.changes) for s in p.steps] == [
+        ("table", "update", ("billing_mode",)), ("table_ttl", "update", ("on, attribute ttl",))]
+
+
+def test_ttl_on_another_attribute_is_explained_not_fought():
+    d = tracking()
+    p = plan(d, converged(d, table=seen_table(ttl_attribute="expires")))
+    assert p.steps == ()
+    assert any("'expires'" in note and "once an hour" in note for note in p.notes)
+
+
+def test_a_table_with_other_keys_is_refused_with_what_to_do():
+    d = tracking()
+    with pytest.raises(UserError, match="other keys.*delete-table --table-name chat-dev-ws-connections"):
+        plan(d, converged(d, table=seen_table(keys_ok=False)))
+
+
+def test_an_unrecorded_table_is_adopted_and_its_missing_ttl_turned_on():
+    d = tracking()
+    p = plan(d, converged(d, table=seen_table(recorded=False, ttl_status="DISABLED", ttl_attribute=None)))
+    assert [(s.kind, s.action) for s in p.steps] == [("table", "adopt"), ("table_ttl", "update")]
+
+
+def test_the_grant_is_the_runtimes_four_item_calls_on_the_table_arn_only():
+    statements = role_policy(tracking(), "aws", ACCOUNT, API)["Statement"]
+    assert role_policy(desired(), "aws", ACCOUNT, API)["Statement"] == statements[:2]
+    [grant] = statements[2:]
+    assert grant == {"Sid": "ConnectionsTable", "Effect": "Allow",
+                     "Action": ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
+                                "dynamodb:GetItem", "dynamodb:Query"],
+                     "Resource": TABLE_ARN}
+    # exactly the DynamoDB operations the runtime's store calls, no more, no fewer
+    import botocore.session
+    from botocore import xform_name
+
+    source = Path(connections_module.__file__).read_text()
+    model = botocore.session.get_session().get_service_model("dynamodb")
+    called = {op for op in model.operation_names if re.search(rf"\.{xform_name(op)}\(", source)}
+    assert {f"dynamodb:{op}" for op in called} == set(TABLE_ACTIONS)
+
+
+def test_the_variables_are_the_runtimes_names_and_track_is_set_only_when_on():
+    env = function_settings(tracking(), "aws", ROLE_ARN, API)["environment"]
+    assert {k: v for k, v in env.items() if k.startswith("WSDEPLOY_CONNECTIONS")} == {
+        connections_module.TABLE_ENV: TABLE, connections_module.TTL_ENV: "2",
+        connections_module.TRACK_ENV: "1"}
+    quiet = desired(connections=DesiredConnections(ttl_hours=1.5, track=False))
+    env = function_settings(quiet, "aws", ROLE_ARN, API)["environment"]
+    assert env[TTL_HOURS_ENV] == "1.5" and TRACK_ENV not in env
+    assert not any(k.startswith("WSDEPLOY_CONNECTIONS") for k in
+                   function_settings(desired(), "aws", ROLE_ARN, API)["environment"])
+
+
+def test_desired_from_the_config_names_the_configs_table(tmp_path):
+    from types import SimpleNamespace
+
+    from tests.support.package_project import write_project
+    from wsdeploy.config import load_stage
+    from wsdeploy.discover import HandlerInfo
+    from wsdeploy.provision.desired import desired_from
+
+    toml = '[app]\nname = "chat"\n[app.connections]\nenabled = true\nttl_hours = 3\ntrack = false\n[stages.dev]\n'
+    cfg = load_stage(write_project(tmp_path, toml))
+    package = SimpleNamespace(handler=HandlerInfo("app", ()), sha256_b64="x", data=b"")
+    d = desired_from(cfg, package, "eu-west-1")
+    assert d.connections == DesiredConnections(3, False)
+    assert d.connections_table == cfg.connections_table == TABLE
+    off = load_stage(write_project(tmp_path / "off", toml.replace("true", "false", 1)))
+    assert desired_from(off, package, "eu-west-1").connections is None
+    # a stage without tracking keeps the hash it had before tracking existed; with it, it differs
+    plain = desired()
+    before = {"runtime": plain.runtime, "architecture": plain.architecture, "memory": plain.memory,
+              "timeout": plain.timeout, "handler_module": plain.handler_module,
+              "retention_days": plain.retention_days, "route_selection": plain.route_selection,
+              "routes": [[r.key, r.reply] for r in plain.routes], "environment_names": ["LOG_LEVEL"]}
+    assert config_hash(plain) == document_hash(before) != config_hash(tracking())

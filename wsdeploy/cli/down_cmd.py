@@ -17,7 +17,8 @@ from .render import (CONFIG_OPTION, STAGE_ARGUMENT, ProgressReporter, connect, e
 
 DOWN_HELP = (
     "Delete a stage from AWS: the WebSocket API (with its routes, integration and stage), the "
-    "function (with its permission), the IAM role and its policy, and the log group.\n\n"
+    "function (with its permission), the connections table (with every item in it), the IAM "
+    "role and its policy, and the log group.\n\n"
     "What .wsdeploy/STAGE.json records is deleted by id; anything it does not record (a lost "
     "state file, an interrupted run) is found by name and the wsdeploy:app / wsdeploy:stage "
     "tags. What is already gone is fine, so running it twice is harmless. The state file is "

@@ -17,7 +17,9 @@ from .render import (CONFIG_OPTION, STAGE_ARGUMENT, ProgressReporter, connect, p
 
 UP_HELP = (
     "Deploy a stage to AWS: an API Gateway WebSocket API, one Lambda function, its IAM role "
-    "and log group, made with direct API calls (no CloudFormation).\n\n"
+    "and log group and, with connections enabled in wsdeploy.toml, a DynamoDB table of who is "
+    "connected, made with direct API calls (no CloudFormation). Turning connections off "
+    "deletes that table and everything in it; the plan says so first.\n\n"
     "First it builds the package and reads what already exists, then prints the plan: what "
     "it will create, update (and which fields), delete or adopt. Only what differs is "
     "changed: with nothing changed no write is made; changed code only updates the code.\n\n"

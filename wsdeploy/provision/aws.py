@@ -1,5 +1,5 @@
 """The one place that calls boto3 for deploys: a narrow, typed wrapper over iam, lambda,
-apigatewayv2, logs and sts.
+apigatewayv2, logs, dynamodb and sts.
 
 Why one place: every AWS error is translated here (a missing resource becomes `None` or
 "already gone", bad credentials a `UserError`, anything else an `AwsCallError` that names the
@@ -28,9 +28,12 @@ BAD_CREDENTIALS = frozenset({
     "UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException",
     "InvalidSignatureException", "SignatureDoesNotMatch", "AuthFailure", "InvalidAccessKeyId",
 })
+ACCESS_DENIED = "AccessDeniedException"
 ROLE_NOT_ASSUMABLE = "cannot be assumed by lambda"
 ROLE_PROPAGATION_SECONDS = 60.0   # IAM usually propagates a new role within ~10 s
 FUNCTION_READY_SECONDS = 300.0
+TABLE_READY_SECONDS = 600.0       # an on-demand table is usually ACTIVE within seconds
+TTL_ON = frozenset({"ENABLED", "ENABLING"})
 
 
 class AwsCallError(Exception):
@@ -88,6 +91,24 @@ class Route:
 class Stage:
     name: str
     auto_deploy: bool
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    arn: str
+    status: str                                 # CREATING, UPDATING, DELETING, ACTIVE, ...
+    billing_mode: str                           # PAY_PER_REQUEST or PROVISIONED
+    keys: tuple[tuple[str, str, str], ...]      # (attribute, type, HASH/RANGE), HASH first
+
+
+@dataclass(frozen=True)
+class TimeToLive:
+    status: str                                 # ENABLED, ENABLING, DISABLED, DISABLING
+    attribute: str | None
+
+    def on_for(self, attribute: str) -> bool:
+        return self.status in TTL_ON and self.attribute == attribute
 
 
 @dataclass(frozen=True)
@@ -405,6 +426,93 @@ class Aws:
         self._call("lambda", "remove_permission", missing_ok=True, FunctionName=function,
                    StatementId=statement_id)
 
+    # -- dynamodb ---------------------------------------------------------------------------
+    def describe_table(self, name: str) -> Table | None:
+        found = self._call("dynamodb", "describe_table", missing_ok=True, TableName=name)
+        return _table(found["Table"]) if found else None
+
+    def table_tags(self, arn: str) -> dict[str, str] | None:
+        """The table's tags; None when it is gone (deleted meanwhile)."""
+        tags, token = {}, None
+        while True:
+            page = self._call("dynamodb", "list_tags_of_resource", missing_ok=True, ResourceArn=arn,
+                              **({"NextToken": token} if token else {}))
+            if page is None:
+                return None
+            tags.update({t["Key"]: t["Value"] for t in page.get("Tags", [])})
+            token = page.get("NextToken")
+            if not token:
+                return tags
+
+    def time_to_live(self, name: str) -> TimeToLive | None:
+        found = self._call("dynamodb", "describe_time_to_live", missing_ok=True, TableName=name)
+        if found is None:
+            return None
+        description = found.get("TimeToLiveDescription", {})
+        return TimeToLive(description.get("TimeToLiveStatus", "DISABLED"), description.get("AttributeName"))
+
+    def create_table(self, name: str, keys: tuple[tuple[str, str, str], ...], billing_mode: str,
+                     tags: Mapping[str, str]) -> Table:
+        """Creates the table, tagged; it answers CREATING and takes seconds to become ACTIVE."""
+        made = self._call(
+            "dynamodb", "create_table", TableName=name, BillingMode=billing_mode,
+            KeySchema=[{"AttributeName": a, "KeyType": k} for a, _, k in keys],
+            AttributeDefinitions=[{"AttributeName": a, "AttributeType": t} for a, t, _ in keys],
+            Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+        return _table(made["TableDescription"])
+
+    def set_billing_mode(self, name: str, billing_mode: str) -> None:
+        self._call("dynamodb", "update_table", TableName=name, BillingMode=billing_mode)
+
+    def enable_ttl(self, name: str, attribute: str) -> None:
+        """Turns TTL on for `attribute`. AWS refuses to enable it twice (ValidationException),
+        which is what a retry after a lost answer does: TTL already on for it counts as done."""
+        try:
+            self._call("dynamodb", "update_time_to_live", TableName=name,
+                       TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute})
+        except AwsCallError as error:
+            if error.code != "ValidationException":
+                raise
+            now = self.time_to_live(name)
+            if now is None or not now.on_for(attribute):
+                raise
+            return
+
+    def delete_table(self, name: str) -> None:
+        """Deletes the table and every item in it. Gone or being deleted counts as done; a table
+        still being created or updated (ResourceInUseException) is waited for, then deleted."""
+        try:
+            self._call("dynamodb", "delete_table", missing_ok=True, TableName=name)
+        except AwsCallError as error:
+            if error.code != "ResourceInUseException":
+                raise
+            try:
+                self.wait_table(name)
+            except AwsCallError as waiting:
+                if waiting.code == "ResourceNotFoundException":
+                    return          # gone meanwhile: nothing left to delete
+                raise
+            self._call("dynamodb", "delete_table", missing_ok=True, TableName=name)
+
+    def wait_table(self, name: str, gone: bool = False, timeout: float = TABLE_READY_SECONDS) -> Table | None:
+        """Polls until the table is ACTIVE (and returns it), or with `gone` until it no longer
+        exists (a deleted table's name is free again only then)."""
+        deadline, delay = self.clock() + timeout, 1.0
+        while True:
+            table = self.describe_table(name)
+            if table is None:
+                if gone:
+                    return None
+                raise AwsCallError("DescribeTable", "ResourceNotFoundException",
+                                   f"the table {name} disappeared while wsdeploy waited for it")
+            if not gone and table.status == "ACTIVE":
+                return table
+            if self.clock() >= deadline:
+                raise AwsCallError("DescribeTable", "Timeout",
+                                   f"the table {name} was still {table.status} after {timeout:.0f} s")
+            self.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
     def _retry_role_propagation(self, call: Callable[[], Any]) -> Any:
         """Retries `call` with backoff only while Lambda says the role cannot be assumed yet."""
         deadline, delay = self.clock() + ROLE_PROPAGATION_SECONDS, 1.0
@@ -449,6 +557,15 @@ def _api(data: Mapping) -> Api:
 def _route(data: Mapping) -> Route:
     return Route(data["RouteId"], data["RouteKey"], data.get("Target", ""),
                  data.get("RouteResponseSelectionExpression") == "$default")
+
+
+def _table(data: Mapping) -> Table:
+    types = {a["AttributeName"]: a["AttributeType"] for a in data.get("AttributeDefinitions", [])}
+    keys = sorted(((k["AttributeName"], types.get(k["AttributeName"], ""), k["KeyType"])
+                   for k in data.get("KeySchema", [])), key=lambda key: key[2] != "HASH")
+    return Table(name=data["TableName"], arn=data["TableArn"], status=data.get("TableStatus", ""),
+                 billing_mode=(data.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED"),
+                 keys=tuple(keys))
 
 
 def _function(data: Mapping, tags: Mapping[str, str]) -> Function:

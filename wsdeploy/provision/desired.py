@@ -17,6 +17,16 @@ HANDLER_MODULE_ENV = "WSDEPLOY_HANDLER_MODULE"
 ENDPOINT_ENV = "WEBSOCKET_API_GATEWAY_ENDPOINT"
 TAG_APP, TAG_STAGE = "wsdeploy:app", "wsdeploy:stage"
 ROLE_POLICY_NAME = "wsdeploy"
+TABLE_ENV = "WSDEPLOY_CONNECTIONS_TABLE"          # the runtime's names (wsdeploy/runtime/connections.py)
+TTL_HOURS_ENV = "WSDEPLOY_CONNECTIONS_TTL_HOURS"
+TRACK_ENV = "WSDEPLOY_CONNECTIONS_TRACK"
+TABLE_KEYS = (("pk", "S", "HASH"), ("sk", "S", "RANGE"))   # (attribute, type, key type)
+TABLE_BILLING = "PAY_PER_REQUEST"
+TTL_ATTRIBUTE = "ttl"
+# Exactly the item calls DynamoStore makes: get_item, query, batch_write_item (its puts and
+# deletes), batch_get_item (prune's ages).
+TABLE_ACTIONS = ("dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:GetItem",
+                 "dynamodb:Query")
 PERMISSION_ID = "wsdeploy-apigateway-invoke"
 DNS_SUFFIX = {"aws-cn": "amazonaws.com.cn"}   # every other partition: amazonaws.com
 
@@ -25,6 +35,14 @@ DNS_SUFFIX = {"aws-cn": "amazonaws.com.cn"}   # every other partition: amazonaws
 class DesiredRoute:
     key: str
     reply: bool
+
+
+@dataclass(frozen=True)
+class DesiredConnections:
+    """[app.connections] when enabled: the table is the stage's `connections_table`."""
+
+    ttl_hours: float
+    track: bool
 
 
 @dataclass(frozen=True)
@@ -39,6 +57,11 @@ class StageNames:
     @property
     def log_group(self) -> str:
         return f"/aws/lambda/{self.name}"
+
+    @property
+    def connections_table(self) -> str:
+        """The DynamoDB table of connection tracking (StageConfig.connections_table)."""
+        return f"{self.name}-connections"
 
     @property
     def tags(self) -> dict[str, str]:
@@ -64,6 +87,7 @@ class Desired(StageNames):
     user_environment: tuple[tuple[str, str], ...] = field(repr=False)
     code_sha256: str = ""
     code: bytes = field(default=b"", repr=False, compare=False)
+    connections: DesiredConnections | None = None    # None: no table, no grant, no variables
 
     def route(self, key: str) -> DesiredRoute | None:
         return next((r for r in self.routes if r.key == key), None)
@@ -82,7 +106,14 @@ def desired_from(cfg: Any, package: Any, region: str) -> Desired:
         timeout=cfg.timeout, handler_module=package.handler.module,
         user_environment=tuple(sorted(dict(cfg.environment).items())),
         code_sha256=package.sha256_b64, code=package.data,
+        connections=(DesiredConnections(cfg.connections.ttl_hours, cfg.connections.track)
+                     if cfg.connections.enabled else None),
     )
+
+
+def wants_table(d: StageNames) -> bool:
+    """True when `d` is a Desired with connection tracking on (StageNames alone: unknown, False)."""
+    return getattr(d, "connections", None) is not None
 
 
 # -- values that depend on AWS's facts --------------------------------------------------------
@@ -94,14 +125,25 @@ def trust_policy() -> dict:
 
 
 def role_policy(d: StageNames, partition: str, account: str, api_id: str) -> dict:
-    """Logs to its own group, and @connections on this API's stage: nothing wider."""
-    return {"Version": "2012-10-17", "Statement": [
+    """Logs to its own group, @connections on this API's stage and, with connection tracking,
+    the four item calls of the runtime on its own table (no index exists): nothing wider."""
+    statements = [
         {"Sid": "OwnLogGroup", "Effect": "Allow",
          "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": f"arn:{partition}:logs:{d.region}:{account}:log-group:{d.log_group}:*"},
         {"Sid": "ManageConnections", "Effect": "Allow", "Action": "execute-api:ManageConnections",
          "Resource": connections_arn(d, partition, account, api_id)},
-    ]}
+    ]
+    if wants_table(d):
+        statements.append({"Sid": "ConnectionsTable", "Effect": "Allow",
+                           "Action": list(TABLE_ACTIONS),
+                           "Resource": table_arn(d, partition, account)})
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def table_arn(d: StageNames, partition: str, account: str) -> str:
+    """Known before the table exists, so the policy is written once."""
+    return f"arn:{partition}:dynamodb:{d.region}:{account}:table/{d.connections_table}"
 
 
 def connections_arn(d: StageNames, partition: str, account: str, api_id: str) -> str:
@@ -126,9 +168,19 @@ def function_settings(d: Desired, partition: str, role_arn: str, api_id: str) ->
     environment = dict(d.user_environment)
     environment[HANDLER_MODULE_ENV] = d.handler_module
     environment[ENDPOINT_ENV] = f"https://{api_host(d, partition, api_id)}/{d.stage}"
+    if d.connections is not None:
+        environment[TABLE_ENV] = d.connections_table
+        environment[TTL_HOURS_ENV] = hours_text(d.connections.ttl_hours)
+        if d.connections.track:
+            environment[TRACK_ENV] = "1"
     return {"role": role_arn, "handler": RUNTIME_HANDLER, "runtime": d.runtime, "memory": d.memory,
             "timeout": d.timeout, "architecture": d.architecture,
             "environment": dict(sorted(environment.items()))}
+
+
+def hours_text(hours: float) -> str:
+    """2 -> "2", 2.0 -> "2", 1.5 -> "1.5": what the runtime reads with float()."""
+    return str(int(hours)) if float(hours).is_integer() else repr(float(hours))
 
 
 def document_hash(document: Mapping) -> str:
@@ -144,4 +196,6 @@ def config_hash(d: Desired) -> str:
               "retention_days": d.retention_days, "route_selection": d.route_selection,
               "routes": [[r.key, r.reply] for r in d.routes],
               "environment_names": [k for k, _ in d.user_environment]}
+    if d.connections is not None:   # only when on: stages without it keep their old hash
+        fields["connections"] = [d.connections.ttl_hours, d.connections.track]
     return document_hash(fields)

@@ -14,10 +14,10 @@ from typing import Any, Callable, Protocol
 from ..errors import DeployError
 from ..state import utc_now
 from . import record as rec
-from .aws import AwsCallError, Aws, Function, arn_partition_account
-from .desired import (PERMISSION_ID, ROLE_POLICY_NAME, Desired, config_hash, document_hash,
-                      function_settings, permission_source_arn, role_policy, trust_policy,
-                      websocket_url)
+from .aws import TTL_ON, AwsCallError, Aws, Function, arn_partition_account
+from .desired import (PERMISSION_ID, ROLE_POLICY_NAME, TABLE_BILLING, TABLE_KEYS, TTL_ATTRIBUTE,
+                      Desired, config_hash, document_hash, function_settings,
+                      permission_source_arn, role_policy, trust_policy, websocket_url)
 from .observe import Observed
 from .planner import Plan, Step
 
@@ -44,6 +44,7 @@ class Run:
     record: dict
     save: Callable[[dict], None]
     function_busy: bool = False
+    table_busy: bool = False
 
     # facts recorded by earlier steps
     @property
@@ -82,6 +83,13 @@ class Run:
             self.aws.wait_function_ready(self.d.name)
             self.function_busy = False
 
+    def table_ready(self) -> None:
+        """DynamoDB refuses TTL and other changes until the table is ACTIVE, and the function
+        should not be pointed at a table that is not."""
+        if self.table_busy and self.d.connections is not None:
+            self.aws.wait_table(self.d.connections_table)
+            self.table_busy = False
+
     def settings(self) -> dict[str, Any]:
         return function_settings(self.d, self.partition, self.role_arn, self.api_id)
 
@@ -90,10 +98,12 @@ def forget_what_is_gone(record: dict, observed: Observed) -> bool:
     """Drops from the record what the look-ups found gone (deleted by hand, or by a run whose
     answer was lost), so the record only names what exists. True if anything was dropped."""
     before = repr(record.get("resources"))
-    for kind in ("role", "role_policy", "log_group", "api", "function", "permission",
+    for kind in ("role", "role_policy", "log_group", "table", "api", "function", "permission",
                  "integration", "stage"):
         if getattr(observed, kind) is None:
             rec.resources(record).pop(kind, None)
+    if observed.table is not None and observed.table.deleting:
+        rec.resources(record).pop("table", None)
     live = {route.key: route for route in observed.routes}
     recorded_routes = rec.routes(record)
     for key in list(recorded_routes):
@@ -111,6 +121,7 @@ def execute(run: Run, plan: Plan, reporter: Reporter, where: str) -> str:
         run.save(run.record)
     live_function = run.observed.function.live if run.observed.function else None
     run.function_busy = bool(live_function and live_function.busy)
+    run.table_busy = bool(run.observed.table and run.observed.table.busy)
     for index, step in enumerate(steps, 1):
         reporter.step_started(index, len(steps), step)
         try:
@@ -222,6 +233,48 @@ def adopt_role_policy(run: Run, step: Step) -> None:
     run.put("role_policy", {"name": ROLE_POLICY_NAME, "sha256": run.observed.role_policy.sha256})
 
 
+def _table_record(run: Run, arn: str, ttl: str | None, billing_mode: str = TABLE_BILLING) -> dict:
+    """`ttl`: the attribute TTL is on for, or None."""
+    return {"name": run.d.connections_table, "arn": arn, "billing_mode": billing_mode, "ttl": ttl}
+
+
+def create_table(run: Run, step: Step) -> None:
+    if run.observed.table is not None and run.observed.table.deleting:
+        run.aws.wait_table(run.d.connections_table, gone=True)   # its name is free only then
+    table = run.aws.create_table(run.d.connections_table, TABLE_KEYS, TABLE_BILLING, run.d.tags)
+    if not run.record.get("account"):
+        run.learn_identity(table.arn)
+    run.table_busy = table.status != "ACTIVE"
+    run.put("table", _table_record(run, table.arn, ttl=None))
+
+
+def update_table(run: Run, step: Step) -> None:
+    """Back to on-demand billing (changed by hand)."""
+    run.table_ready()
+    run.aws.set_billing_mode(run.d.connections_table, TABLE_BILLING)
+    run.table_busy = True
+    run.put("table", {**rec.get(run.record, "table"), "billing_mode": TABLE_BILLING})
+
+
+def adopt_table(run: Run, step: Step) -> None:
+    seen = run.observed.table
+    if not run.record.get("account"):
+        run.learn_identity(seen.arn)
+    ttl = seen.ttl_attribute if seen.ttl_status in TTL_ON else None
+    run.put("table", _table_record(run, seen.arn, ttl=ttl, billing_mode=seen.billing_mode))
+
+
+def enable_table_ttl(run: Run, step: Step) -> None:
+    run.table_ready()
+    run.aws.enable_ttl(run.d.connections_table, TTL_ATTRIBUTE)
+    run.put("table", {**rec.get(run.record, "table"), "ttl": TTL_ATTRIBUTE})
+
+
+def delete_table(run: Run, step: Step) -> None:
+    run.aws.delete_table(run.d.connections_table)
+    run.put("table", None)
+
+
 def _function_record(function: Function) -> dict:
     return {"name": function.name, "arn": function.arn, "settings": {
         "role": function.role, "handler": function.handler, "runtime": function.runtime,
@@ -236,11 +289,13 @@ def _saw_function(run: Run, function: Function) -> None:
 
 
 def create_function(run: Run, step: Step) -> None:
+    run.table_ready()
     _saw_function(run, run.aws.create_function(run.d.name, run.d.code, run.settings(), run.d.tags))
     run.function_ready()   # the permission comes next, and Lambda wants it Active first
 
 
 def update_function(run: Run, step: Step) -> None:
+    run.table_ready()
     run.function_ready()
     _saw_function(run, run.aws.update_function_configuration(run.d.name, run.settings()))
 
@@ -354,6 +409,9 @@ HANDLERS: dict[tuple[str, str], Callable[[Run, Step], None]] = {
     ("role", "create"): create_role, ("role", "update"): update_role, ("role", "adopt"): adopt_role,
     ("log_group", "create"): create_log_group, ("log_group", "adopt"): adopt_log_group,
     ("log_group", "update"): update_log_group,
+    ("table", "create"): create_table, ("table", "update"): update_table,
+    ("table", "adopt"): adopt_table, ("table", "delete"): delete_table,
+    ("table_ttl", "update"): enable_table_ttl,
     ("api", "create"): create_api, ("api", "update"): update_api, ("api", "adopt"): adopt_api,
     ("role_policy", "create"): put_role_policy, ("role_policy", "update"): put_role_policy,
     ("role_policy", "adopt"): adopt_role_policy,

@@ -5,6 +5,8 @@ are always read live (they are what code and config changes touch, and the funct
 CodeSha256 tells whether code changed). Everything else is trusted from the record when
 recorded, and looked up by name and tags when not, which is how a resource created by an
 interrupted run, or listed in a lost state file, is adopted instead of created twice.
+Connection tracking's table follows the same rule, and an unrecorded table is looked up only
+when tracking is on, so a stage without it pays no read for it.
 With `full`, everything is read live (`up --refresh` and `status`).
 """
 
@@ -13,8 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ..errors import UserError
 from . import record as rec
-from .aws import Aws, Function, Identity, arn_partition_account
-from .desired import PERMISSION_ID, ROLE_POLICY_NAME, TAG_APP, TAG_STAGE, StageNames, document_hash
+from .aws import (ACCESS_DENIED, TTL_ON, Aws, AwsCallError, Function, Identity,
+                  arn_partition_account)
+from .desired import (PERMISSION_ID, ROLE_POLICY_NAME, TABLE_BILLING, TABLE_KEYS, TAG_APP,
+                      TAG_STAGE, TTL_ATTRIBUTE, StageNames, document_hash, wants_table)
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,32 @@ class SeenPolicy:
 class SeenLogGroup:
     retention_days: int | None
     recorded: bool
+
+
+@dataclass(frozen=True)
+class SeenTable:
+    arn: str
+    status: str | None                 # None: not read (trusted from the record)
+    billing_mode: str
+    ttl_status: str                    # ENABLED, ENABLING, DISABLED, DISABLING
+    ttl_attribute: str | None
+    recorded: bool
+    keys_ok: bool = True               # pk (S) + sk (S), as the runtime needs
+
+    @property
+    def ttl_on(self) -> bool:
+        return self.ttl_status in TTL_ON and self.ttl_attribute == TTL_ATTRIBUTE
+
+    @property
+    def deleting(self) -> bool:
+        """Being deleted: as good as gone, except that its name is not free yet."""
+        return self.status == "DELETING"
+
+    @property
+    def busy(self) -> bool:
+        """May not be ACTIVE yet: created or updated moments ago, or recorded before its TTL
+        was turned on (a run stopped in between), so it is waited for before it is changed."""
+        return self.status in ("CREATING", "UPDATING") or (self.status is None and not self.ttl_on)
 
 
 @dataclass(frozen=True)
@@ -86,6 +116,7 @@ class Observed:
     role: SeenRole | None = None
     role_policy: SeenPolicy | None = None
     log_group: SeenLogGroup | None = None
+    table: SeenTable | None = None
     api: SeenApi | None = None
     function: SeenFunction | None = None
     permission: SeenPermission | None = None
@@ -123,6 +154,7 @@ def observe(aws: Aws, d: StageNames, record: dict | None, full: bool = False) ->
         identity=identity, role=role,
         role_policy=_role_policy(aws, d, record, role, full),
         log_group=_log_group(aws, d, record, full),
+        table=_table(aws, d, record, full),
         api=api, function=function,
         permission=_permission(aws, d, record, function, full),
         integration=_integration(aws, d, record, api, function, full),
@@ -168,6 +200,34 @@ def _log_group(aws: Aws, d: StageNames, record: dict | None, full: bool) -> Seen
         return SeenLogGroup(recorded.get("retention_days"), True)
     live = aws.get_log_group(d.log_group)
     return SeenLogGroup(live.retention_days, bool(recorded)) if live else None
+
+
+def _table(aws: Aws, d: StageNames, record: dict | None, full: bool) -> SeenTable | None:
+    recorded = rec.get(record, "table")
+    if recorded and not full:
+        ttl = recorded.get("ttl")      # the attribute TTL is on for, or None
+        return SeenTable(recorded["arn"], None, recorded.get("billing_mode", TABLE_BILLING),
+                         "ENABLED" if ttl else "DISABLED", ttl, True)
+    if not recorded and not full and not wants_table(d):
+        return None
+    try:
+        live = aws.describe_table(d.connections_table)
+    except AwsCallError as error:
+        if recorded or wants_table(d) or error.code != ACCESS_DENIED:
+            raise
+        return None     # credentials without DynamoDB rights: a stage that never tracked
+    if live is None:
+        return None
+    if live.status == "DELETING":
+        return SeenTable(live.arn, live.status, live.billing_mode, "DISABLED", None, bool(recorded))
+    if not recorded:
+        tags = aws.table_tags(live.arn)
+        if tags is None:            # deleted since it was described
+            return None
+        _require_tags("DynamoDB table", d.connections_table, tags, d)
+    ttl = aws.time_to_live(d.connections_table)
+    return SeenTable(live.arn, live.status, live.billing_mode, ttl.status if ttl else "DISABLED",
+                     ttl.attribute if ttl else None, bool(recorded), keys_ok=live.keys == TABLE_KEYS)
 
 
 def _api(aws: Aws, d: StageNames, record: dict | None) -> SeenApi | None:

@@ -1,17 +1,24 @@
 """The pure planner: desired resources against observed ones, in, ordered steps out.
 
 No I/O here, so every decision is unit-tested without AWS, and `up --dry-run` prints the plan
-as data. The order is the creation order of the design: role, log group, API, role policy,
-function, permission, integration, routes, stage. The API comes before the policy and the
-function, so both are written once with its id, never created and then patched.
+as data. The order is the creation order of the design: role, connections table, log group,
+API, role policy, the table's TTL, function, permission, integration, routes, stage. The API
+comes before the policy and the function, so both are written once with its id, never created
+and then patched; the table's ARN is known before it exists, so the same goes for it. The
+table is created early and its TTL (which needs it ACTIVE) turned on just before the
+function, so its seconds of creation pass while the other resources are made.
+
+Turning connection tracking off runs the other way round: the function loses its variables
+first, then the role its grant, and the table (with every item in it) is deleted last.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .desired import (Desired, document_hash, function_settings, permission_source_arn,
-                      role_policy, trust_policy)
+from ..errors import UserError
+from .desired import (TABLE_BILLING, TTL_ATTRIBUTE, Desired, document_hash,
+                      function_settings, permission_source_arn, role_policy, trust_policy)
 from .observe import Observed
 
 CONFIG_FIELDS = ("role", "handler", "runtime", "memory", "timeout")   # and the environment
@@ -52,7 +59,8 @@ class Plan:
         return sum(1 for step in self.steps if step.action == action)
 
 
-GROUP = {"function_code": "function", "route_response": "route"}   # steps of one resource
+# Steps of one resource.
+GROUP = {"function_code": "function", "route_response": "route", "table_ttl": "table"}
 
 
 class _Builder:
@@ -87,6 +95,10 @@ def plan(d: Desired, o: Observed) -> Plan:
         if o.role.trust_sha256 not in (None, document_hash(trust_policy())):
             b.add("role", "update", d.name, ("trust policy",))
 
+    table_ttl = _plan_table(b, d, o)
+    # Turning tracking off: the function stops using the table before the grant goes.
+    removing_table = d.connections is None and o.table is not None and not o.table.deleting
+
     if o.log_group is None:
         b.add("log_group", "create", d.log_group, (f"retention {d.retention_days} days",))
     else:
@@ -104,14 +116,24 @@ def plan(d: Desired, o: Observed) -> Plan:
     # The role's policy names the API and the account.
     want_policy = (document_hash(role_policy(d, partition, account, api_id))
                    if account and api_id else None)
-    if o.role_policy is None:
-        b.add("role_policy", "create", d.name)
-    elif want_policy is None or o.role_policy.sha256 != want_policy:
-        b.add("role_policy", "update", d.name, ("policy document",), new_api)
-    else:
-        b.adopt_unrecorded("role_policy", d.name, o.role_policy)
 
+    def policy_steps() -> None:
+        if o.role_policy is None:
+            b.add("role_policy", "create", d.name)
+        elif want_policy is None or o.role_policy.sha256 != want_policy:
+            why = new_api or ("the connections table is removed" if removing_table else "")
+            b.add("role_policy", "update", d.name, ("policy document",), why)
+        else:
+            b.adopt_unrecorded("role_policy", d.name, o.role_policy)
+
+    if not removing_table:
+        policy_steps()
+    if table_ttl:
+        b.add("table_ttl", "update", d.connections_table, (f"on, attribute {TTL_ATTRIBUTE}",),
+              "once the table is ACTIVE")
     _plan_function(b, d, o, partition, account, api_id)
+    if removing_table:
+        policy_steps()
 
     want_source = permission_source_arn(d, partition, account, api_id) if account and api_id else None
     if o.function is None or o.permission is None:
@@ -140,11 +162,48 @@ def plan(d: Desired, o: Observed) -> Plan:
             b.notes.append(f"stage {d.stage} has auto-deploy turned off (changed by hand?): "
                            "changes reach clients only after a deployment; turn it back on in "
                            "the API Gateway console, or run `wsdeploy down` and `wsdeploy up`")
-    everything = [("role", d.name), ("log_group", d.log_group), ("api", d.name),
+    if removing_table:
+        b.add("table", "delete", d.connections_table,
+              why="connection tracking is off; this deletes every item in it")
+        b.notes.append(f"connection tracking is off in wsdeploy.toml, so the DynamoDB table "
+                       f"{d.connections_table} will be deleted, and every connection and room "
+                       "membership stored in it with it")
+    everything = [("role", d.name), *([("table", d.connections_table)] if d.connections else []),
+                  ("log_group", d.log_group), ("api", d.name),
                   ("role_policy", d.name), ("function", d.name), ("permission", d.name),
                   ("integration", "AWS_PROXY"), *(("route", r.key) for r in d.routes),
                   ("stage", d.stage)]
     return Plan(tuple(b.steps), b.unchanged(everything), tuple(b.notes))
+
+
+def _plan_table(b: _Builder, d: Desired, o: Observed) -> bool:
+    """The table's own steps when tracking is on; True when its TTL still has to be turned on."""
+    t = o.table
+    if d.connections is None:
+        return False
+    if t is None or t.deleting:
+        why = "once the old one's deletion has finished" if t is not None else ""
+        b.add("table", "create", d.connections_table, ("on-demand", "keys pk, sk"), why)
+        return True
+    if not t.keys_ok:
+        raise UserError(
+            f"the DynamoDB table {d.connections_table} has other keys than connection tracking "
+            f"needs (partition key pk, sort key sk, both strings), and keys cannot change in "
+            "place. Delete the table (aws dynamodb delete-table --table-name "
+            f"{d.connections_table}; its items go with it), then run `wsdeploy up` again")
+    b.adopt_unrecorded("table", d.connections_table, t)
+    if t.billing_mode != TABLE_BILLING:
+        b.add("table", "update", d.connections_table, ("billing_mode",))
+    if t.ttl_on:
+        return False
+    if t.ttl_status in ("ENABLED", "ENABLING"):    # on, for another attribute
+        b.notes.append(
+            f"TTL of the table {d.connections_table} is on for attribute {t.ttl_attribute!r}, "
+            f"but wsdeploy's items expire through {TTL_ATTRIBUTE!r}, so they never expire. AWS "
+            "changes TTL at most once an hour: turn it off in the DynamoDB console, then run "
+            "`wsdeploy up --refresh` an hour later")
+        return False
+    return True
 
 
 def _plan_function(b: _Builder, d: Desired, o: Observed, partition: str | None,

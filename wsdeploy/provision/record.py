@@ -6,6 +6,8 @@ deployed_at, url, code_sha256, config_hash, and `resources`:
     role         {name, arn, trust_sha256}
     role_policy  {name, sha256}
     log_group    {name, retention_days}
+    table        {name, arn, billing_mode, ttl}     connection tracking's table; ttl: the
+                                                    attribute TTL is on for, or null
     api          {id, name, route_selection}
     function     {name, arn, settings}        settings without environment values
     permission   {statement_id, source_arn}
@@ -25,7 +27,7 @@ from ..errors import UserError
 from ..state import utc_now
 from .desired import StageNames
 
-KINDS = ("role", "role_policy", "log_group", "api", "function", "permission", "integration",
+KINDS = ("role", "role_policy", "log_group", "table", "api", "function", "permission", "integration",
          "routes", "stage")
 
 

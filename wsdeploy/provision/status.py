@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from . import record as rec
-from .aws import Aws
+from .aws import TTL_ON, Aws
 from .deploy import reading
 from .desired import StageNames, document_hash, trust_policy
 from .observe import Observed, observe
@@ -86,6 +86,8 @@ def _rows(names: StageNames, record: dict, o: Observed) -> list[Row]:
         _compare("log_group", names.log_group, get("log_group"), o.log_group,
                  ["retention_days"] if o.log_group and get("log_group")
                  and o.log_group.retention_days != get("log_group").get("retention_days") else []),
+        _compare("table", names.connections_table, get("table"),
+                 o.table if o.table and not o.table.deleting else None, _table_drift(get("table"), o)),
         _compare("api", (get("api") or {}).get("id", names.name), get("api"), o.api,
                  _differ(get("api"), {"route_selection": o.api.route_selection} if o.api else {})),
         _compare("function", names.name, get("function"), o.function,
@@ -111,6 +113,22 @@ def _rows(names: StageNames, record: dict, o: Observed) -> list[Row]:
 
 def _differ(recorded: dict | None, live: dict) -> list[str]:
     return [key for key, value in live.items() if recorded is not None and recorded.get(key) != value]
+
+
+def _table_drift(recorded: dict | None, o: Observed) -> list[str]:
+    """Changed by hand: billing mode, TTL turned off or moved, keys (wrong from the start)."""
+    t = o.table
+    if not recorded or t is None or t.deleting:
+        return []
+    differing = []
+    if t.billing_mode != recorded.get("billing_mode"):
+        differing.append("billing_mode")
+    live_ttl = t.ttl_attribute if t.ttl_status in TTL_ON else None
+    if live_ttl != recorded.get("ttl"):
+        differing.append("ttl")
+    if not t.keys_ok:
+        differing.append("key_schema")
+    return differing
 
 
 def _function_drift(recorded: dict | None, code_sha256: str | None, o: Observed) -> list[str]:

@@ -3,7 +3,9 @@
 The record names what was created; whatever it does not name (a lost state file, a run
 killed before it could record) is looked up by name and tags. Deleting an API takes its
 routes, integration and stage with it, and deleting the function takes its permission, so
-down needs one call per top-level resource. Something already gone counts as deleted.
+down needs one call per top-level resource. Something already gone counts as deleted. The
+connections table goes right after the function, the only thing that used it; it is looked
+up by name and tags whenever the record does not name it, whatever wsdeploy.toml says now.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ from dataclasses import dataclass
 from ..errors import DeployError
 from ..state import StateFile
 from . import record as rec
-from .aws import Aws, AwsCallError
+from .aws import ACCESS_DENIED, Aws, AwsCallError
 from .desired import ROLE_POLICY_NAME, TAG_APP, TAG_STAGE, StageNames
 from .executor import QuietReporter, Reporter, recorded_summary
 from .deploy import reading, shown
 from .observe import check_identity
 from .planner import Step
+
+
+WITH_ITEMS = "with every item in it"
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,27 @@ def _find(aws: Aws, names: StageNames, record: dict | None, keep_logs: bool, whe
         elif function:
             notices.append(f"the Lambda function {names.name} is not tagged as this stage's: left alone")
 
+    if rec.get(record, "table"):
+        steps.append(Step("table", "delete", names.connections_table, why=WITH_ITEMS))
+    else:
+        try:
+            table = aws.describe_table(names.connections_table)
+        except AwsCallError as error:
+            if error.code != ACCESS_DENIED:
+                raise
+            table = None
+            notices.append(f"could not look for an unrecorded DynamoDB table "
+                           f"{names.connections_table} (these credentials may not call "
+                           "dynamodb:DescribeTable): if connection tracking was ever on, "
+                           "check for it by hand")
+        if table and not table.status == "DELETING":
+            tags = aws.table_tags(table.arn)
+            if tags is not None and _ours(tags, names):
+                steps.append(Step("table", "delete", names.connections_table, why=WITH_ITEMS))
+            elif tags is not None:
+                notices.append(f"the DynamoDB table {names.connections_table} is not tagged as "
+                               "this stage's: left alone")
+
     if rec.get(record, "role"):
         steps += [Step("role_policy", "delete", names.name), Step("role", "delete", names.name)]
     else:
@@ -77,7 +103,8 @@ def _find(aws: Aws, names: StageNames, record: dict | None, keep_logs: bool, whe
 
 # What each deletion removes from the record.
 FORGETS = {"api": ("api", "integration", "routes", "stage"), "function": ("function", "permission"),
-           "role_policy": ("role_policy",), "role": ("role",), "log_group": ("log_group",)}
+           "role_policy": ("role_policy",), "role": ("role",), "log_group": ("log_group",),
+           "table": ("table",)}
 
 
 def apply_down(aws: Aws, names: StageNames, store: StateFile, teardown: Teardown,
@@ -123,3 +150,5 @@ def _delete(aws: Aws, names: StageNames, step: Step) -> None:
                                "detach them in the IAM console, then run `wsdeploy down` again)") from None
     elif step.kind == "log_group":
         aws.delete_log_group(names.log_group)
+    elif step.kind == "table":
+        aws.delete_table(names.connections_table)
