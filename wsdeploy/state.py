@@ -3,7 +3,9 @@
 Why it is careful: the state file is the record of what exists in AWS. Every write goes to a
 temporary file that is then renamed over the old one, so a run killed at any instant leaves
 either the previous record or the new one, never half of either. The lock is a file created
-exclusively; one left behind by a dead process on this host is taken over with a notice.
+exclusively; one left behind by a dead process on this host is taken over with a notice, and
+so is one left empty or unreadable for more than EMPTY_LOCK_SECONDS (a run killed between
+creating the file and writing who it is: a live run writes it within microseconds).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, Callable, Iterator
 from .errors import UserError
 
 SCHEMA_VERSION = 1
+EMPTY_LOCK_SECONDS = 5.0
 
 
 def utc_now() -> str:
@@ -101,6 +104,11 @@ class StateFile:
             except FileExistsError:
                 holder = _read_json(self.lock_path)
                 if holder is None:          # vanished, or still being written: look again
+                    age = _age(self.lock_path)
+                    if age is not None and age > EMPTY_LOCK_SECONDS and self._take_over_unreadable():
+                        notice(f"took over the lock {self.lock_path.name}: it was empty or unreadable "
+                               f"for {age:.0f} s, left by a run killed as it took it")
+                        continue
                     time.sleep(0.05)
                     continue
                 if not self._is_stale(holder):
@@ -119,14 +127,26 @@ class StateFile:
     def _is_stale(holder: dict) -> bool:
         return holder.get("host") == socket.gethostname() and not pid_alive(holder.get("pid"))
 
+    def _take_over_unreadable(self) -> bool:
+        """Moves an old unreadable lock aside, unless it turns out readable or fresh."""
+        def still_abandoned(aside: Path) -> bool:
+            age = _age(aside)
+            return _read_json(aside) is None and age is not None and age > EMPTY_LOCK_SECONDS
+        return self._move_aside(still_abandoned)
+
     def _take_over(self, holder: dict) -> bool:
         """Moves a dead run's lock aside; puts it back if another run got there first."""
+        return self._move_aside(lambda aside: _read_json(aside) == holder)
+
+    def _move_aside(self, still_stale: Callable[[Path], bool]) -> bool:
+        """Renames the lock aside and deletes it if `still_stale` says the moved file is the
+        one judged stale; else (another run's fresh lock, moved by mistake) puts it back."""
         aside = self.lock_path.with_name(f"{self.lock_path.name}.stale.{os.getpid()}")
         try:
             os.rename(self.lock_path, aside)
         except FileNotFoundError:
             return False
-        if _read_json(aside) != holder:      # we moved a fresh lock of another run: restore it
+        if not still_stale(aside):
             try:
                 os.link(aside, self.lock_path)
             except FileExistsError:
@@ -167,6 +187,14 @@ def _read_json(path: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def _age(path: Path) -> float | None:
+    """Seconds since the file was last written; None when it is gone."""
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return None
 
 
 def _fsync_dir(path: Path) -> None:

@@ -133,12 +133,30 @@ def test_a_lock_from_another_host_is_never_taken_over(store):
     assert store.lock_path.exists()
 
 
-def test_an_empty_lock_file_is_reported_with_what_to_do(store):
+def test_a_fresh_empty_lock_file_is_reported_with_what_to_do(store):
+    """Empty for a moment: another run is writing it (or was killed a moment ago)."""
     store.dir.mkdir(parents=True)
     store.lock_path.write_text("")
     with pytest.raises(UserError, match="empty or unreadable.*delete it"):
         with store.locked("up"):
             pass
+    assert store.lock_path.exists()
+
+
+@pytest.mark.parametrize("content", ["", '{"pid": 12', "not json"], ids=["empty", "half", "garbage"])
+def test_an_old_empty_or_unreadable_lock_is_taken_over_with_a_notice(store, content):
+    """A run killed between creating the lock and writing it leaves it so: nobody would
+    write it after EMPTY_LOCK_SECONDS, so it needs no manual deletion."""
+    from wsdeploy.state import EMPTY_LOCK_SECONDS
+    store.dir.mkdir(parents=True)
+    store.lock_path.write_text(content)
+    old = store.lock_path.stat().st_mtime - EMPTY_LOCK_SECONDS - 10
+    os.utime(store.lock_path, (old, old))
+    notices = []
+    with store.locked("up", notices.append):
+        assert json.loads(store.lock_path.read_text())["pid"] == os.getpid()
+    assert len(notices) == 1 and "empty or unreadable" in notices[0] and "killed" in notices[0]
+    assert not store.lock_path.exists() and not list(store.dir.glob("*.stale.*"))
 
 
 def test_pid_alive_knows_itself_and_the_dead():
