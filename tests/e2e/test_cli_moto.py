@@ -28,7 +28,10 @@ def installed_wsdeploy() -> str:
 
 
 def run(server, cwd, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([installed_wsdeploy(), *args], cwd=cwd, env=server.env(),
+    """The command as a user runs it: no PYTHONPATH, so it imports the installed package."""
+    env = server.env()
+    assert "PYTHONPATH" not in env
+    return subprocess.run([installed_wsdeploy(), *args], cwd=cwd, env=env,
                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=180)
 
 

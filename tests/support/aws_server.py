@@ -51,14 +51,19 @@ class MotoServer:
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
         urllib.request.urlopen(request, timeout=10).close()
 
-    def env(self) -> dict[str, str]:
-        """The environment of a user whose AWS is this server, and nothing else."""
+    def env(self, with_tests: bool = False) -> dict[str, str]:
+        """The environment of a user whose AWS is this server, and nothing else: the installed
+        `wsdeploy` finds its own package. `with_tests` puts the repository on PYTHONPATH, for
+        a driver run from the tests (tests.support.aws_kill_driver) and nothing else."""
         env = {k: v for k, v in os.environ.items()
                if not k.startswith("AWS_") and k not in ("PYTHONPATH",)}
-        return {**env, "AWS_ENDPOINT_URL": self.url, "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": REGION,
-                "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-                "AWS_EC2_METADATA_DISABLED": "true", "COLUMNS": "200", "PYTHONPATH": str(REPO)}
+        env.update({"AWS_ENDPOINT_URL": self.url, "AWS_ACCESS_KEY_ID": "testing",
+                    "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": REGION,
+                    "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                    "AWS_EC2_METADATA_DISABLED": "true", "COLUMNS": "200"})
+        if with_tests:
+            env["PYTHONPATH"] = str(REPO)
+        return env
 
     def session(self) -> boto3.Session:
         return _ServerSession(self.url)
