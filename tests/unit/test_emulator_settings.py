@@ -43,3 +43,18 @@ def test_connection_tracking_is_passed_to_the_runtime_in_memory(tmp_path):
 def test_no_tracking_variables_without_connections(tmp_path):
     environment = DevSettings.from_stage(load_stage(write_config(tmp_path), "dev"), "app").environment
     assert not [name for name in environment if name.startswith("WSDEPLOY_")]
+
+
+def test_the_websockets_requirement_admits_only_releases_with_separate_frame_limits():
+    """The server passes max_size=(message, frame): a tuple websockets accepts from 16.0 on."""
+    import re
+    import tomllib
+
+    from websockets.server import ServerProtocol
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    [requirement] = [d for d in project["dependencies"] if d.startswith("websockets")]
+    lowest = re.search(r">=\s*(\d+)", requirement).group(1)
+    assert int(lowest) >= 16, requirement
+    protocol = ServerProtocol(max_size=(128 * 1024, 32 * 1024))  # the installed one takes it
+    assert (protocol.max_message_size, protocol.max_fragment_size) == (128 * 1024, 32 * 1024)
