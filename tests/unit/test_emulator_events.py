@@ -65,12 +65,16 @@ def test_ids_have_the_gateways_format_and_request_id_equals_extended_request_id(
     assert len(seen) == 3  # new per event
 
 
-def test_gateway_ids_are_base64_of_eleven_bytes_without_path_characters():
+def test_gateway_ids_are_url_safe_base64_of_eleven_bytes_as_captured():
+    captured = "JC1dgf9yoAMCK-g="  # a real connection id: URL-safe base64, '-' and all
+    assert ids.GATEWAY_ID.match(captured) and len(base64.urlsafe_b64decode(captured)) == 11
     drawn = {ids.gateway_id() for _ in range(2000)}
     assert len(drawn) == 2000
     for value in drawn:
-        assert len(value) == 16 and value.endswith("=") and "/" not in value and "+" not in value
-        assert len(base64.b64decode(value)) == 11
+        assert ids.GATEWAY_ID.match(value) and "/" not in value and "+" not in value
+        assert len(base64.urlsafe_b64decode(value)) == 11
+    # '-' and '_' are drawn like any other character (none in 2000 ids: about 1 chance in e200)
+    assert any("-" in value for value in drawn) and any("_" in value for value in drawn)
 
 
 def test_message_id_only_on_message_and_close_details_only_on_disconnect():

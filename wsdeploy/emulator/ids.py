@@ -1,8 +1,8 @@
 """Identifiers in the gateway's own formats, so code that parses or stores them meets real shapes.
 
-Connection, request and message ids are 16 characters: the base64 of 11 bytes, ending in `=`
-(e.g. "BFHPhfCWIAMCKlQ="). Ids holding `+` or `/` are drawn again: the gateway's ids travel in
-URL paths, and none captured from it has either character.
+Connection, request and message ids are 16 characters: the URL-safe base64 of 11 bytes, ending
+in `=` (e.g. "BFHPhfCWIAMCKlQ=", "JC1dgf9yoAMCK-g="): the gateway's ids hold `-` and `_`, never
+`+` or `/`. Only the `=` needs percent-encoding in a URL path, which the runtime does.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import re
 import time
 import uuid
 
-GATEWAY_ID = re.compile(r"^[A-Za-z0-9]{15}=$")
+GATEWAY_ID = re.compile(r"^[A-Za-z0-9_-]{15}=$")
 API_ID = re.compile(r"^[a-z0-9]{10}$")
 
 
@@ -24,10 +24,7 @@ _random = random.Random(os.urandom(16))  # unique, not secret: no system call pe
 
 def gateway_id() -> str:
     """A fresh connection id, request id or message id."""
-    while True:
-        candidate = base64.b64encode(_random.randbytes(11)).decode("ascii")
-        if "+" not in candidate and "/" not in candidate:
-            return candidate
+    return base64.urlsafe_b64encode(_random.randbytes(11)).decode("ascii")
 
 
 def request_uuid() -> str:
