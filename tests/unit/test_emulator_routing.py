@@ -39,6 +39,11 @@ def test_non_json_and_non_objects_fall_to_default():
         assert select("$request.body.action", body) == "$default", body
 
 
+def test_a_body_nested_deeper_than_the_json_parser_goes_is_not_json():
+    assert select("$request.body.action", "[" * 100_000) == "$default"
+    assert RouteSelector("$request.body.action").evaluate('{"a":' * 100_000) is None
+
+
 def test_no_match_goes_to_default_and_without_default_to_nothing():
     assert select("$request.body.action", '{"action": "dance"}') == "$default"
     assert select("$request.body.action", '{"action": "dance"}', {"$connect", "join"}) is None

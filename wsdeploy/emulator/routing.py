@@ -73,7 +73,7 @@ class RouteSelector:
         """The selected key for a message body, or None when the body is not JSON."""
         try:
             document = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
             return None
         return "".join(
             _render(_lookup(document, part)) if isinstance(part, tuple) else part
