@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
+import threading
+import types
 
 import pytest
 
+from wsdeploy.emulator import app_loader
 from wsdeploy.emulator.app_loader import AppLoader
 from wsdeploy.emulator.context import Function
 from wsdeploy.emulator.invoke import Invoker
@@ -173,3 +176,69 @@ def test_the_import_systems_frames_are_left_out_even_when_run_from_the_app_folde
     reply(loader)
     text = loader.notices[-1][1]
     assert "SyntaxError" in text and "<frozen" not in text and "importlib" not in text
+
+
+def test_a_failing_event_factory_is_an_error_outcome_not_an_exception(loader):
+    def broken(routes):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    outcome = Invoker(loader, Function("t-dev-ws", "us-east-1")).invoke(broken)
+    assert outcome.error and "RecursionError" in outcome.error
+
+
+class _Race:
+    """A handler thread that, during a failed reload, calls the runtime's load_handlers() after
+    the loader has purged the user's modules: it imports the broken file itself and holds the
+    runtime's lock while it does, until the loader's own restore calls load_handlers()."""
+
+    def __init__(self, monkeypatch):
+        self.importing = threading.Event()  # the handler thread is inside the broken import
+        self.restoring = threading.Event()  # the loader's restore is calling load_handlers()
+        self.shared = types.SimpleNamespace(importing=self.importing, restoring=self.restoring,
+                                            handler=None)
+        monkeypatch.setitem(sys.modules, "_race", self.shared)
+        self.resets = 0
+        real_entry = app_loader.entry
+
+        def reset():
+            real_entry.reset()
+            self.resets += 1
+            if self.resets == 2:  # _load's reset, then the one in _restore: the handler comes
+                self.shared.handler = threading.Thread(target=self._handler, args=(real_entry,),
+                                                       daemon=True)
+                self.shared.handler.start()
+                assert self.importing.wait(10)
+
+        def load_handlers():
+            if self.resets >= 2:
+                self.restoring.set()
+            real_entry.load_handlers()
+
+        monkeypatch.setattr(app_loader, "entry", types.SimpleNamespace(
+            reset=reset, load_handlers=load_handlers))
+
+    @staticmethod
+    def _handler(real_entry):
+        try:
+            real_entry.load_handlers()
+        except Exception:  # noqa: BLE001 - this event fails; the next ones must not
+            pass
+
+
+BROKEN_SLOWLY = """
+import threading, _race
+if threading.current_thread() is _race.handler:  # hold the runtime's lock until the restore
+    _race.importing.set()
+    _race.restoring.wait(10)
+""" + APP.replace("VERSION = 1", "VERSION = 2") + """
+raise RuntimeError("broken on purpose")
+"""
+
+
+def test_a_handler_importing_during_a_failed_reload_does_not_break_the_last_good_version(
+        loader, tmp_path, monkeypatch):
+    race = _Race(monkeypatch)
+    write(tmp_path / "app.py", BROKEN_SLOWLY)
+    assert reply(loader)["version"] == 1  # the restore survived the handler's import
+    assert race.resets >= 2 and loader.notices[-1][0] == "failed"
+    assert reply(loader)["version"] == 1 and len(loader.notices) == 1  # and stays good

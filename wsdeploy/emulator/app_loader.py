@@ -6,6 +6,11 @@ Lambda container. If the new code fails to import or to validate, the previous m
 routes are put back: the last good version keeps serving, and the failure is reported once.
 Files are checked before every event (so an edit takes effect on the next event) and by a
 background poll (so a broken edit is reported without waiting for traffic).
+
+A reload does not wait for every handler under way: no new invocation starts while it runs, but
+those already running are given DRAIN_SECONDS at most, then the reload goes ahead beside them.
+They keep the module objects they started with. One that has not yet reached the runtime's
+`load_handlers()` may import the app itself while the reload runs; `_restore` survives that.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import wsdeploy
 _SKIP_DIRS = {"__pycache__", "node_modules", "site-packages", "dist-packages", "__pypackages__"}
 _WSDEPLOY_DIR = Path(wsdeploy.__file__).resolve().parent
 DRAIN_SECONDS = 0.2  # a reload waits this long at most for handlers already under way
+RESTORE_ATTEMPTS = 3  # a handler importing meanwhile spoils one attempt at most (see _restore)
 
 
 def _is_user_path(path: Path, root: Path) -> bool:
@@ -68,6 +74,7 @@ class AppLoader:
         self._report = report  # ("reloaded" | "failed", text)
         self._routes: dict[str, bool] | None = None  # key -> reply, of the last good version
         self._failure: str | None = None
+        self._retrying_restore = False  # a restore failed: the next load retries it, quietly
         self._seen: dict[Path, tuple[int, int]] = {}
         self._watched: list[Path] = []  # the loaded user modules' files
         self._reload_lock = threading.Lock()
@@ -121,7 +128,8 @@ class AppLoader:
     # -- running handlers --------------------------------------------------------------
     @contextmanager
     def serving(self) -> Iterator[dict[str, bool] | None]:
-        """Around one invocation: reload first if files changed; no reload runs meanwhile."""
+        """Around one invocation: reload first if files changed. No invocation starts while a
+        reload runs; a reload waits for those under way DRAIN_SECONDS at most, then goes ahead."""
         self.refresh()
         with self._gate:
             self._gate.wait_for(lambda: not self._reloading)
@@ -142,7 +150,7 @@ class AppLoader:
                 return  # another thread has just reloaded
             with self._gate:
                 self._reloading = True
-                # Handlers already running are past route resolution; let them finish briefly.
+                # Let handlers under way finish, briefly: a slow one must not hold up the reload.
                 self._gate.wait_for(lambda: self._active == 0, timeout=DRAIN_SECONDS)
             try:
                 self._load()
@@ -171,11 +179,17 @@ class AppLoader:
         try:
             entry.load_handlers()
         except (Exception, SystemExit) as error:  # noqa: BLE001 - the user's to see, all of it
-            self._failure = describe_failure(error, self.source_dir)
+            failure = describe_failure(error, self.source_dir)
+            repeated = self._retrying_restore and failure == self._failure
+            self._failure = failure
             self._seen = self._current_files(broken=True)
-            self._restore(previous_modules, previous_routes)
-            self._report("failed", self._failure)
+            self._retrying_restore = not self._restore(previous_modules, previous_routes)
+            if self._retrying_restore:
+                self._seen = {}  # seen as changed: the next event reloads, and restores again
+            if not repeated:
+                self._report("failed", self._failure)
             return
+        self._retrying_restore = False
         self._routes = {key: route.reply for key, route in REGISTRY.routes().items()}
         self._failure = None
         self._watched = sorted({p for m in self._user_modules().values()
@@ -184,15 +198,28 @@ class AppLoader:
         if not first:
             self._report("reloaded", ", ".join(sorted(self._routes)))
 
-    def _restore(self, modules: dict[str, ModuleType], routes: dict) -> None:
-        self._purge()
-        entry.reset()
-        if self._routes is None:
-            return  # nothing good to go back to: events fail until the code imports
-        sys.modules.update(modules)
-        for route in routes.values():
-            REGISTRY.add(route)
-        entry.load_handlers()  # finds the restored module in sys.modules; marks it loaded
+    def _restore(self, modules: dict[str, ModuleType], routes: dict) -> bool:
+        """Put the last good version back (modules, routes, marked loaded); False if it could not.
+
+        A handler still running past the drain may call `load_handlers()` while the user's
+        modules are purged: it imports the broken files itself, and the runtime, undoing that
+        import, clears the registry and drops the modules added since it began, the restored ones
+        included. So each attempt is checked, and made again: once one succeeds the module is
+        marked loaded and no handler imports it again."""
+        for _ in range(RESTORE_ATTEMPTS):
+            self._purge()
+            entry.reset()
+            if self._routes is None:
+                return True  # nothing good to go back to: events fail until the code imports
+            sys.modules.update(modules)
+            try:
+                for route in routes.values():
+                    REGISTRY.add(route)
+                entry.load_handlers()  # finds the restored module in sys.modules; marks it loaded
+            except (Exception, SystemExit):  # noqa: BLE001 - spoilt by an import beside it
+                continue
+            return True
+        return False
 
     # -- watching ----------------------------------------------------------------------
     def _current_files(self, broken: bool | None = None) -> dict[Path, tuple[int, int]]:

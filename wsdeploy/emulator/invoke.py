@@ -13,6 +13,8 @@ from ..runtime import lambda_handler
 from .app_loader import AppLoader
 from .context import Function, LambdaContext, log_stream_name
 
+UNKNOWN = "?"  # the route of an event that failed before its route was known
+
 
 @dataclass
 class Outcome:
@@ -24,15 +26,14 @@ class Outcome:
     error: str | None = None  # a one-line summary when the handler (or the import) failed
     duration_ms: float = 0.0
     reply: bool = False  # the route sends its result's body back
+    timed_out: bool = False  # the gateway gave up waiting (the handler may still run)
+    abandoned: bool = False  # the gateway stopped before the handler returned
 
     @property
     def body(self) -> str | None:
+        """The result's body: the runtime's normalized result holds it as text, if at all."""
         body = self.result.get("body")
-        if body is None or isinstance(body, str):
-            return body
-        import json
-
-        return json.dumps(body, separators=(",", ":"))
+        return body if isinstance(body, str) else None
 
     @property
     def headers(self) -> dict[str, str]:
@@ -44,6 +45,10 @@ class Outcome:
 EventFactory = Callable[[dict[str, bool]], "tuple[str, dict] | None"]
 
 
+def _summary(error: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(error), error)).strip()
+
+
 class Invoker:
     """Runs events through the runtime's entry point; call its methods from a worker thread."""
 
@@ -53,9 +58,18 @@ class Invoker:
         self.log_stream = log_stream_name()  # one "container" for the emulator's life
 
     def invoke(self, make_event: EventFactory) -> Outcome:
+        """Never raises: whatever fails, here or in the handler, comes back as an error Outcome."""
+        try:
+            return self._invoke(make_event)
+        except (Exception, SystemExit) as error:  # noqa: BLE001 - a bug of ours, said as one
+            return Outcome(UNKNOWN, error="wsdeploy dev failed to run the event:\n"
+                                          + "".join(traceback.format_exception(error)).strip())
+
+    def _invoke(self, make_event: EventFactory) -> Outcome:
         with self.loader.serving() as routes:
             if routes is None:
-                return Outcome("?", error=f"the handler module failed to import:\n{self.loader.failure}")
+                return Outcome(UNKNOWN, error="the handler module failed to import:\n"
+                                              f"{self.loader.failure}")
             built = make_event(routes)
             if built is None:
                 return Outcome(None)
@@ -66,7 +80,7 @@ class Invoker:
             try:
                 result = lambda_handler(event, context)
             except (Exception, SystemExit) as error:  # noqa: BLE001 - 502 or an error frame
-                outcome.error = "".join(traceback.format_exception_only(type(error), error)).strip()
+                outcome.error = _summary(error)
             else:
                 outcome.result = result if isinstance(result, dict) else {}
                 outcome.status = _status(outcome.result)
