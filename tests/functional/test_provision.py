@@ -93,7 +93,10 @@ def test_routes_target_the_one_integration_and_only_reply_routes_have_responses(
     apigw = session.client("apigatewayv2")
     [integration] = apigw.get_integrations(ApiId=api_id)["Items"]
     assert integration["IntegrationType"] == "AWS_PROXY"
-    assert integration["IntegrationUri"] == record["resources"]["function"]["arn"]
+    function_arn = record["resources"]["function"]["arn"]
+    assert integration["IntegrationUri"] == (
+        f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{function_arn}/invocations")
+    assert record["resources"]["integration"]["uri"] == integration["IntegrationUri"]
     routes = {r["RouteKey"]: r for r in apigw.get_routes(ApiId=api_id)["Items"]}
     assert {r["Target"] for r in routes.values()} == {f"integrations/{integration['IntegrationId']}"}
     assert {k for k, r in routes.items() if r.get("RouteResponseSelectionExpression") == "$default"} == {"join"}
@@ -387,15 +390,33 @@ def test_a_function_that_fails_to_become_active_stops_with_lambdas_reason(sessio
         up(make_aws(session, FakeClock()), desired(), store)
 
 
-def test_a_duplicate_statement_id_is_replaced_not_failed(session, aws, calls, store):
+def test_a_duplicate_statement_id_for_this_api_is_adopted_not_failed(session, aws, calls, store):
     up(aws, desired(), store)
     d = desired()
     run = Run(aws=aws, d=d, observed=prepare_up(aws, d, store).observed, record=store.load(),
               save=store.save)
     calls.clear()
     create_permission(run, None)      # the statement exists: AWS answers ResourceConflict
-    assert calls.writes == ["AddPermission", "RemovePermission", "AddPermission"]
+    assert calls.operations == ["AddPermission", "GetPolicy"]       # same source: kept
     assert inventory(session)["permissions"] == 1
+
+
+def test_a_duplicate_statement_id_for_another_source_is_replaced(session, aws, calls, store):
+    up(aws, desired(), store)
+    lam = session.client("lambda")
+    lam.remove_permission(FunctionName="chat-dev-ws", StatementId="wsdeploy-apigateway-invoke")
+    lam.add_permission(FunctionName="chat-dev-ws", StatementId="wsdeploy-apigateway-invoke",
+                       Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
+                       SourceArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT}:other/*")
+    d = desired()
+    run = Run(aws=aws, d=d, observed=prepare_up(aws, d, store).observed, record=store.load(),
+              save=store.save)
+    calls.clear()
+    create_permission(run, None)
+    assert calls.writes == ["AddPermission", "RemovePermission", "AddPermission"]
+    source = json.loads(lam.get_policy(FunctionName="chat-dev-ws")["Policy"])["Statement"][0]
+    assert source["Condition"]["ArnLike"]["AWS:SourceArn"].endswith(
+        f":{store.load()['resources']['api']['id']}/*")
 
 
 def test_throttling_is_retried_by_botocore_itself(session, aws, store):
@@ -531,3 +552,279 @@ def test_logs_come_oldest_first_once_each_and_follow_picks_up_new_ones(session, 
     assert parse_since("10m") == 600 and parse_since("2h") == 7200
     with pytest.raises(UserError, match="not a duration"):
         parse_since("ten")
+
+
+# -- secrets in AWS's messages ---------------------------------------------------------------------
+SECRET = "s3cr3t-token-value-42"
+TOO_BIG = ("Lambda was unable to configure your environment variables because the environment "
+           "variables you have provided exceeded the 4KB limit. String measured: "
+           '{"API_TOKEN":"' + SECRET + '","WSDEPLOY_HANDLER_MODULE":"app","BIG":"xxxx')
+
+
+def _refuse(session, operation, message):
+    from tests.support.aws import _error
+
+    def refuse(model, **_):
+        return _error(model.name, "InvalidParameterValueException", message)
+
+    session.events.register_first(f"before-call.lambda.{operation}", refuse)
+
+
+def test_lambdas_refusal_of_the_environment_never_shows_its_values(session, store):
+    d = desired(user_environment=(("API_TOKEN", SECRET),))
+    _refuse(session, "CreateFunction", TOO_BIG)
+    with pytest.raises(DeployError) as raised:
+        up(make_aws(session), d, store)
+    message = str(raised.value)
+    assert "exceeded the 4KB limit. String measured: (not shown" in message
+    assert SECRET not in message and "API_TOKEN" not in message
+    assert SECRET not in repr(raised.value.__cause__) and SECRET not in store.path.read_text()
+
+
+def test_a_known_value_anywhere_in_an_aws_message_is_blanked(session, aws, store):
+    d = desired(user_environment=(("API_TOKEN", SECRET), ("SHORT", "on")))
+    up(aws, d, store)
+    _refuse(session, "UpdateFunctionConfiguration", f"Value {SECRET} at 'environment' is invalid; on")
+    with pytest.raises(DeployError) as raised:
+        up(make_aws(session), replace(d, memory=512), store)
+    assert "AWS said: InvalidParameterValueException: Value *** at 'environment' is invalid; on" in str(raised.value)
+
+
+def test_the_values_deployed_before_are_blanked_too(session, aws, store):
+    old = desired(user_environment=(("API_TOKEN", "the-old-token-1"),))
+    up(aws, old, store)
+    _refuse(session, "UpdateFunctionConfiguration", "the-old-token-1 and s3cr3t-token-value-42 refused")
+    with pytest.raises(DeployError) as raised:
+        up(make_aws(session), desired(user_environment=(("API_TOKEN", SECRET),)), store)
+    assert "AWS said: InvalidParameterValueException: *** and *** refused" in str(raised.value)
+
+
+# -- the integration's URI -------------------------------------------------------------------------
+def test_a_stage_with_the_bare_function_arn_as_integration_uri_gets_one_update(session, aws, calls, store):
+    """Stages deployed before the invocation-path URI get one UpdateIntegration, then none."""
+    up(aws, desired(), store)
+    record = store.load()
+    arn = record["resources"]["function"]["arn"]
+    integration = record["resources"]["integration"]
+    session.client("apigatewayv2").update_integration(
+        ApiId=record["resources"]["api"]["id"], IntegrationId=integration["id"], IntegrationUri=arn)
+    integration["uri"] = arn
+    store.save(record)
+    calls.clear()
+    plan, _ = up(aws, desired(), store)
+    assert [s.describe() for s in plan.steps] == ["update integration AWS_PROXY (uri)"]
+    assert calls.writes == ["UpdateIntegration"]
+    live = session.client("apigatewayv2").get_integration(ApiId=record["resources"]["api"]["id"],
+                                                          IntegrationId=integration["id"])
+    assert live["IntegrationUri"].endswith(f"/functions/{arn}/invocations")
+    calls.clear()
+    assert up(aws, desired(), store)[0].steps == () and calls.writes == []
+
+
+# -- a Failed function -------------------------------------------------------------------------------
+def _reported(session, **fields):
+    """GetFunction (and the waiter's polls) report `fields`, as Lambda does once it gave up."""
+    def report(parsed, model, **_):
+        target = parsed.get("Configuration", parsed) if model.name == "GetFunction" else parsed
+        if model.name in ("GetFunction", "GetFunctionConfiguration"):
+            target.update(fields)
+        elif model.name.startswith("UpdateFunction"):
+            parsed["LastUpdateStatus"] = "InProgress"       # as Lambda answers an update
+
+    session.events.register("after-call.lambda.*", report)
+
+
+def test_a_function_whose_last_update_failed_is_repaired_by_the_next_up(session, calls, store):
+    up(make_aws(session), desired(), store)
+    _reported(session, LastUpdateStatus="Failed", LastUpdateStatusReason="EniLimitExceeded")
+    calls.clear()
+    aws = make_aws(session)
+    prepared = prepare_up(aws, desired(), store)
+    assert [s.describe() for s in prepared.plan.steps] == [
+        "update function chat-dev-ws (settings): Lambda reports its last update Failed "
+        "(EniLimitExceeded): written again",
+        "update function code chat-dev-ws (code): Lambda reports its last update Failed "
+        "(EniLimitExceeded): written again"]
+    with pytest.raises(DeployError, match="FunctionFailed: EniLimitExceeded"):  # still failing
+        apply_up_(aws, prepared, store)
+    assert calls.writes == ["UpdateFunctionConfiguration"]
+
+
+def test_a_repaired_function_is_up_to_date_afterwards(session, store):
+    up(make_aws(session), desired(), store)
+    failing = [True]
+
+    def report(parsed, model, **_):
+        if model.name == "GetFunction" and failing[0]:
+            parsed["Configuration"].update(State="Failed", StateReason="the role was gone")
+        elif model.name == "UpdateFunctionConfiguration":
+            failing[0] = False
+
+    session.events.register("after-call.lambda.*", report)
+    plan, _ = up(make_aws(session), desired(), store)
+    assert [(s.kind, s.action) for s in plan.steps] == [("function", "update")]
+    assert "creation Failed (the role was gone)" in plan.steps[0].why
+    assert up(make_aws(session), desired(), store)[0].steps == ()
+
+
+def apply_up_(aws, prepared, store):
+    from wsdeploy.provision.deploy import apply_up
+    return apply_up(aws, desired(), store, prepared)
+
+
+def test_status_shows_a_failed_function_as_drifted(session, aws, store):
+    up(aws, desired(), store)
+    _reported(session, State="Failed", StateReason="bad")
+    report = stage_status(make_aws(session), desired(), store.load(), None)
+    assert ("function", "drifted", ("state",)) in {(r.type, r.status, r.fields) for r in report.drift}
+
+
+# -- auto-deploy turned off by hand -----------------------------------------------------------------
+def test_refresh_turns_auto_deploy_back_on(session, aws, calls, store):
+    from tests.support.aws import _apigw_backend
+    up(aws, desired(), store)
+    api_id = store.load()["resources"]["api"]["id"]
+    _apigw_backend().apis[api_id].stages["dev"].auto_deploy = False   # moto has no UpdateStage
+    report = stage_status(aws, desired(), store.load(), None)
+    assert [(r.type, r.fields) for r in report.drift] == [("stage", ("auto_deploy",))]
+    assert up(aws, desired(), store)[0].steps == ()        # trusted from the record
+    calls.clear()
+    plan, _ = up(aws, desired(), store, refresh=True)
+    assert [s.describe() for s in plan.steps] == ["update stage dev (auto-deploy): turned off outside wsdeploy"]
+    assert calls.writes == ["UpdateStage"]
+    assert session.client("apigatewayv2").get_stage(ApiId=api_id, StageName="dev")["AutoDeploy"] is True
+    assert stage_status(aws, desired(), store.load(), None).drift == []
+
+
+# -- Lambda's "update in progress" is not a duplicate statement ----------------------------------------
+IN_PROGRESS = ("The operation cannot be performed at this time. An update is in progress for "
+               f"resource: arn:aws:lambda:{REGION}:{ACCOUNT}:function:chat-dev-ws")
+
+
+def test_add_permission_waits_out_an_update_in_progress(session, calls, store):
+    from tests.support.aws import refuse_first
+    refused = refuse_first(session, "AddPermission", 2, "ResourceConflictException", IN_PROGRESS)
+    clock = FakeClock()
+    up(make_aws(session, clock), desired(), store)
+    assert refused == [2]
+    ops = calls.operations
+    assert "RemovePermission" not in ops
+    assert ops.count("AddPermission") == 3 and ops.count("GetFunctionConfiguration") == 2
+    assert inventory(session)["permissions"] == 1
+
+
+# -- a removed reply route ----------------------------------------------------------------------------
+def test_a_removed_reply_route_loses_its_response_then_the_route(session, aws, calls, store):
+    up(aws, desired(routes=(("join", True),)), store)
+    calls.clear()
+    up(aws, desired(), store)
+    assert calls.writes == ["DeleteRouteResponse", "DeleteRoute"]
+    assert inventory(session) == expected_inventory(route_keys_of(desired()))
+    assert record_matches_aws(session, store.load()) == []
+
+
+# -- down and logs it does not own ---------------------------------------------------------------------
+def _someone_elses_function_and_logs(session):
+    from tests.support.aws import zip_of
+    arn = session.client("iam").create_role(RoleName="other", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    session.client("lambda").create_function(FunctionName="chat-dev-ws", Role=arn, Runtime="python3.13",
+                                             Handler="x.y", Code={"ZipFile": zip_of("")[0]})
+    session.client("logs").create_log_group(logGroupName="/aws/lambda/chat-dev-ws")
+
+
+def test_down_without_state_leaves_the_logs_of_a_function_it_left_alone(session, aws, calls, store):
+    _someone_elses_function_and_logs(session)
+    teardown = prepare_down(aws, desired(), store)
+    assert teardown.steps == ()
+    assert "the log group /aws/lambda/chat-dev-ws belongs to that function: left alone" in teardown.notices
+    apply_down(aws, desired(), store, teardown)
+    assert inventory(session)["log_groups"] == 1
+
+
+def test_down_without_state_deletes_only_log_groups_that_are_ours(session, aws, store):
+    logs = session.client("logs")
+    logs.create_log_group(logGroupName="/aws/lambda/chat-dev-ws", tags={"team": "other"})
+    teardown = prepare_down(aws, desired(), store)           # no function at all
+    assert teardown.steps == ()
+    assert "the log group /aws/lambda/chat-dev-ws is not tagged as this stage's: left alone" in teardown.notices
+    logs.tag_resource(resourceArn=f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/chat-dev-ws",
+                      tags={"wsdeploy:app": "chat", "wsdeploy:stage": "dev"})
+    down(aws, desired(), store)
+    assert inventory(session)["log_groups"] == 0
+
+
+def test_down_without_state_deletes_the_untagged_group_lambda_made_for_our_function(session, aws, store):
+    up(aws, desired(), store)
+    logs = session.client("logs")
+    logs.delete_log_group(logGroupName="/aws/lambda/chat-dev-ws")
+    logs.create_log_group(logGroupName="/aws/lambda/chat-dev-ws")   # as Lambda makes it: no tags
+    store.remove()
+    down(aws, desired(), store)
+    assert inventory(session) == EMPTY
+
+
+# -- pages, as a big account answers ----------------------------------------------------------------
+def test_every_list_is_read_past_its_first_page(session, store):
+    """moto never pages: here every paginated call answers one item per page."""
+    from tests.support.aws import Pages
+    apigw = session.client("apigatewayv2")
+    for name, tags in (("chat-dev-ws", {"wsdeploy:app": "other"}), ("another-api", {})):
+        apigw.create_api(Name=name, ProtocolType="WEBSOCKET",
+                         RouteSelectionExpression="$request.body.action", Tags=tags)
+    session.client("logs").create_log_group(logGroupName="/aws/lambda/chat-dev-ws-x")
+    d = desired(routes=(("join", True), ("leave", False)))
+    up(make_aws(session), d, store)
+    first = store.load()
+    store.remove()
+    pages = Pages(session)
+    aws = make_aws(session)                     # its clients see the hook
+    plan, url = up(aws, d, store)               # adoption: every list read to its end
+    assert {s.action for s in plan.steps} == {"adopt", "create"}   # the route response: adopted
+    assert store.load()["resources"] == first["resources"] and url == first["url"]
+    assert pages.pages.count("GetApis") == 3    # three APIs, one per page
+    assert pages.pages.count("GetRoutes") == 5 and pages.pages.count("GetIntegrations") >= 1
+    # log groups come sorted by name: ours, a prefix of the other, is on the first page
+    assert pages.pages.count("DescribeLogGroups") == 1
+
+    logs = session.client("logs")
+    group, stream = "/aws/lambda/chat-dev-ws", "2026/01/01/[$LATEST]abc"
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    now = int(time.time() * 1000)
+    logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
+        {"timestamp": now - 3_000 + i, "message": f"event {i}"} for i in range(3)])
+    from wsdeploy.provision.logs import log_events
+    assert [e["message"] for e in log_events(aws, group, now - 60_000)] == ["event 0", "event 1", "event 2"]
+    assert pages.pages.count("FilterLogEvents") == 3
+
+
+# -- logs that arrive late ------------------------------------------------------------------------------
+class _LateLogs:
+    """filter_log_events over events that become visible only at a given poll."""
+
+    def __init__(self, events: list[tuple[int, int, str]]) -> None:
+        self.events, self.poll, self.starts = events, 0, []     # (visible from poll, timestamp, id)
+
+    def log_events(self, group, start_ms, token=None):
+        self.starts.append(start_ms)
+        return [{"eventId": i, "timestamp": t, "message": i} for p, t, i in self.events
+                if p <= self.poll and t >= start_ms], None
+
+
+def test_follow_catches_events_that_arrive_late_and_prints_each_once():
+    from wsdeploy.provision.logs import LATE_EVENTS_MS, log_events
+    logs = _LateLogs([(0, 100_000, "a"), (0, 110_000, "b"),
+                      (1, 105_000, "late"),                   # happened before b, arrived after
+                      (2, 120_000, "c"), (2, 50_000, "too late")])
+    printed = []
+
+    def sleep(_):
+        logs.poll += 1
+        if logs.poll == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        for event in log_events(logs, "group", 60_000, follow=True, sleep=sleep):
+            printed.append(event["message"])
+    assert printed == ["a", "b", "late", "c"]
+    assert logs.starts == [60_000, 110_000 - LATE_EVENTS_MS, 110_000 - LATE_EVENTS_MS,
+                           120_000 - LATE_EVENTS_MS]

@@ -102,6 +102,29 @@ def test_an_aws_failure_says_what_failed_what_is_recorded_and_how_to_go_on(proje
     assert inventory(moto_session) == expected_inventory(ROUTES)
 
 
+def test_lambdas_measured_environment_never_reaches_the_terminal(project, moto_session, capsys, hooks):
+    """Lambda quotes every variable after "String measured:": the failure shows none of it."""
+    secret = "pr0d-db-password-xyz"
+    (project / "wsdeploy.toml").write_text(MINIMAL_TOML.replace(
+        "[stages.dev]", f'[app.environment]\nDB_PASSWORD = "{secret}"\n\n[stages.dev]'))
+
+    class TooBig:
+        def attach(self, session):
+            from tests.support.aws import _error
+            session.events.register_first("before-call.lambda.CreateFunction", lambda model, **_: _error(
+                model.name, "InvalidParameterValueException",
+                "Lambda was unable to configure your environment variables because the environment "
+                'variables you have provided exceeded the 4KB limit. String measured: {"DB_PASSWORD":"'
+                f'{secret}","WSDEPLOY_HANDLER_MODULE":"app"}}'))
+
+    hooks.append(TooBig())
+    code, out, err = cli(capsys, "up")
+    assert code == 1 and "step 5 of 11 failed: create function chat-dev-ws" in err
+    assert "String measured: (not shown" in " ".join(err.split())      # the console wraps
+    assert secret not in err and secret not in out
+    assert secret not in (project / ".wsdeploy" / "dev.json").read_text()
+
+
 def test_debug_lets_the_traceback_through(project, moto_session, capsys, hooks):
     faults = Faults()
     hooks.append(faults)

@@ -3,7 +3,9 @@
 
 Everything hooks into one botocore session's events, the same way a user's boto3 would be
 observed: `before-parameter-build` keeps each call's parameters, `before-call` may answer
-instead of moto, `after-call` may break a call that already succeeded.
+instead of moto, `before-send` (after moto did the work) may lose the answer the way a
+dropped connection does, through botocore's retry handler, and `after-call` may break a
+call that already succeeded.
 """
 
 from __future__ import annotations
@@ -187,31 +189,52 @@ def _keep_params(params: dict, context: dict, **_: Any) -> None:
 
 @dataclass
 class Faults:
-    """Breaks the n-th call (1-based) counted from `arm()`: before it reaches AWS, or after
-    AWS did the work but before the answer arrives (a dropped connection)."""
+    """Breaks the n-th call (1-based) counted from `arm()`, in one of three modes:
+
+    - "before": AWS refuses it (InternalFailure) before doing anything;
+    - "after": AWS did the work, and the answer never arrives, after every retry
+      (ReadTimeoutError in after-call, past botocore's retry handler);
+    - "lost": AWS did the work, and the answer to the first attempt is lost (ReadTimeoutError
+      from `before-send`, run after moto's own `before-send` handler did the call), which
+      goes through botocore's retry handler as a real dropped connection does: a client that
+      retries sends the request again. A call the strict layer answers itself never reaches
+      `before-send`; its answer is lost in after-call, as in "after".
+    """
 
     fail_at: int | None = None
     mode: str = "before"
     count: int = 0
     failed: tuple[str, str] | None = None
+    current: tuple[str, str] | None = None
+    sends: list[str] = field(default_factory=list)     # operations of every attempt sent
 
     def attach(self, session: boto3.Session) -> "Faults":
         session.events.register_first("before-call.*.*", self._before)
+        session.events.register_last("before-send", self._send)   # after moto answered
         session.events.register("after-call.*.*", self._after)
         return self
 
     def arm(self, fail_at: int | None, mode: str = "before") -> None:
         self.fail_at, self.mode, self.count, self.failed = fail_at, mode, 0, None
+        self.sends.clear()
 
     def _before(self, model: Any, **_: Any) -> None:
         self.count += 1
+        self.current = (model.service_model.service_name, model.name)
         if self.count == self.fail_at and self.mode == "before":
-            self.failed = (model.service_model.service_name, model.name)
+            self.failed = self.current
             raise bx.ClientError({"Error": {"Code": "InternalFailure",
                                             "Message": f"injected failure of {model.name}"}}, model.name)
 
+    def _send(self, event_name: str, **_: Any) -> None:
+        operation = event_name.rsplit(".", 1)[-1]
+        self.sends.append(operation)
+        if self.count == self.fail_at and self.mode == "lost" and self.failed is None:
+            self.failed = self.current
+            raise bx.ReadTimeoutError(endpoint_url=f"injected: answer to {operation} lost")
+
     def _after(self, model: Any, **_: Any) -> None:
-        if self.count == self.fail_at and self.mode == "after" and self.failed is None:
+        if self.count == self.fail_at and self.mode in ("after", "lost") and self.failed is None:
             self.failed = (model.service_model.service_name, model.name)
             raise bx.ReadTimeoutError(endpoint_url=f"injected: answer to {model.name} lost")
 
@@ -272,6 +295,21 @@ def _strict_answer(operation: str, p: dict) -> tuple[AWSResponse, dict] | None:
         return _error(operation, "ResourceConflictException",
                       f"The statement id ({p['StatementId']}) provided already exists. Please "
                       "provide a new statement id, or remove the existing statement.", 409)
+    if operation == "CreateStage" and p["ApiId"] in apis and p["StageName"] in apis[p["ApiId"]].stages:
+        return _error(operation, "ConflictException", "Stage already exists", 409)
+    if operation == "UpdateStage" and p["ApiId"] in apis:   # moto lacks this operation
+        stage = apis[p["ApiId"]].stages.get(p["StageName"])
+        if stage is None:
+            return _error(operation, "NotFoundException", "Invalid stage identifier specified", 404)
+        if "AutoDeploy" in p:
+            stage.auto_deploy = p["AutoDeploy"]
+        return _ok({"StageName": stage.name, "AutoDeploy": bool(stage.auto_deploy)})
+    if operation == "DeleteIntegration" and p["ApiId"] in apis:
+        if p["IntegrationId"] not in apis[p["ApiId"]].integrations:
+            return _error(operation, "NotFoundException", "Invalid Integration identifier specified", 404)
+        if any(r.target == f"integrations/{p['IntegrationId']}" for r in apis[p["ApiId"]].routes.values()):
+            return _error(operation, "ConflictException",
+                          "Unable to delete integration: routes still target it", 409)
     return None
 
 
@@ -332,8 +370,9 @@ class TableLife:
 
 def make_strict(session: boto3.Session) -> TableLife:
     """Makes moto answer as AWS does: deleting what is gone raises NotFound, duplicate route
-    keys, route responses and statement ids conflict, GetRouteResponses works, and DynamoDB
-    tables go through CREATING and DELETING (TableLife)."""
+    keys, route responses, stages and statement ids conflict, GetRouteResponses and
+    UpdateStage work, an integration routes target cannot be deleted, and DynamoDB tables go
+    through CREATING and DELETING (TableLife)."""
     session.events.register("before-parameter-build.*.*", _keep_params)
     life = TableLife()
 
@@ -365,6 +404,101 @@ def role_not_assumable_for(session: boto3.Session, times: int) -> list[int]:
 
     session.events.register("before-call.lambda.CreateFunction", refuse)
     return seen
+
+
+CONCURRENT = "Unable to complete operation due to concurrent modification. Please try again later."
+
+
+def refuse_first(session: boto3.Session, operation: str, times: int, code: str, message: str,
+                 status: int = 409) -> list[int]:
+    """The first `times` calls of `operation` are refused with code and message, as AWS does
+    while something else is in progress; the list holds how many were refused."""
+    seen = [0]
+
+    def refuse(model: Any, **_: Any) -> tuple[AWSResponse, dict] | None:
+        if seen[0] < times:
+            seen[0] += 1
+            return _error(model.name, code, message, status)
+        return None
+
+    session.events.register_first(f"before-call.*.{operation}", refuse)
+    return seen
+
+
+def refuse_sends(session: boto3.Session, operation: str, times: int, status: int, code: str,
+                 message: str) -> list[int]:
+    """The first `times` attempts of `operation` (a REST-JSON service's: API Gateway, Lambda)
+    are answered with an HTTP error at `before-send`, instead of reaching moto: what botocore
+    would retry on its own goes through its retry handler. The list holds how many were."""
+    from moto.core.models import botocore_stubber
+    seen, paused = [0], []
+
+    def refuse(request: Any, event_name: str, **_: Any) -> AWSResponse | None:
+        if seen[0] >= times or not event_name.endswith(f".{operation}"):
+            return None
+        seen[0] += 1
+        if botocore_stubber.enabled:      # every before-send handler runs: moto must skip this one
+            botocore_stubber.enabled = False
+            paused.append(True)
+        body = json.dumps({"message": message}).encode()
+        return AWSResponse(request.url, status, {"x-amzn-ErrorType": code}, _RawBody(body))
+
+    def resume(**_: Any) -> None:
+        if paused:
+            paused.clear()
+            botocore_stubber.enabled = True
+
+    # on "before-send" itself, moto's node: a more specific event's handlers would run after it
+    session.events.register_first("before-send", refuse)
+    session.events.register_last("before-send", resume)
+    return seen
+
+
+class _RawBody:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any):
+        yield self._body
+
+    def read(self, *_: Any) -> bytes:
+        body, self._body = self._body, b""
+        return body
+
+
+class Pages:
+    """Makes paginated calls answer one item per page, as AWS does for a big account (moto
+    never pages): the whole answer is read from moto by a client without this hook, and
+    served a slice at a time with a NextToken (nextToken for CloudWatch Logs)."""
+
+    LISTS = {"GetApis": "Items", "GetRoutes": "Items", "GetIntegrations": "Items",
+             "FilterLogEvents": "events", "DescribeLogGroups": "logGroups"}
+
+    def __init__(self, session: boto3.Session, size: int = 1) -> None:
+        self.size, self.pages = size, []
+        self._plain = boto3.Session(region_name=REGION)   # moto, without the hooks
+        session.events.register("before-parameter-build.*.*", _keep_params)
+        session.events.register_first("before-call.*.*", self._answer)
+
+    def _answer(self, model: Any, context: dict, **_: Any) -> tuple[AWSResponse, dict] | None:
+        key = self.LISTS.get(model.name)
+        if key is None:
+            return None
+        params = dict(context.get("wsdeploy_test_params", {}))
+        token_name = "nextToken" if model.name in ("FilterLogEvents", "DescribeLogGroups") else "NextToken"
+        start = int(params.pop(token_name, None) or 0)
+        client = self._plain.client(model.service_model.service_name)
+        whole = getattr(client, _python_name(model.name))(**params)[key]
+        page = {key: whole[start:start + self.size]}
+        if start + self.size < len(whole):
+            page[token_name] = str(start + self.size)
+        self.pages.append(model.name)
+        return _ok(page)
+
+
+def _python_name(operation: str) -> str:
+    from botocore import xform_name
+    return xform_name(operation)
 
 
 # -- what exists -------------------------------------------------------------------------------

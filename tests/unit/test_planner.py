@@ -14,6 +14,7 @@ from wsdeploy.errors import UserError
 from wsdeploy.provision.aws import Function, Identity
 from wsdeploy.provision.desired import (TABLE_ACTIONS, TRACK_ENV, TTL_HOURS_ENV, DesiredConnections,
                                         DesiredRoute, config_hash, document_hash, function_settings,
+                                        integration_function, integration_uri,
                                         permission_source_arn, role_policy, trust_policy)
 from wsdeploy.provision.observe import (Observed, SeenApi, SeenFunction, SeenIntegration,
                                         SeenLogGroup, SeenPermission, SeenPolicy, SeenRole,
@@ -23,6 +24,8 @@ from wsdeploy.provision.planner import plan
 API = "abc123"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/chat-dev-ws"
 FUNCTION_ARN = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:chat-dev-ws"
+INTEGRATION_URI = (f"arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/"
+                   f"{FUNCTION_ARN}/invocations")
 
 
 def live_function(d, **changes) -> Function:
@@ -45,7 +48,7 @@ def converged(d, recorded: bool = True, **changes) -> Observed:
         api=SeenApi(API, d.route_selection, recorded),
         function=SeenFunction(live_function(d), recorded),
         permission=SeenPermission(permission_source_arn(d, "aws", ACCOUNT, API), recorded),
-        integration=SeenIntegration("int1", FUNCTION_ARN, recorded),
+        integration=SeenIntegration("int1", INTEGRATION_URI, recorded),
         routes=tuple(SeenRoute(r.key, f"id-{r.key}", "integrations/int1", r.reply, recorded,
                                f"resp-{r.key}" if r.reply else None) for r in d.routes),
         stage=SeenStage(None, recorded),
@@ -212,17 +215,97 @@ def test_a_function_that_was_deleted_is_created_with_its_permission():
     assert [(s.kind, s.action) for s in p.steps] == [("function", "create"), ("permission", "create")]
 
 
-def test_a_stage_with_auto_deploy_turned_off_is_explained_not_silently_ignored():
+def test_a_stage_with_auto_deploy_turned_off_gets_it_back():
     d = desired()
     p = plan(d, converged(d, stage=SeenStage(False, True)))
-    assert p.steps == ()
-    assert any("auto-deploy" in note for note in p.notes)
+    assert described(p) == ["update stage dev (auto-deploy): turned off outside wsdeploy"]
+    assert ("stage", "dev") not in p.unchanged
+    assert plan(d, converged(d, stage=SeenStage(True, True))).steps == ()
 
 
-def test_desired_routes_always_include_the_three_built_in_ones():
-    keys = [r.key for r in desired(routes=(("join", True),)).routes]
-    assert keys == ["$connect", "$default", "$disconnect", "join"]
-    assert desired(routes=(("join", True),)).route("join") == DesiredRoute("join", True)
+def test_desired_routes_always_include_the_three_built_in_ones(tmp_path):
+    """desired_from itself: the built-in routes come whatever the handler module registers,
+    a registered built-in keeps its reply flag, and the routes are sorted by key."""
+    from types import SimpleNamespace
+
+    from tests.support.package_project import write_project
+    from wsdeploy.config import load_stage
+    from wsdeploy.discover import HandlerInfo, RouteSpec
+    from wsdeploy.provision.desired import desired_from
+
+    cfg = load_stage(write_project(tmp_path, '[app]\nname = "chat"\n[stages.dev]\n'))
+    handler = HandlerInfo("app", (RouteSpec("join", True), RouteSpec("$default", True)))
+    d = desired_from(cfg, SimpleNamespace(handler=handler, sha256_b64="x", data=b""), "eu-west-1")
+    assert [(r.key, r.reply) for r in d.routes] == [
+        ("$connect", False), ("$default", True), ("$disconnect", False), ("join", True)]
+    assert d.route("join") == DesiredRoute("join", True) and d.route("leave") is None
+    bare = desired_from(cfg, SimpleNamespace(handler=HandlerInfo("app", ()), sha256_b64="x", data=b""),
+                        "eu-west-1")
+    assert [r.key for r in bare.routes] == ["$connect", "$default", "$disconnect"]
+
+
+# -- the integration's URI -------------------------------------------------------------------------
+def test_the_integration_invokes_the_functions_invocation_path():
+    d = desired()
+    assert integration_uri(d, FUNCTION_ARN) == INTEGRATION_URI
+    cn = "arn:aws-cn:lambda:cn-north-1:123456789012:function:chat-dev-ws"
+    assert integration_uri(replace(d, region="cn-north-1"), cn) == (
+        f"arn:aws-cn:apigateway:cn-north-1:lambda:path/2015-03-31/functions/{cn}/invocations")
+    gov = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:chat-dev-ws"
+    assert integration_uri(replace(d, region="us-gov-west-1"), gov).startswith(
+        "arn:aws-us-gov:apigateway:us-gov-west-1:lambda:path/")
+    assert integration_function(INTEGRATION_URI) == integration_function(FUNCTION_ARN) == FUNCTION_ARN
+
+
+def test_an_integration_with_the_bare_function_arn_is_updated_once():
+    d = desired()
+    p = plan(d, converged(d, integration=SeenIntegration("int1", FUNCTION_ARN, True)))
+    assert described(p) == ["update integration AWS_PROXY (uri)"]
+
+
+def test_a_new_integration_in_another_partition_gets_that_partitions_uri():
+    d = replace(desired(), region="cn-north-1")
+    p = plan(d, converged(d, identity=Identity(ACCOUNT, "aws-cn"), integration=SeenIntegration(
+        "int1", "arn:aws-cn:apigateway:cn-north-1:lambda:path/2015-03-31/functions/"
+        f"arn:aws-cn:lambda:cn-north-1:{ACCOUNT}:function:chat-dev-ws/invocations", True),
+        function=None, permission=None))
+    assert ("integration", "update") not in [(s.kind, s.action) for s in p.steps]
+
+
+# -- a function Lambda gave up on ----------------------------------------------------------------
+def test_a_function_whose_last_update_failed_is_written_again_with_lambdas_reason():
+    d = desired()
+    failed = live_function(d, last_update_status="Failed", state_reason="EniLimitExceeded: no ENI")
+    p = plan(d, converged(d, function=SeenFunction(failed, True)))
+    why = "Lambda reports its last update Failed (EniLimitExceeded: no ENI): written again"
+    assert [(s.kind, s.action, s.changes, s.why) for s in p.steps] == [
+        ("function", "update", ("settings",), why), ("function_code", "update", ("code",), why)]
+
+
+def test_a_function_whose_creation_failed_gets_its_settings_written_again():
+    d = desired()
+    failed = live_function(d, state="Failed", memory=128, state_reason="InvalidRole")
+    p = plan(d, converged(d, function=SeenFunction(failed, True)))
+    assert described(p) == [
+        "update function chat-dev-ws (memory): Lambda reports its creation Failed (InvalidRole): written again"]
+
+
+# -- a removed reply route --------------------------------------------------------------------------
+def test_a_removed_reply_route_loses_its_response_first():
+    d = desired(routes=(("join", True), ("leave", False)))
+    fewer = desired()
+    assert described(plan(fewer, converged(d))) == [
+        "delete route response join", "delete route join: no handler registers it any more",
+        "delete route leave: no handler registers it any more"]
+
+
+# -- duplicates ------------------------------------------------------------------------------------
+def test_duplicates_are_deleted_last_integrations_before_apis():
+    d = desired()
+    p = plan(d, converged(d, extra_apis=("dup1",), extra_integrations=("int2",)))
+    assert described(p) == ["delete integration int2: a duplicate, invoking this function too",
+                            "delete api dup1: a duplicate of chat-dev-ws, tagged as this stage's"]
+    assert ("api", "chat-dev-ws") in p.unchanged
 
 
 # -- connection tracking's table ------------------------------------------------------------------

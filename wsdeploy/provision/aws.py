@@ -2,9 +2,20 @@
 apigatewayv2, logs, dynamodb and sts.
 
 Why one place: every AWS error is translated here (a missing resource becomes `None` or
-"already gone", bad credentials a `UserError`, anything else an `AwsCallError` that names the
-operation), the waits and retries live here, and tests can count or break every call through
-one botocore session.
+"already gone", bad credentials a `UserError`, "already exists" on a create `AlreadyExists`,
+anything else an `AwsCallError` that names the operation, with the values of the user's
+environment blanked out of AWS's message), the waits and retries live here, and tests can
+count or break every call through one botocore session.
+
+Retries. Reads, updates and deletes go through botocore's standard retry mode, which re-sends
+a request after throttling, a 5xx or a lost answer (a read timeout): harmless for them. Calls
+that create are never re-sent by botocore: a re-sent CreateApi or CreateIntegration (neither
+takes a client token) makes a second one, and the other creates answer "already exists" to a
+re-send of their own success. So creates go through a second client without retries, and
+only what AWS refused before doing anything (throttling, a connection never made) is retried,
+here, on the injected clock. A lost answer fails the step; the next run finds what it made by
+name and tags. API Gateway's "concurrent modification" conflicts (an auto-deploying stage
+busy in the background) and Lambda's "update in progress" conflicts are waited out too.
 """
 
 from __future__ import annotations
@@ -13,7 +24,7 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import boto3
 import botocore.exceptions as bx
@@ -35,6 +46,37 @@ FUNCTION_READY_SECONDS = 300.0
 TABLE_READY_SECONDS = 600.0       # an on-demand table is usually ACTIVE within seconds
 TTL_ON = frozenset({"ENABLED", "ENABLING"})
 
+# The calls that make something: never re-sent by botocore (see the module's docstring).
+CREATE_CALLS = frozenset({
+    "create_role", "create_log_group", "create_api", "create_integration", "create_route",
+    "create_route_response", "create_stage", "create_function", "create_table", "add_permission",
+})
+# botocore's throttling codes (botocore.retries.standard): AWS did nothing, so a re-send is safe.
+THROTTLED = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+    "TooManyRequestsException", "ProvisionedThroughputExceededException",
+    "TransactionInProgressException", "RequestLimitExceeded", "BandwidthLimitExceeded",
+    "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
+    "EC2ThrottledException",
+})
+RETRY_ATTEMPTS = 8                # our own retries: 1, 2, 4, 8, 8, 8, 8 s apart (~40 s)
+# How each service answers a create whose resource exists: IAM "Role with name X already
+# exists.", Logs "The specified log group already exists", Lambda "Function already exist: X"
+# and "The statement id (X) provided already exists", DynamoDB "Table already exists: X", API
+# Gateway "Route with key X already exists for this API" (a ConflictException, as its
+# "concurrent modification" refusals are).
+ALREADY_EXISTS_CODES = frozenset({"EntityAlreadyExists", "ResourceAlreadyExistsException",
+                                  "ConflictException", "ResourceConflictException",
+                                  "ResourceInUseException"})
+ALREADY_EXISTS = "already exist"
+CONCURRENT_MODIFICATION = "concurrent modification"   # API Gateway: "... Please try again later."
+UPDATE_IN_PROGRESS_ATTEMPTS = 4   # Lambda: ResourceConflictException "An update is in progress"
+# Lambda's refusal of a too large environment quotes all of it after this ("String measured:
+# {...}"): cut there. The user's own values are blanked wherever they appear (REDACTED).
+MEASURED = "String measured:"
+REDACTED = "***"
+MIN_REDACTED_LENGTH = 4           # shorter values are no secrets, and would garble messages
+
 
 class AwsCallError(Exception):
     """An AWS call failed for a reason the user cannot fix by editing input."""
@@ -42,6 +84,11 @@ class AwsCallError(Exception):
     def __init__(self, operation: str, code: str, message: str) -> None:
         super().__init__(f"{operation}: {code}: {message}")
         self.operation, self.code, self.message = operation, code, message
+
+
+class AlreadyExists(AwsCallError):
+    """A create found its resource there already: made by a run whose answer was lost, by a
+    concurrent run, or by someone else. The caller looks it up and adopts it if it is ours."""
 
 
 # -- what the wrapper returns ------------------------------------------------------------
@@ -71,6 +118,7 @@ class Api:
     name: str
     route_selection: str
     tags: Mapping[str, str]
+    created: str = ""             # CreatedDate, ISO 8601: orders duplicates
 
 
 @dataclass(frozen=True)
@@ -133,6 +181,11 @@ class Function:
         """True while Lambda refuses updates (creating, or an update in progress)."""
         return self.state == "Pending" or self.last_update_status == "InProgress"
 
+    @property
+    def failed(self) -> bool:
+        """Lambda gave up creating it (State Failed) or applying its last update."""
+        return self.state == "Failed" or self.last_update_status == "Failed"
+
 
 def arn_partition_account(arn: str) -> Identity:
     """The partition and account of any ARN (arn:PARTITION:service:region:ACCOUNT:...)."""
@@ -173,36 +226,78 @@ class Aws:
         self.session = session
         self.region: str = session.region_name
         self.sleep, self.clock = sleep, clock
-        self._clients: dict[str, Any] = {}
-        self._config = Config(retries={"mode": "standard", "max_attempts": 8},
-                              user_agent_extra=f"wsdeploy/{__version__}")
+        self._clients: dict[tuple[str, bool], Any] = {}
+        agent = f"wsdeploy/{__version__}"
+        self._config = Config(retries={"mode": "standard", "max_attempts": 8}, user_agent_extra=agent)
+        # creates: one attempt each, whatever happens (see the module's docstring)
+        self._create_config = Config(retries={"mode": "standard", "total_max_attempts": 1},
+                                     user_agent_extra=agent)
+        self._hidden: set[str] = set()
 
-    def _client(self, service: str) -> Any:
-        if service not in self._clients:
-            self._clients[service] = self.session.client(service, config=self._config)
-        return self._clients[service]
+    def _client(self, service: str, create: bool = False) -> Any:
+        if (service, create) not in self._clients:
+            config = self._create_config if create else self._config
+            self._clients[(service, create)] = self.session.client(service, config=config)
+        return self._clients[(service, create)]
+
+    # -- secrets --------------------------------------------------------------------------
+    def hide(self, values: Iterable[str]) -> None:
+        """Values (the user's environment) that no error message may show: AWS's messages
+        are blanked where they appear before they are raised, shown or recorded."""
+        self._hidden.update(v for v in values if isinstance(v, str) and len(v) >= MIN_REDACTED_LENGTH)
+
+    def redact(self, message: str) -> str:
+        cut = message.find(MEASURED)
+        if cut >= 0:
+            message = message[:cut + len(MEASURED)] + " (not shown: it holds the variables' values)"
+        for value in sorted(self._hidden, key=len, reverse=True):
+            message = message.replace(value, REDACTED)
+        return message
 
     def _call(self, service: str, operation: str, missing_ok: bool = False, **params: Any) -> Any:
         """One AWS call. With missing_ok, "no such resource" returns None instead of raising."""
-        client = self._client(service)
-        try:
-            return getattr(client, operation)(**params)
-        except bx.ClientError as error:
-            info = error.response.get("Error", {})
-            code, message = str(info.get("Code", "Unknown")), str(info.get("Message", error))
-            if missing_ok and code in NOT_FOUND:
-                return None
-            if code in BAD_CREDENTIALS:
-                raise UserError(f"AWS refused the credentials ({code}): {message}. Check "
-                                "AWS_PROFILE or your keys, or log in again") from None
-            raise AwsCallError(error.operation_name, code, message) from None
-        except (bx.NoCredentialsError, bx.PartialCredentialsError, bx.TokenRetrievalError,
-                bx.SSOError, bx.CredentialRetrievalError) as error:
-            raise UserError(f"AWS credentials could not be used: {error}") from None
-        except (bx.EndpointConnectionError, bx.ConnectionClosedError, bx.ConnectTimeoutError,
-                bx.ReadTimeoutError) as error:
-            raise AwsCallError(_operation_name(client, operation), "ConnectionError",
-                               str(error)) from None
+        create = operation in CREATE_CALLS
+        client = self._client(service, create)
+        attempt, delay = 0, 1.0
+        while True:
+            attempt += 1
+            try:
+                return getattr(client, operation)(**params)
+            except bx.ClientError as error:
+                info = error.response.get("Error", {})
+                code = str(info.get("Code", "Unknown"))
+                message = self.redact(str(info.get("Message", error)))
+                if missing_ok and code in NOT_FOUND:
+                    return None
+                if code in BAD_CREDENTIALS:
+                    raise UserError(f"AWS refused the credentials ({code}): {message}. Check "
+                                    "AWS_PROFILE or your keys, or log in again") from None
+                concurrent = (service == "apigatewayv2" and code == "ConflictException"
+                              and CONCURRENT_MODIFICATION in message.lower())
+                if (concurrent or (create and code in THROTTLED)) and attempt < RETRY_ATTEMPTS:
+                    self.sleep(delay)
+                    delay = min(delay * 2, 8.0)
+                    continue
+                if create and code in ALREADY_EXISTS_CODES and not concurrent and (
+                        ALREADY_EXISTS in message.lower()
+                        or (service == "apigatewayv2" and code == "ConflictException")):
+                    raise AlreadyExists(error.operation_name, code, message) from None
+                raise AwsCallError(error.operation_name, code, message) from None
+            except (bx.NoCredentialsError, bx.PartialCredentialsError, bx.TokenRetrievalError,
+                    bx.SSOError, bx.CredentialRetrievalError) as error:
+                raise UserError(f"AWS credentials could not be used: {error}") from None
+            except (bx.EndpointConnectionError, bx.ConnectTimeoutError) as error:
+                # the request never left: a create may be sent again
+                if create and attempt < RETRY_ATTEMPTS:
+                    self.sleep(delay)
+                    delay = min(delay * 2, 8.0)
+                    continue
+                raise AwsCallError(_operation_name(client, operation), "ConnectionError",
+                                   str(error)) from None
+            except (bx.ConnectionClosedError, bx.ReadTimeoutError) as error:
+                # the request may have been done: never sent again here
+                raise AwsCallError(_operation_name(client, operation), "ConnectionError",
+                                   str(error)) from None
 
     # -- identity -----------------------------------------------------------------------
     def identity(self) -> Identity:
@@ -238,13 +333,32 @@ class Aws:
 
     # -- logs -------------------------------------------------------------------------------
     def get_log_group(self, name: str) -> LogGroup | None:
-        found = self._call("logs", "describe_log_groups", logGroupNamePrefix=name)
-        for group in found.get("logGroups", []):
-            if group["logGroupName"] == name:
-                return LogGroup(name, group.get("retentionInDays"))
-        return None
+        group = self._describe_log_group(name)
+        return LogGroup(name, group.get("retentionInDays")) if group else None
+
+    def _describe_log_group(self, name: str) -> dict | None:
+        token = None
+        while True:
+            found = self._call("logs", "describe_log_groups", logGroupNamePrefix=name,
+                               **({"nextToken": token} if token else {}))
+            for group in found.get("logGroups", []):
+                if group["logGroupName"] == name:
+                    return group
+            token = found.get("nextToken")
+            if not token:
+                return None
+
+    def log_group_tags(self, name: str) -> dict[str, str] | None:
+        """The log group's tags; None when it does not exist."""
+        group = self._describe_log_group(name)
+        if group is None:
+            return None
+        arn = group.get("logGroupArn") or group.get("arn", "").removesuffix(":*")
+        found = self._call("logs", "list_tags_for_resource", missing_ok=True, resourceArn=arn)
+        return dict(found.get("tags") or {}) if found is not None else None
 
     def create_log_group(self, name: str, tags: Mapping[str, str]) -> None:
+        """AlreadyExists when it does (Lambda makes /aws/lambda/NAME itself on first use)."""
         self._call("logs", "create_log_group", logGroupName=name, tags=dict(tags))
 
     def put_retention(self, name: str, days: int) -> None:
@@ -298,19 +412,25 @@ class Aws:
                            IntegrationId=integration_id)
         return Integration(found["IntegrationId"], found.get("IntegrationUri", "")) if found else None
 
-    def create_integration(self, api_id: str, function_arn: str) -> Integration:
+    def create_integration(self, api_id: str, uri: str) -> Integration:
+        """`uri`: desired.integration_uri, the function's invocation path."""
         made = self._call("apigatewayv2", "create_integration", ApiId=api_id, IntegrationType="AWS_PROXY",
-                          IntegrationMethod="POST", IntegrationUri=function_arn)
-        return Integration(made["IntegrationId"], made.get("IntegrationUri", function_arn))
+                          IntegrationMethod="POST", IntegrationUri=uri)
+        return Integration(made["IntegrationId"], made.get("IntegrationUri", uri))
 
-    def update_integration(self, api_id: str, integration_id: str, function_arn: str) -> None:
+    def update_integration(self, api_id: str, integration_id: str, uri: str) -> None:
         self._call("apigatewayv2", "update_integration", ApiId=api_id, IntegrationId=integration_id,
-                   IntegrationUri=function_arn)
+                   IntegrationUri=uri)
+
+    def delete_integration(self, api_id: str, integration_id: str) -> None:
+        self._call("apigatewayv2", "delete_integration", missing_ok=True, ApiId=api_id,
+                   IntegrationId=integration_id)
 
     def get_routes(self, api_id: str) -> list[Route]:
         return [_route(r) for r in self._pages("get_routes", ApiId=api_id)]
 
     def create_route(self, api_id: str, key: str, target: str, reply: bool) -> Route:
+        """AlreadyExists when the API has a route of this key."""
         params = {"RouteResponseSelectionExpression": "$default"} if reply else {}
         return _route(self._call("apigatewayv2", "create_route", ApiId=api_id, RouteKey=key,
                                  Target=target, **params))
@@ -337,8 +457,8 @@ class Aws:
         try:
             return self._call("apigatewayv2", "create_route_response", ApiId=api_id, RouteId=route_id,
                               RouteResponseKey="$default")["RouteResponseId"]
-        except AwsCallError as error:
-            existing = self.get_route_responses(api_id, route_id) if error.code == "ConflictException" else {}
+        except AlreadyExists:
+            existing = self.get_route_responses(api_id, route_id)
             if "$default" in existing:
                 return existing["$default"]
             raise
@@ -352,8 +472,12 @@ class Aws:
         return Stage(found["StageName"], bool(found.get("AutoDeploy"))) if found else None
 
     def create_stage(self, api_id: str, name: str, tags: Mapping[str, str]) -> None:
+        """AlreadyExists when the API has a stage of this name."""
         self._call("apigatewayv2", "create_stage", ApiId=api_id, StageName=name, AutoDeploy=True,
                    Description="Deployed by wsdeploy; changes deploy automatically", Tags=dict(tags))
+
+    def turn_on_auto_deploy(self, api_id: str, name: str) -> None:
+        self._call("apigatewayv2", "update_stage", ApiId=api_id, StageName=name, AutoDeploy=True)
 
     def _pages(self, operation: str, **params: Any) -> Iterator[dict]:
         token = None
@@ -371,22 +495,36 @@ class Aws:
 
     def create_function(self, name: str, code: bytes, settings: Mapping[str, Any],
                         tags: Mapping[str, str]) -> Function:
-        """Creates the function; retries while IAM has not yet let Lambda assume a new role."""
+        """Creates the function; retries while IAM has not yet let Lambda assume a new role.
+        AlreadyExists when a function of this name exists."""
         made = self._retry_role_propagation(lambda: self._call(
             "lambda", "create_function", FunctionName=name, Code={"ZipFile": code},
             PackageType="Zip", Tags=dict(tags), **_lambda_settings(settings, with_arch=True)))
         return _function(made, tags)
 
     def update_function_code(self, name: str, code: bytes, architecture: str) -> Function:
-        made = self._call("lambda", "update_function_code", FunctionName=name, ZipFile=code,
-                          Architectures=[architecture])
+        made = self._lambda_write(name, "update_function_code", ZipFile=code,
+                                  Architectures=[architecture])
         return _function(made, {})
 
     def update_function_configuration(self, name: str, settings: Mapping[str, Any]) -> Function:
-        made = self._retry_role_propagation(lambda: self._call(
-            "lambda", "update_function_configuration", FunctionName=name,
-            **_lambda_settings(settings, with_arch=False)))
+        made = self._retry_role_propagation(lambda: self._lambda_write(
+            name, "update_function_configuration", **_lambda_settings(settings, with_arch=False)))
         return _function(made, {})
+
+    def _lambda_write(self, name: str, operation: str, missing_ok: bool = False, **params: Any) -> Any:
+        """A write to the function that waits out an update in progress: Lambda refuses it
+        then with ResourceConflictException ("The operation cannot be performed at this time.
+        An update is in progress for resource: ..."), as it does a write re-sent after a lost
+        answer. The same code with "already exists" is no such refusal: it is raised."""
+        for attempt in range(1, UPDATE_IN_PROGRESS_ATTEMPTS + 1):
+            try:
+                return self._call("lambda", operation, missing_ok, FunctionName=name, **params)
+            except AwsCallError as error:
+                if (isinstance(error, AlreadyExists) or error.code != "ResourceConflictException"
+                        or attempt == UPDATE_IN_PROGRESS_ATTEMPTS):
+                    raise
+            self.wait_function_ready(name)
 
     def delete_function(self, name: str) -> None:
         self._call("lambda", "delete_function", missing_ok=True, FunctionName=name)
@@ -418,13 +556,13 @@ class Aws:
         return None
 
     def add_permission(self, function: str, statement_id: str, source_arn: str) -> None:
-        self._call("lambda", "add_permission", FunctionName=function, StatementId=statement_id,
-                   Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
-                   SourceArn=source_arn)
+        """AlreadyExists when the statement id does; an update in progress is waited out."""
+        self._lambda_write(function, "add_permission", StatementId=statement_id,
+                           Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
+                           SourceArn=source_arn)
 
     def remove_permission(self, function: str, statement_id: str) -> None:
-        self._call("lambda", "remove_permission", missing_ok=True, FunctionName=function,
-                   StatementId=statement_id)
+        self._lambda_write(function, "remove_permission", missing_ok=True, StatementId=statement_id)
 
     # -- dynamodb ---------------------------------------------------------------------------
     def describe_table(self, name: str) -> Table | None:
@@ -453,7 +591,8 @@ class Aws:
 
     def create_table(self, name: str, keys: tuple[tuple[str, str, str], ...], billing_mode: str,
                      tags: Mapping[str, str]) -> Table:
-        """Creates the table, tagged; it answers CREATING and takes seconds to become ACTIVE."""
+        """Creates the table, tagged; it answers CREATING and takes seconds to become ACTIVE.
+        AlreadyExists when a table of this name exists (or is still being deleted)."""
         made = self._call(
             "dynamodb", "create_table", TableName=name, BillingMode=billing_mode,
             KeySchema=[{"AttributeName": a, "KeyType": k} for a, _, k in keys],
@@ -550,8 +689,10 @@ def _role(data: Mapping) -> Role:
 
 
 def _api(data: Mapping) -> Api:
+    created = data.get("CreatedDate")
     return Api(data["ApiId"], data.get("Name", ""), data.get("RouteSelectionExpression", ""),
-               dict(data.get("Tags") or {}))
+               dict(data.get("Tags") or {}),
+               created.isoformat() if hasattr(created, "isoformat") else str(created or ""))
 
 
 def _route(data: Mapping) -> Route:
@@ -569,6 +710,11 @@ def _table(data: Mapping) -> Table:
 
 
 def _function(data: Mapping, tags: Mapping[str, str]) -> Function:
+    # the reason that goes with what failed: the last update's, unless creation itself did
+    if data.get("LastUpdateStatus") == "Failed" and data.get("State") != "Failed":
+        reason = data.get("LastUpdateStatusReason") or data.get("StateReason")
+    else:
+        reason = data.get("StateReason") or data.get("LastUpdateStatusReason")
     return Function(
         name=data["FunctionName"], arn=data["FunctionArn"], role=data.get("Role", ""),
         handler=data.get("Handler", ""), runtime=data.get("Runtime", ""),
@@ -577,7 +723,7 @@ def _function(data: Mapping, tags: Mapping[str, str]) -> Function:
         environment=dict((data.get("Environment") or {}).get("Variables") or {}),
         code_sha256=data.get("CodeSha256", ""), state=data.get("State"),
         last_update_status=data.get("LastUpdateStatus"),
-        state_reason=data.get("StateReason") or data.get("LastUpdateStatusReason"),
+        state_reason=reason,
         tags=dict(tags or {}),
     )
 

@@ -36,6 +36,7 @@ def prepare_up(aws: Aws, d: Desired, store: StateFile, refresh: bool = False) ->
     """Loads the record, checks it fits, reads what exists and plans. Makes read calls only."""
     record = store.load()
     rec.check_matches(record, d, shown(store.path))
+    aws.hide(value for _, value in d.user_environment)   # never in an error message
     with reading():
         observed = observe(aws, d, record, full=refresh)
     return Prepared(record, observed, plan(d, observed))
@@ -55,6 +56,7 @@ def reading() -> Iterator[None]:
 def apply_up(aws: Aws, d: Desired, store: StateFile, prepared: Prepared,
              reporter: Reporter | None = None) -> str:
     """Runs the plan, recording each step; returns the wss:// URL."""
+    aws.hide(value for _, value in d.user_environment)
     record = prepared.record or rec.new_record(d)
     run = Run(aws=aws, d=d, observed=prepared.observed, record=record, save=store.save)
     return execute(run, prepared.plan, reporter or QuietReporter(), shown(store.path))

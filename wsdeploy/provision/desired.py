@@ -155,12 +155,36 @@ def permission_source_arn(d: StageNames, partition: str, account: str, api_id: s
     return f"arn:{partition}:execute-api:{d.region}:{account}:{api_id}/*"
 
 
+LAMBDA_PATH = ":lambda:path/2015-03-31/functions/"
+
+
+def integration_uri(d: StageNames, function_arn: str) -> str:
+    """The URI AWS documents for a Lambda proxy integration of a WebSocket API: the
+    function's invocation path (the bare function ARN works at runtime but not in the
+    console), in the function's partition."""
+    partition = function_arn.split(":")[1]
+    return f"arn:{partition}:apigateway:{d.region}{LAMBDA_PATH}{function_arn}/invocations"
+
+
+def integration_function(uri: str) -> str:
+    """The function ARN an integration URI invokes, whichever of the two forms it has."""
+    if LAMBDA_PATH in uri:
+        return uri.split(LAMBDA_PATH, 1)[1].removesuffix("/invocations")
+    return uri
+
+
 def api_host(d: StageNames, partition: str, api_id: str) -> str:
     return f"{api_id}.execute-api.{d.region}.{DNS_SUFFIX.get(partition, 'amazonaws.com')}"
 
 
 def websocket_url(d: StageNames, partition: str, api_id: str) -> str:
     return f"wss://{api_host(d, partition, api_id)}/{d.stage}"
+
+
+def api_id_of_endpoint(endpoint: str) -> str | None:
+    """The API id in a WEBSOCKET_API_GATEWAY_ENDPOINT value (https://{apiId}.execute-api...)."""
+    host = endpoint.partition("://")[2].split("/", 1)[0]
+    return host.split(".", 1)[0] if ".execute-api." in host else None
 
 
 def function_settings(d: Desired, partition: str, role_arn: str, api_id: str) -> dict[str, Any]:

@@ -4,6 +4,10 @@ Why at once: a run killed between two steps leaves a record that is true, and on
 between a call and its record leaves a resource the next run finds by name and tags and
 adopts. Everything a later step needs (the account, the API's id, the role's ARN) is read
 from the record, so the record is the only memory a run has.
+
+A create that AWS answers "already exists" (`aws.AlreadyExists`: a run whose answer was lost,
+or a concurrent one, made it) adopts what exists, when it is ours by name and tags, and
+brings it to what is desired, as the next run would have.
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ from typing import Any, Callable, Protocol
 from ..errors import DeployError
 from ..state import utc_now
 from . import record as rec
-from .aws import TTL_ON, AwsCallError, Aws, Function, arn_partition_account
+from .aws import TTL_ON, AlreadyExists, AwsCallError, Aws, Function, arn_partition_account
 from .desired import (PERMISSION_ID, ROLE_POLICY_NAME, TABLE_BILLING, TABLE_KEYS, TTL_ATTRIBUTE,
                       Desired, config_hash, document_hash, function_settings,
-                      permission_source_arn, role_policy, trust_policy, websocket_url)
-from .observe import Observed
-from .planner import Plan, Step
+                      integration_uri, permission_source_arn, role_policy, trust_policy,
+                      websocket_url)
+from .observe import Observed, require_tags
+from .planner import Plan, Step, function_changes
 
 
 class Reporter(Protocol):
@@ -92,6 +97,10 @@ class Run:
 
     def settings(self) -> dict[str, Any]:
         return function_settings(self.d, self.partition, self.role_arn, self.api_id)
+
+    @property
+    def integration_uri(self) -> str:
+        return integration_uri(self.d, self.function_arn)
 
 
 def forget_what_is_gone(record: dict, observed: Observed) -> bool:
@@ -176,7 +185,15 @@ def _role_record(arn: str) -> dict:
 
 
 def create_role(run: Run, step: Step) -> None:
-    role = run.aws.create_role(run.d.name, trust_policy(), run.d.tags)
+    try:
+        role = run.aws.create_role(run.d.name, trust_policy(), run.d.tags)
+    except AlreadyExists:
+        role = run.aws.get_role(run.d.name)
+        if role is None:
+            raise
+        require_tags("role", run.d.name, role.tags, run.d)
+        if document_hash(role.trust) != document_hash(trust_policy()):
+            run.aws.update_trust(run.d.name, trust_policy())
     run.learn_identity(role.arn)
     run.put("role", _role_record(role.arn))
 
@@ -193,7 +210,10 @@ def adopt_role(run: Run, step: Step) -> None:
 
 
 def create_log_group(run: Run, step: Step) -> None:
-    run.aws.create_log_group(run.d.log_group, run.d.tags)
+    try:
+        run.aws.create_log_group(run.d.log_group, run.d.tags)
+    except AlreadyExists:
+        pass    # the function's own group (Lambda makes it on first use): its retention is set next
     run.aws.put_retention(run.d.log_group, run.d.retention_days)
     run.put("log_group", {"name": run.d.log_group, "retention_days": run.d.retention_days})
 
@@ -241,11 +261,31 @@ def _table_record(run: Run, arn: str, ttl: str | None, billing_mode: str = TABLE
 def create_table(run: Run, step: Step) -> None:
     if run.observed.table is not None and run.observed.table.deleting:
         run.aws.wait_table(run.d.connections_table, gone=True)   # its name is free only then
-    table = run.aws.create_table(run.d.connections_table, TABLE_KEYS, TABLE_BILLING, run.d.tags)
+    try:
+        table = run.aws.create_table(run.d.connections_table, TABLE_KEYS, TABLE_BILLING, run.d.tags)
+    except AlreadyExists:
+        table = _existing_table(run)
     if not run.record.get("account"):
         run.learn_identity(table.arn)
     run.table_busy = table.status != "ACTIVE"
-    run.put("table", _table_record(run, table.arn, ttl=None))
+    run.put("table", _table_record(run, table.arn, ttl=None, billing_mode=table.billing_mode))
+
+
+def _existing_table(run: Run) -> Any:
+    """The table a create found: still being deleted (waited out, then made), or adopted if
+    ours and fit (its TTL is the next step, which takes TTL already on as done)."""
+    name = run.d.connections_table
+    table = run.aws.describe_table(name)
+    if table is None or table.status == "DELETING":
+        run.aws.wait_table(name, gone=True)
+        return run.aws.create_table(name, TABLE_KEYS, TABLE_BILLING, run.d.tags)
+    tags = run.aws.table_tags(table.arn)
+    require_tags("DynamoDB table", name, tags or {}, run.d)
+    if table.keys != TABLE_KEYS:
+        raise AwsCallError("CreateTable", "ResourceInUseException",
+                           f"the table {name} exists with other keys than pk, sk: delete it, "
+                           "then run `wsdeploy up` again")
+    return table
 
 
 def update_table(run: Run, step: Step) -> None:
@@ -290,8 +330,30 @@ def _saw_function(run: Run, function: Function) -> None:
 
 def create_function(run: Run, step: Step) -> None:
     run.table_ready()
-    _saw_function(run, run.aws.create_function(run.d.name, run.d.code, run.settings(), run.d.tags))
+    try:
+        _saw_function(run, run.aws.create_function(run.d.name, run.d.code, run.settings(), run.d.tags))
+    except AlreadyExists:
+        _adopt_existing_function(run)
     run.function_ready()   # the permission comes next, and Lambda wants it Active first
+
+
+def _adopt_existing_function(run: Run) -> None:
+    """A function of our name exists: ours by its tags, it gets our settings and code."""
+    live = run.aws.get_function(run.d.name)
+    if live is None:
+        raise AwsCallError("GetFunction", "ResourceNotFoundException",
+                           f"the function {run.d.name} existed, then vanished: run again")
+    require_tags("Lambda function", run.d.name, live.tags, run.d)
+    run.learn_identity(live.arn)
+    _saw_function(run, live)
+    settings = run.settings()
+    changed, code_changes = function_changes(run.d, live, settings)
+    if changed or live.failed:
+        run.function_ready()
+        _saw_function(run, run.aws.update_function_configuration(run.d.name, settings))
+    if code_changes:
+        run.function_ready()
+        _saw_function(run, run.aws.update_function_code(run.d.name, run.d.code, run.d.architecture))
 
 
 def update_function(run: Run, step: Step) -> None:
@@ -315,11 +377,10 @@ def create_permission(run: Run, step: Step) -> None:
     source = permission_source_arn(run.d, run.partition, run.account, run.api_id)
     try:
         run.aws.add_permission(run.d.name, PERMISSION_ID, source)
-    except AwsCallError as error:
-        if error.code != "ResourceConflictException":   # the statement id exists already
-            raise
-        replace_permission(run, step)
-        return
+    except AlreadyExists:   # the statement id exists (an update in progress is waited out in aws)
+        if run.aws.get_permission_source(run.d.name, PERMISSION_ID) != source:
+            replace_permission(run, step)
+            return
     run.put("permission", {"statement_id": PERMISSION_ID, "source_arn": source})
 
 
@@ -338,14 +399,24 @@ def adopt_permission(run: Run, step: Step) -> None:
 
 
 def create_integration(run: Run, step: Step) -> None:
-    made = run.aws.create_integration(run.api_id, run.function_arn)
-    run.put("integration", {"id": made.id, "uri": run.function_arn})
+    made = run.aws.create_integration(run.api_id, run.integration_uri)
+    run.put("integration", {"id": made.id, "uri": run.integration_uri})
 
 
 def update_integration(run: Run, step: Step) -> None:
     integration_id = rec.get(run.record, "integration")["id"]
-    run.aws.update_integration(run.api_id, integration_id, run.function_arn)
-    run.put("integration", {"id": integration_id, "uri": run.function_arn})
+    run.aws.update_integration(run.api_id, integration_id, run.integration_uri)
+    run.put("integration", {"id": integration_id, "uri": run.integration_uri})
+
+
+def delete_extra_integration(run: Run, step: Step) -> None:
+    """A duplicate (step.name is its id): no route targets it any more."""
+    run.aws.delete_integration(run.api_id, step.name)
+
+
+def delete_extra_api(run: Run, step: Step) -> None:
+    """A duplicate of the stage's API (step.name is its id), with all it holds."""
+    run.aws.delete_api(step.name)
 
 
 def adopt_integration(run: Run, step: Step) -> None:
@@ -363,8 +434,15 @@ def _routes(run: Run) -> dict[str, dict]:
 
 def create_route(run: Run, step: Step) -> None:
     reply = run.d.route(step.name).reply
-    made = run.aws.create_route(run.api_id, step.name, _target(run), reply)
-    _routes(run)[step.name] = {"id": made.id, "target": made.target, "reply": reply, "response_id": None}
+    try:
+        made = run.aws.create_route(run.api_id, step.name, _target(run), reply)
+    except AlreadyExists:   # made by a run whose answer was lost: adopted, and put right
+        made = next((r for r in run.aws.get_routes(run.api_id) if r.key == step.name), None)
+        if made is None:
+            raise
+        if (made.target, made.reply) != (_target(run), reply):
+            run.aws.update_route(run.api_id, made.id, _target(run), reply)
+    _routes(run)[step.name] = {"id": made.id, "target": _target(run), "reply": reply, "response_id": None}
 
 
 def update_route(run: Run, step: Step) -> None:
@@ -397,7 +475,20 @@ def delete_route_response(run: Run, step: Step) -> None:
 
 
 def create_stage(run: Run, step: Step) -> None:
-    run.aws.create_stage(run.api_id, run.d.stage, run.d.tags)
+    try:
+        run.aws.create_stage(run.api_id, run.d.stage, run.d.tags)
+    except AlreadyExists:   # made by a run whose answer was lost: adopted, auto-deploy on
+        stage = run.aws.get_stage(run.api_id, run.d.stage)
+        if stage is None:
+            raise
+        if not stage.auto_deploy:
+            run.aws.turn_on_auto_deploy(run.api_id, run.d.stage)
+    run.put("stage", {"name": run.d.stage})
+
+
+def update_stage(run: Run, step: Step) -> None:
+    """Auto-deploy back on (turned off by hand): route changes go live again by themselves."""
+    run.aws.turn_on_auto_deploy(run.api_id, run.d.stage)
     run.put("stage", {"name": run.d.stage})
 
 
@@ -420,10 +511,12 @@ HANDLERS: dict[tuple[str, str], Callable[[Run, Step], None]] = {
     ("permission", "create"): create_permission, ("permission", "update"): replace_permission,
     ("permission", "adopt"): adopt_permission,
     ("integration", "create"): create_integration, ("integration", "update"): update_integration,
-    ("integration", "adopt"): adopt_integration,
+    ("integration", "adopt"): adopt_integration, ("integration", "delete"): delete_extra_integration,
+    ("api", "delete"): delete_extra_api,
     ("route", "create"): create_route, ("route", "update"): update_route,
     ("route", "delete"): delete_route, ("route", "adopt"): adopt_route,
     ("route_response", "create"): create_route_response,
     ("route_response", "delete"): delete_route_response,
-    ("stage", "create"): create_stage, ("stage", "adopt"): adopt_stage,
+    ("stage", "create"): create_stage, ("stage", "update"): update_stage,
+    ("stage", "adopt"): adopt_stage,
 }

@@ -11,6 +11,10 @@ from ..errors import UserError
 from .aws import Aws
 
 FOLLOW_POLL_SECONDS = 2.0
+# CloudWatch Logs takes events in late (a Lambda's are often seconds behind, and an event's
+# timestamp is when it happened, not when it arrived): each poll starts this far before the
+# newest event seen, and the seen ids keep the overlap from printing twice.
+LATE_EVENTS_MS = 30_000
 _DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -28,13 +32,14 @@ def log_events(aws: Aws, group: str, start_ms: int, follow: bool = False,
                sleep: Callable[[float], None] = time.sleep) -> Iterator[dict]:
     """Each event since start_ms, oldest first; with follow, polls for new ones until stopped.
 
-    Seen event ids are remembered (a bounded window), because filter_log_events pages
-    overlap when polled again from the newest timestamp.
+    Seen event ids are remembered (a bounded window), because following polls again from
+    LATE_EVENTS_MS before the newest timestamp seen, so events that arrive late are not missed.
     """
     seen_ids: deque[str] = deque(maxlen=10_000)
     seen = set()
+    first, newest = start_ms, start_ms
     while True:
-        token, newest = None, start_ms
+        token = None
         while True:
             events, token = aws.log_events(group, start_ms, token)
             for event in sorted(events, key=lambda e: (e.get("timestamp", 0), e.get("eventId", ""))):
@@ -51,5 +56,5 @@ def log_events(aws: Aws, group: str, start_ms: int, follow: bool = False,
                 break
         if not follow:
             return
-        start_ms = newest
+        start_ms = max(first, newest - LATE_EVENTS_MS)
         sleep(FOLLOW_POLL_SECONDS)

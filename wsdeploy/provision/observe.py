@@ -8,17 +8,30 @@ interrupted run, or listed in a lost state file, is adopted instead of created t
 Connection tracking's table follows the same rule, and an unrecorded table is looked up only
 when tracking is on, so a stage without it pays no read for it.
 With `full`, everything is read live (`up --refresh` and `status`).
+
+Duplicates: an API or an integration made twice for one stage (by a create re-sent after its
+answer was lost, as older versions let botocore do) is ours by its tags (the API) or by the
+function it invokes (the integration). Whenever the API is looked up by name and tags (no
+record of it, the recorded one gone, `full`), all of this stage's are listed: one is kept
+(the recorded one, else the one the function's endpoint names, else the newest) and the
+others are returned as extras, for the planner to delete.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
+
 from ..errors import UserError
 from . import record as rec
 from .aws import (ACCESS_DENIED, TTL_ON, Aws, AwsCallError, Function, Identity,
                   arn_partition_account)
-from .desired import (PERMISSION_ID, ROLE_POLICY_NAME, TABLE_BILLING, TABLE_KEYS, TAG_APP,
-                      TAG_STAGE, TTL_ATTRIBUTE, StageNames, document_hash, wants_table)
+from .desired import (ENDPOINT_ENV, HANDLER_MODULE_ENV, PERMISSION_ID, ROLE_POLICY_NAME,
+                      TABLE_BILLING, TABLE_ENV, TABLE_KEYS, TAG_APP, TAG_STAGE, TRACK_ENV,
+                      TTL_ATTRIBUTE, TTL_HOURS_ENV, StageNames, api_id_of_endpoint,
+                      document_hash, integration_function, wants_table)
+
+OWN_VARIABLES = frozenset({HANDLER_MODULE_ENV, ENDPOINT_ENV, TABLE_ENV, TTL_HOURS_ENV, TRACK_ENV})
 
 
 @dataclass(frozen=True)
@@ -123,6 +136,8 @@ class Observed:
     integration: SeenIntegration | None = None
     routes: tuple[SeenRoute, ...] = ()
     stage: SeenStage | None = None
+    extra_apis: tuple[str, ...] = ()           # ids: this stage's too, beside `api`
+    extra_integrations: tuple[str, ...] = ()   # ids: on `api`, invoking our function too
 
     def route(self, key: str) -> SeenRoute | None:
         return next((r for r in self.routes if r.key == key), None)
@@ -149,7 +164,9 @@ def observe(aws: Aws, d: StageNames, record: dict | None, full: bool = False) ->
     if identity is None:   # no record: the account comes from what exists
         arn = role.arn if role else function.live.arn if function else None
         identity = arn_partition_account(arn) if arn else None
-    api = _api(aws, d, record)
+    api, extra_apis = _api(aws, d, record, function, full)
+    routes = _routes(aws, record, api, full)
+    integration, extra_integrations = _integration(aws, d, record, api, routes, full)
     return Observed(
         identity=identity, role=role,
         role_policy=_role_policy(aws, d, record, role, full),
@@ -157,10 +174,19 @@ def observe(aws: Aws, d: StageNames, record: dict | None, full: bool = False) ->
         table=_table(aws, d, record, full),
         api=api, function=function,
         permission=_permission(aws, d, record, function, full),
-        integration=_integration(aws, d, record, api, function, full),
-        routes=_routes(aws, record, api, full),
+        integration=integration, routes=routes,
         stage=_stage(aws, d, record, api, full),
+        extra_apis=extra_apis, extra_integrations=extra_integrations,
     )
+
+
+def is_ours(tags: Mapping[str, str], d: StageNames) -> bool:
+    return tags.get(TAG_APP) == d.app and tags.get(TAG_STAGE) == d.stage
+
+
+def require_tags(kind: str, name: str, tags: Mapping[str, str], d: StageNames) -> None:
+    """Refuses to take over a resource of our name that wsdeploy did not make."""
+    _require_tags(kind, name, dict(tags), d)
 
 
 def _require_tags(kind: str, name: str, tags: dict, d: StageNames) -> None:
@@ -230,25 +256,29 @@ def _table(aws: Aws, d: StageNames, record: dict | None, full: bool) -> SeenTabl
                      ttl.attribute if ttl else None, bool(recorded), keys_ok=live.keys == TABLE_KEYS)
 
 
-def _api(aws: Aws, d: StageNames, record: dict | None) -> SeenApi | None:
+def _api(aws: Aws, d: StageNames, record: dict | None, function: SeenFunction | None,
+         full: bool) -> tuple[SeenApi | None, tuple[str, ...]]:
+    """The stage's API and the ids of any duplicates of it (see the module's docstring)."""
     recorded = rec.get(record, "api")
-    if recorded:
-        live = aws.get_api(recorded["id"])
-        return SeenApi(live.id, live.route_selection, True) if live else None
-    ours = [a for a in aws.find_apis(d.name)
-            if a.tags.get(TAG_APP) == d.app and a.tags.get(TAG_STAGE) == d.stage]
-    if len(ours) > 1:
-        raise UserError(
-            f"{len(ours)} WebSocket APIs are named {d.name} and tagged as this stage's "
-            f"({', '.join(a.id for a in ours)}); wsdeploy cannot tell which is its own. Delete the "
-            "extra ones (aws apigatewayv2 delete-api --api-id ID), then run again")
-    return SeenApi(ours[0].id, ours[0].route_selection, False) if ours else None
+    live = aws.get_api(recorded["id"]) if recorded else None
+    if live is not None and not full:
+        return SeenApi(live.id, live.route_selection, True), ()
+    ours = [a for a in aws.find_apis(d.name) if is_ours(a.tags, d) and not (live and a.id == live.id)]
+    if live is not None:      # the recorded one is kept, whatever its tags now
+        return SeenApi(live.id, live.route_selection, True), tuple(sorted(a.id for a in ours))
+    if not ours:
+        return None, ()
+    named = api_id_of_endpoint(function.live.environment.get(ENDPOINT_ENV, "")) if function else None
+    keep = next((a for a in ours if a.id == named), None) or max(ours, key=lambda a: a.created)
+    return SeenApi(keep.id, keep.route_selection, False), tuple(sorted(a.id for a in ours if a.id != keep.id))
 
 
 def _function(aws: Aws, d: StageNames, record: dict | None) -> SeenFunction | None:
     live = aws.get_function(d.name)
     if live is None:
         return None
+    # the user's values, as deployed before: blanked out of any error message too
+    aws.hide(value for name, value in live.environment.items() if name not in OWN_VARIABLES)
     recorded = rec.get(record, "function") is not None
     if not recorded:
         _require_tags("Lambda function", d.name, dict(live.tags), d)
@@ -266,20 +296,27 @@ def _permission(aws: Aws, d: StageNames, record: dict | None, function: SeenFunc
     return SeenPermission(source, bool(recorded)) if source is not None else None
 
 
+def invokes_our_function(uri: str, d: StageNames) -> bool:
+    """An integration URI (the invocation path or the bare ARN) of the function `d.name`."""
+    return integration_function(uri).endswith(f":function:{d.name}")
+
+
 def _integration(aws: Aws, d: StageNames, record: dict | None, api: SeenApi | None,
-                 function: SeenFunction | None, full: bool) -> SeenIntegration | None:
-    recorded = rec.get(record, "integration")
+                 routes: tuple[SeenRoute, ...], full: bool) -> tuple[SeenIntegration | None, tuple[str, ...]]:
+    """The API's integration with our function, and the ids of any duplicates of it."""
     if api is None:
-        return None
-    if recorded and api.recorded:
-        if not full:
-            return SeenIntegration(recorded["id"], recorded["uri"], True)
-        live = aws.get_integration(api.id, recorded["id"])
-        return SeenIntegration(live.id, live.uri, True) if live else None
+        return None, ()
+    recorded = rec.get(record, "integration") if api.recorded else None
+    if recorded and not full:
+        return SeenIntegration(recorded["id"], recorded["uri"], True), ()
     found = aws.get_integrations(api.id)
-    suffix = f":function:{d.name}"
-    mine = [i for i in found if i.uri.endswith(suffix) or (function and i.uri == function.live.arn)]
-    return SeenIntegration(mine[0].id, mine[0].uri, False) if mine else None
+    keep = next((i for i in found if recorded and i.id == recorded["id"]), None)
+    ours = [i for i in found if invokes_our_function(i.uri, d)]
+    if keep is None and ours:    # the one most routes target (a duplicate has none)
+        keep = max(ours, key=lambda i: sum(r.target == f"integrations/{i.id}" for r in routes))
+    extras = tuple(sorted(i.id for i in ours if keep is None or i.id != keep.id))
+    seen = SeenIntegration(keep.id, keep.uri, bool(recorded) and keep.id == recorded["id"]) if keep else None
+    return seen, extras
 
 
 def _routes(aws: Aws, record: dict | None, api: SeenApi | None, full: bool) -> tuple[SeenRoute, ...]:

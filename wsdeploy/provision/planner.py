@@ -10,6 +10,8 @@ function, so its seconds of creation pass while the other resources are made.
 
 Turning connection tracking off runs the other way round: the function loses its variables
 first, then the role its grant, and the table (with every item in it) is deleted last.
+Duplicates of the integration or the API (observe.py) are deleted at the very end, once no
+route targets them any more.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import UserError
+from .aws import Function
 from .desired import (TABLE_BILLING, TTL_ATTRIBUTE, Desired, document_hash,
-                      function_settings, permission_source_arn, role_policy, trust_policy)
+                      function_settings, integration_uri, permission_source_arn, role_policy,
+                      trust_policy)
 from .observe import Observed
 
 CONFIG_FIELDS = ("role", "handler", "runtime", "memory", "timeout")   # and the environment
@@ -145,11 +149,12 @@ def plan(d: Desired, o: Observed) -> Plan:
 
     function_arn = (o.function.live.arn if o.function else
                     f"arn:{partition}:lambda:{d.region}:{account}:function:{d.name}" if account else None)
+    want_uri = integration_uri(d, function_arn) if function_arn else None
     if o.integration is None:
         b.add("integration", "create", "AWS_PROXY")
     else:
         b.adopt_unrecorded("integration", "AWS_PROXY", o.integration)
-        if o.integration.uri != function_arn:
+        if o.integration.uri != want_uri:
             b.add("integration", "update", "AWS_PROXY", ("uri",))
 
     _plan_routes(b, d, o, o.integration.id if o.integration else None)
@@ -159,9 +164,7 @@ def plan(d: Desired, o: Observed) -> Plan:
     else:
         b.adopt_unrecorded("stage", d.stage, o.stage)
         if o.stage.auto_deploy is False:
-            b.notes.append(f"stage {d.stage} has auto-deploy turned off (changed by hand?): "
-                           "changes reach clients only after a deployment; turn it back on in "
-                           "the API Gateway console, or run `wsdeploy down` and `wsdeploy up`")
+            b.add("stage", "update", d.stage, ("auto-deploy",), "turned off outside wsdeploy")
     if removing_table:
         b.add("table", "delete", d.connections_table,
               why="connection tracking is off; this deletes every item in it")
@@ -173,6 +176,10 @@ def plan(d: Desired, o: Observed) -> Plan:
                   ("role_policy", d.name), ("function", d.name), ("permission", d.name),
                   ("integration", "AWS_PROXY"), *(("route", r.key) for r in d.routes),
                   ("stage", d.stage)]
+    for extra in o.extra_integrations:
+        b.add("integration", "delete", extra, why="a duplicate, invoking this function too")
+    for extra in o.extra_apis:
+        b.add("api", "delete", extra, why=f"a duplicate of {d.name}, tagged as this stage's")
     return Plan(tuple(b.steps), b.unchanged(everything), tuple(b.notes))
 
 
@@ -215,17 +222,35 @@ def _plan_function(b: _Builder, d: Desired, o: Observed, partition: str | None,
     b.adopt_unrecorded("function", d.name, o.function)
     role_arn = o.role.arn if o.role else f"arn:{partition}:iam::{account}:role/{d.name}"
     want = function_settings(d, partition or "aws", role_arn, api_id or "")
+    changed, code_changes = function_changes(d, live, want)
+    if live.failed:
+        # Lambda gave up on it: writing it again is the repair (and if the cause remains,
+        # waiting for it fails with Lambda's reason). The code too, if that update failed.
+        reason = live.state_reason or "no reason given"
+        what = "creation" if live.state == "Failed" else "last update"
+        why = f"Lambda reports its {what} Failed ({reason}): written again"
+        b.add("function", "update", d.name, tuple(changed) or ("settings",), why)
+        if live.state != "Failed" and not code_changes:
+            code_changes = ("code",)
+        if code_changes:
+            b.add("function_code", "update", d.name, code_changes, why)
+        return
+    if changed:
+        b.add("function", "update", d.name, tuple(changed), "" if api_id else "the API is new")
+    if code_changes:
+        b.add("function_code", "update", d.name, code_changes)
+
+
+def function_changes(d: Desired, live: Function, want: dict) -> tuple[list[str], tuple[str, ...]]:
+    """What differs: configuration fields (environment variables by name), and code fields."""
     have = {"role": live.role, "handler": live.handler, "runtime": live.runtime,
             "memory": live.memory, "timeout": live.timeout, "environment": dict(live.environment)}
     changed = [f for f in CONFIG_FIELDS if want[f] != have[f]]
     changed += environment_changes(want["environment"], have["environment"])
-    if changed:
-        b.add("function", "update", d.name, tuple(changed), "" if api_id else "the API is new")
     code_changes = tuple(field for field, differs in (
         ("code", live.code_sha256 != d.code_sha256),
         ("architecture", live.architecture != d.architecture)) if differs)
-    if code_changes:
-        b.add("function_code", "update", d.name, code_changes)
+    return changed, code_changes
 
 
 def environment_changes(want: dict, have: dict) -> list[str]:
@@ -255,4 +280,6 @@ def _plan_routes(b: _Builder, d: Desired, o: Observed, integration_id: str | Non
             b.add("route_response", "create", want.key)
     for seen in o.routes:
         if d.route(seen.key) is None:
+            if seen.response_id:   # AWS would take it with the route; asked for explicitly
+                b.add("route_response", "delete", seen.key)
             b.add("route", "delete", seen.key, why="no handler registers it any more")

@@ -108,6 +108,9 @@ def _rows(names: StageNames, record: dict, o: Observed) -> list[Row]:
         rows.append(_compare("route", key, mine, seen, differing))
     rows.append(_compare("stage", names.stage, get("stage"), o.stage,
                          ["auto_deploy"] if o.stage and o.stage.auto_deploy is False else []))
+    # duplicates (observe.py): found by tags or by the function they invoke, never recorded
+    rows += [Row("integration", extra, UNTRACKED, ("duplicate",)) for extra in o.extra_integrations]
+    rows += [Row("api", extra, UNTRACKED, ("duplicate",)) for extra in o.extra_apis]
     return [row for row in rows if row is not None]
 
 
@@ -139,4 +142,7 @@ def _function_drift(recorded: dict | None, code_sha256: str | None, o: Observed)
     now = {"code": live.code_sha256, "role": live.role, "handler": live.handler, "runtime": live.runtime, "memory": live.memory,
            "timeout": live.timeout, "architecture": live.architecture,
            "environment_names": sorted(live.environment)}
-    return [key for key, value in now.items() if settings.get(key) != value]
+    differing = [key for key, value in now.items() if settings.get(key) != value]
+    if live.failed:    # `up` writes it again
+        differing.append("state" if live.state == "Failed" else "last_update_status")
+    return differing

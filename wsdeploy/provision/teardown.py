@@ -6,6 +6,12 @@ routes, integration and stage with it, and deleting the function takes its permi
 down needs one call per top-level resource. Something already gone counts as deleted. The
 connections table goes right after the function, the only thing that used it; it is looked
 up by name and tags whenever the record does not name it, whatever wsdeploy.toml says now.
+APIs are always looked up by name and tags too, recorded or not, so a duplicate left by an
+interrupted create goes with the rest.
+
+The log group /aws/lambda/NAME is the function's: an unrecorded one is deleted only when it
+carries this stage's tags, or when it has none and the function is ours (Lambda makes the
+group itself, untagged); never when a function of that name was left alone as not ours.
 """
 
 from __future__ import annotations
@@ -50,18 +56,22 @@ def _find(aws: Aws, names: StageNames, record: dict | None, keep_logs: bool, whe
     steps, notices = [], []
 
     recorded_api = rec.get(record, "api")
-    api_ids = [recorded_api["id"]] if recorded_api else [
-        a.id for a in aws.find_apis(names.name) if _ours(a.tags, names)]
+    api_ids = [recorded_api["id"]] if recorded_api else []
+    api_ids += sorted(a.id for a in aws.find_apis(names.name)
+                      if _ours(a.tags, names) and a.id not in api_ids)
     steps += [Step("api", "delete", api_id, why="with its routes, integration and stage")
               for api_id in api_ids]
 
-    if rec.get(record, "function"):
+    function_ours, function_left = bool(rec.get(record, "function")), False
+    if function_ours:
         steps.append(Step("function", "delete", names.name, why="with its permission"))
     else:
         function = aws.get_function(names.name)
         if function and _ours(dict(function.tags), names):
+            function_ours = True
             steps.append(Step("function", "delete", names.name, why="with its permission"))
         elif function:
+            function_left = True
             notices.append(f"the Lambda function {names.name} is not tagged as this stage's: left alone")
 
     if rec.get(record, "table"):
@@ -96,8 +106,16 @@ def _find(aws: Aws, names: StageNames, record: dict | None, keep_logs: bool, whe
 
     if keep_logs:
         notices.append(f"the log group {names.log_group} is kept (--keep-logs)")
-    elif rec.get(record, "log_group") or aws.get_log_group(names.log_group):
+    elif rec.get(record, "log_group"):
         steps.append(Step("log_group", "delete", names.log_group))
+    elif function_left:
+        notices.append(f"the log group {names.log_group} belongs to that function: left alone")
+    else:
+        tags = aws.log_group_tags(names.log_group)
+        if tags is not None and (_ours(tags, names) or (not tags and function_ours)):
+            steps.append(Step("log_group", "delete", names.log_group))
+        elif tags is not None:
+            notices.append(f"the log group {names.log_group} is not tagged as this stage's: left alone")
     return Teardown(record, tuple(steps), tuple(notices))
 
 
@@ -124,8 +142,9 @@ def apply_down(aws: Aws, names: StageNames, store: StateFile, teardown: Teardown
                 f"  {shown(store.path)} records: {recorded_summary(record) or 'nothing'}\n"
                 "  To go on: run `wsdeploy down` again to remove the rest (what is gone already "
                 "is fine), or `wsdeploy up` to deploy again") from error
-        if record is not None:
-            for kind in FORGETS[step.kind]:
+        recorded_api = (rec.get(record, "api") or {}).get("id")
+        if record is not None and not (step.kind == "api" and recorded_api not in (None, step.name)):
+            for kind in FORGETS[step.kind]:       # (a duplicate API takes nothing recorded)
                 rec.resources(record).pop(kind, None)
             store.save(record)
         reporter.step_done(index, total, step)
