@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import textwrap
@@ -129,6 +130,48 @@ def test_stopping_closes_connections_with_1001_and_raises_disconnect(echo_dir):
         assert closed.value.rcvd.code == 1001
         assert dev.wait_for_line(rf"\$disconnect\s+{line.split()[2]}\s+200")
         assert dev.wait_for_line("stopping")
+
+
+STUCK = '''
+import logging
+import time
+from wsdeploy.websocket import on_connect, on_message
+
+@on_connect
+def connect(event, context):
+    return {"statusCode": 200}
+
+@on_message
+def default(event, context):
+    logging.getLogger("app").info("stuck now")
+    while True:
+        time.sleep(0.05)
+'''
+
+
+def test_a_stuck_handler_does_not_keep_it_from_stopping(echo_dir):
+    (echo_dir / "app.py").write_text(STUCK)
+    with DevProcess(echo_dir) as dev, connect(dev.url) as ws:
+        ws.send("hi")
+        dev.wait_for_line("stuck now")
+        assert dev.stop() == 0  # SIGTERM: closes, waits a little for handlers, exits
+        assert dev.wait_for_line(r"\$disconnect\s+\S{15}=\s+200")
+        assert dev.wait_for_line(r"1 handler\(s\) still running, left behind")
+    assert "Traceback" not in "\n".join(dev.lines)
+
+
+def test_a_second_ctrl_c_stops_at_once(echo_dir):
+    (echo_dir / "app.py").write_text(STUCK)
+    with DevProcess(echo_dir) as dev, connect(dev.url) as ws:
+        ws.send("hi")
+        dev.wait_for_line("stuck now")
+        dev.process.send_signal(signal.SIGINT)
+        dev.wait_for_line("Ctrl-C again to stop at once")
+        dev.process.send_signal(signal.SIGINT)
+        assert dev.process.wait(timeout=20) == 130
+        dev.stop()
+    assert dev.wait_for_line("stopped at once")
+    assert "Traceback" not in "\n".join(dev.lines)
 
 
 def test_without_any_credentials_boto3_in_a_handler_still_signs_and_reaches_the_local_api(echo_dir, tmp_path):

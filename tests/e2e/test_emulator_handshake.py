@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import socket
+import sys
+import threading
 import urllib.error
 import urllib.request
 
@@ -11,8 +16,20 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from tests.support.emulator import gw  # noqa: F401  (a fixture)
-from tests.support.emulator import events_of, wait_for
+from tests.support.emulator import RunningGateway, events_of, read_to_end, wait_for, write_app
+from tests.support.emulator_apps import PROBE
 from wsdeploy.emulator import ids
+
+
+def raw_handshake(port: int, target: str = "/dev", key: bool = True) -> socket.socket:
+    """A socket that has sent a WebSocket upgrade request (with or without its key)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    lines = [f"GET {target} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Upgrade: websocket",
+             "Connection: Upgrade", "Sec-WebSocket-Version: 13"]
+    if key:
+        lines.append(f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}")
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+    return sock
 
 
 def test_handshake_headers_and_query_string_reach_connect(gw):
@@ -46,8 +63,100 @@ def test_a_rejecting_connect_fails_the_handshake_with_its_status_and_no_disconne
             connect(f"{gw.url}?reject={status}")
         assert refused.value.response.status_code == status
     assert len(events_of("CONNECT")) == 3
-    assert events_of("DISCONNECT") == []
     assert [r.status for r in gw.routes_run("$connect")] == [401, 403, 429]
+    with connect(gw.url):  # a $disconnect the refused ones would have raised comes before this
+        pass
+    wait_for(lambda: events_of("DISCONNECT"))
+    [disconnected] = events_of("DISCONNECT")
+    accepted = events_of("CONNECT")[3]["requestContext"]["connectionId"]
+    assert disconnected["requestContext"]["connectionId"] == accepted
+    assert len(gw.gateway.table) == 0
+
+
+def test_a_status_http_does_not_name_is_sent_as_it_is(gw):
+    for status in (460, 499):
+        with pytest.raises(InvalidStatus) as refused:
+            connect(f"{gw.url}?reject={status}")
+        assert refused.value.response.status_code == status
+        assert refused.value.response.body == b"go away"
+    assert [r.status for r in gw.routes_run("$connect")] == [460, 499]
+
+
+def test_an_informational_status_from_connect_is_a_malformed_result_502(gw):
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"{gw.url}?reject=101")
+    assert refused.value.response.status_code == 502
+    assert json.loads(refused.value.response.body) == {"message": "Internal server error"}
+    [record] = gw.routes_run("$connect")
+    assert record.status == 502 and "statusCode 101" in record.detail
+    assert len(gw.gateway.table) == 0
+
+
+def test_a_malformed_upgrade_is_refused_before_connect_runs(gw):
+    with raw_handshake(gw.gateway.port, key=False) as sock:
+        reply = read_to_end(sock)
+    assert reply.startswith(b"HTTP/1.1 400 ") and b"Sec-WebSocket-Key" in reply
+    assert events_of("CONNECT") == [] and gw.routes_run("$connect") == []
+    assert len(gw.gateway.table) == 0
+
+
+def test_a_client_that_leaves_while_connect_runs_gets_its_disconnect(gw):
+    sock = raw_handshake(gw.gateway.port, "/dev?sleep=0.5")
+    wait_for(lambda: events_of("CONNECT"))  # $connect is running (for 0.5 s)
+    sock.close()
+    wait_for(lambda: events_of("DISCONNECT"))  # it accepts after the client has gone
+    [connected], [disconnected] = events_of("CONNECT"), events_of("DISCONNECT")
+    context = disconnected["requestContext"]
+    assert context["connectionId"] == connected["requestContext"]["connectionId"]
+    assert context["disconnectStatusCode"] == 1006
+    assert sys.modules["app"].CONNECTED == []  # the app forgot it, as it should
+    wait_for(lambda: len(gw.gateway.table) == 0)
+
+
+def test_a_connect_accepted_as_the_gateway_stops_still_gets_its_disconnect(tmp_path):
+    write_app(tmp_path, PROBE)
+    running = RunningGateway(tmp_path).__enter__()
+    replies: list[bytes] = []
+    try:
+        sock = raw_handshake(running.gateway.port, "/dev?sleep=0.5")
+        def hear_and_hang_up() -> None:  # as a client does
+            with sock:
+                replies.append(read_to_end(sock))
+
+        client = threading.Thread(target=hear_and_hang_up)
+        client.start()
+        wait_for(lambda: events_of("CONNECT"))
+        app = sys.modules["app"]
+    finally:
+        running.__exit__(None, None, None)  # stops while $connect runs; it accepts meanwhile
+    client.join(10)
+    assert replies[0].startswith(b"HTTP/1.1 503 ")  # websockets' answer as it stops
+    assert [r.status for r in running.events] == [200, 200]  # $connect, then $disconnect
+    [disconnected] = [e for e in app.EVENTS if e["requestContext"]["eventType"] == "DISCONNECT"]
+    assert disconnected["requestContext"]["disconnectStatusCode"] == 1006
+    assert app.CONNECTED == []
+
+
+def test_a_connection_that_never_sends_a_request_does_not_hold_up_stopping(tmp_path):
+    write_app(tmp_path, PROBE)
+    running = RunningGateway(tmp_path).__enter__()
+    silent = socket.create_connection(("127.0.0.1", running.gateway.port), timeout=10)
+    partial = socket.create_connection(("127.0.0.1", running.gateway.port), timeout=10)
+    partial.sendall(b"GET /dev HTT")  # not even a whole request line
+    wait_for(lambda: len(running.gateway._doors) == 2)
+    running.__exit__(None, None, None)  # hangs on Python 3.12+ if the doors stay open
+    for sock in (silent, partial):
+        with sock:
+            assert read_to_end(sock) == b""  # closed by the server
+
+
+def test_a_connection_without_a_request_line_is_closed_after_a_while(tmp_path):
+    write_app(tmp_path, PROBE)
+    with RunningGateway(tmp_path, first_line_timeout=0.3) as running:
+        with socket.create_connection(("127.0.0.1", running.gateway.port), timeout=10) as sock:
+            assert read_to_end(sock) == b""  # closed by the server, long before the 10 s read
+        with connect(running.url):  # a request line in time is served as usual
+            pass
 
 
 def test_a_raising_connect_gives_502(gw):

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import http.client
 import json
+import logging
+import socket
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
 
 import boto3
 import pytest
@@ -12,7 +21,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.support.emulator import gw  # noqa: F401  (a fixture)
-from tests.support.emulator import RunningGateway, events_of, management_client, wait_for, write_app
+from tests.support.emulator import (RunningGateway, events_of, management_client, read_to_end,
+                                   wait_for, write_app)
+from tests.support.emulator_apps import PROBE
+from wsdeploy.emulator.management_api import Reply
 
 
 def only_connection_id() -> str:
@@ -31,12 +43,13 @@ def test_post_to_connection_delivers_the_raw_data(gw):
 def test_get_connection_tells_when_and_who(gw):
     client = management_client(gw)
     with connect(gw.url, user_agent_header="probe/2") as ws:
+        time.sleep(0.05)
         ws.send('{"action": "custom"}')
         ws.recv(timeout=10)
         info = client.get_connection(ConnectionId=only_connection_id())
     connected_ms = events_of("CONNECT")[0]["requestContext"]["connectedAt"]
     assert info["ConnectedAt"] == dt.datetime.fromtimestamp(connected_ms / 1000, dt.timezone.utc)
-    assert info["LastActiveAt"] >= info["ConnectedAt"]
+    assert info["LastActiveAt"] > info["ConnectedAt"]  # the message came 50 ms later
     assert info["Identity"] == {"SourceIp": "127.0.0.1", "UserAgent": "probe/2"}
 
 
@@ -73,6 +86,17 @@ def test_payloads_over_128_kb_raise_payload_too_large(gw):
             client.post_to_connection(ConnectionId=only_connection_id(), Data=b"x" * (128 * 1024 + 1))
         client.post_to_connection(ConnectionId=only_connection_id(), Data=b"x" * (128 * 1024))
         assert len(ws.recv(timeout=10)) == 128 * 1024
+
+
+def test_payloads_over_a_megabyte_raise_payload_too_large_too(gw):
+    client = management_client(gw)
+    with connect(gw.url) as ws:
+        with pytest.raises(client.exceptions.PayloadTooLargeException) as too_large:
+            client.post_to_connection(ConnectionId=only_connection_id(), Data=b"x" * (1024 * 1024 + 1))
+        headers = too_large.value.response["ResponseMetadata"]["HTTPHeaders"]
+        assert headers["x-amzn-errortype"] == "PayloadTooLargeException"
+        client.post_to_connection(ConnectionId=only_connection_id(), Data=b"still served")
+        assert ws.recv(timeout=10) == "still served"
 
 
 def test_the_management_api_needs_the_stage_prefix(gw):
@@ -159,8 +183,6 @@ def test_client_errors_carry_the_error_type_header(gw):
 
 
 def test_management_connections_are_kept_alive_and_serve_request_after_request(gw):
-    import http.client
-
     with connect(gw.url) as ws:
         path = f"/dev/@connections/{only_connection_id().replace('=', '%3D')}"
         client = http.client.HTTPConnection("127.0.0.1", gw.gateway.port, timeout=10)
@@ -174,6 +196,51 @@ def test_management_connections_are_kept_alive_and_serve_request_after_request(g
             sockets.add(id(client.sock))
             assert ws.recv(timeout=10) == f"message {n}"
         client.request("GET", "/dev", headers={"Authorization": "AWS4-HMAC-SHA256 x"})
-        assert client.getresponse().status == 403  # not a management path: refused
+        refused = client.getresponse()
+        assert refused.status == 403  # not a management path: refused
+        assert refused.read() == b'{"message":"Forbidden"}'  # as the WebSocket side says it
         client.close()
     assert len(sockets) == 1
+    with pytest.raises(urllib.error.HTTPError) as handshake:
+        urllib.request.urlopen(f"http://127.0.0.1:{gw.gateway.port}/elsewhere", timeout=5)
+    assert handshake.value.read() == b'{"message":"Forbidden"}'
+
+
+def test_stopping_waits_for_a_management_request_under_way(tmp_path):
+    write_app(tmp_path, PROBE)
+    running = RunningGateway(tmp_path).__enter__()
+    started = threading.Event()
+
+    async def slow_management(request):
+        started.set()
+        await asyncio.sleep(0.5)
+        return Reply(200)
+
+    running.gateway._management = slow_management
+    try:
+        sock = socket.create_connection(("127.0.0.1", running.gateway.port), timeout=10)
+        sock.sendall(b"POST /dev/@connections/x HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n")
+        assert started.wait(10)
+    finally:
+        running.__exit__(None, None, None)
+    with sock:
+        reply = read_to_end(sock)
+    assert reply.startswith(b"HTTP/1.1 200 OK\r\n") and b"Connection: close" in reply
+
+
+def test_a_handler_left_running_at_stop_fails_its_send_without_a_traceback(tmp_path, caplog):
+    write_app(tmp_path, PROBE)
+    running = RunningGateway(tmp_path, stop_grace=0.2).__enter__()
+    try:
+        with connect(running.url) as ws:
+            ws.send('{"action": "sleep", "seconds": 1}')  # sends once it wakes, after the stop
+            wait_for(lambda: running.gateway._pool.busy)  # the handler is asleep
+        app = sys.modules["app"]
+    finally:
+        with caplog.at_level(logging.INFO):
+            running.__exit__(None, None, None)
+            wait_for(lambda: app.FINISHED)  # its send_message has failed,
+            wait_for(lambda: running.gateway._pool.busy == 0)  # and the runtime said so, or not
+    assert [kind for kind, _ in running.notices] == ["abandoned"]
+    assert "1 handler(s) still running" in running.notices[0][1]
+    assert not [r for r in caplog.records if r.name == "wsdeploy"], caplog.text

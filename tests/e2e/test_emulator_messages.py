@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 from websockets.exceptions import ConnectionClosed
@@ -12,9 +13,11 @@ from websockets.sync.client import connect
 from tests.support.emulator import gw  # noqa: F401  (a fixture)
 from tests.support.emulator import RunningGateway, events_of, wait_for, write_app
 from tests.support.emulator_apps import PROBE
-from wsdeploy.emulator import ids
+from wsdeploy.emulator import ids, limits
 
-FRAME_LAYOUT = re.compile(r'^\{"message": "(.+)", "connectionId": "(.{16})", "requestId": "(.{16})"\}$')
+# Byte for byte as frames captured from real APIs: a space after "message": only.
+FRAME_LAYOUT = re.compile(
+    r'^\{"message": "(.+)", "connectionId":"([A-Za-z0-9_-]{15}=)", "requestId":"([A-Za-z0-9_-]{15}=)"\}$')
 
 
 def recv_json(ws) -> dict:
@@ -89,9 +92,14 @@ def test_template_route_selection(tmp_path):
             assert recv_json(ws) == {"route": "custom"}
 
 
+def without_default(routes: dict) -> dict:
+    """The route table minus $default. The runtime refuses an app without $default, so this test
+    hook is the only way to reach the "Forbidden" frame."""
+    return {key: reply for key, reply in routes.items() if key != "$default"}
+
+
 def test_no_route_and_no_default_sends_the_forbidden_frame(tmp_path):
     write_app(tmp_path, PROBE)
-    without_default = lambda routes: {k: v for k, v in routes.items() if k != "$default"}  # noqa: E731
     with RunningGateway(tmp_path, route_table=without_default) as gw, connect(gw.url) as ws:
         ws.send('{"action": "nothing-like-it"}')
         frame = ws.recv(timeout=10)
@@ -103,6 +111,40 @@ def test_no_route_and_no_default_sends_the_forbidden_frame(tmp_path):
         assert FRAME_LAYOUT.match(second).group(1) == "Forbidden"
         assert FRAME_LAYOUT.match(second).group(3) != request_id
         assert events_of("MESSAGE") == []  # the function was never invoked
+
+
+def test_an_unroutable_message_gets_forbidden_even_while_handlers_are_slow(tmp_path):
+    write_app(tmp_path, PROBE)
+    with RunningGateway(tmp_path, route_table=without_default, workers=1,
+                        integration_timeout=1) as gw, connect(gw.url) as ws:
+        ws.send('{"action": "sleep", "seconds": 2}')  # holds the only worker past the timeout
+        ws.send('{"action": "nothing-like-it"}')  # decided on the loop: no worker needed
+        frames = [ws.recv(timeout=10) for _ in range(3)]
+        assert FRAME_LAYOUT.match(frames[0]).group(1) == "Forbidden"
+        assert FRAME_LAYOUT.match(frames[1]).group(1) == "Endpoint request timed out"
+        assert json.loads(frames[2]) == {"slept": 2}
+    [record] = gw.routes_run("sleep")  # the timed-out event's line names its route
+    assert record.status == 504 and record.detail == "Endpoint request timed out"
+
+
+def test_a_body_nested_too_deep_for_the_json_parser_goes_to_default(gw):
+    body = "[" * (90 * 1024)  # json.loads raises RecursionError, not ValueError
+    with connect(gw.url) as ws:
+        ws.send([body[i:i + 30 * 1024] for i in range(0, len(body), 30 * 1024)])  # 30 KB frames
+        assert recv_json(ws) == {"route": "$default", "body": body}
+
+
+def test_a_failure_of_the_gateway_itself_is_said_and_answered_with_the_error_frame(tmp_path):
+    def broken(routes):
+        raise RuntimeError("a bug in the message path")
+
+    write_app(tmp_path, PROBE)
+    with RunningGateway(tmp_path, route_table=broken) as gw, connect(gw.url) as ws:
+        ws.send('{"action": "custom"}')
+        message, connection_id, _ = FRAME_LAYOUT.match(ws.recv(timeout=10)).groups()
+        assert message == "Internal server error" and connection_id == connection_id_of()
+    [record] = [r for r in gw.events if r.status == "error"]
+    assert "RuntimeError: a bug in the message path" in record.detail
 
 
 def test_a_raising_handler_sends_the_internal_server_error_frame(gw):
@@ -126,12 +168,16 @@ def test_binary_frames_close_with_1003(gw):
     assert events_of("MESSAGE") == []
 
 
+def disconnect_close() -> tuple[int, str]:
+    context = wait_for(lambda: events_of("DISCONNECT"))[0]["requestContext"]
+    return context["disconnectStatusCode"], context["disconnectReason"]
+
+
 def test_a_frame_over_32_kb_closes_with_1009(gw):
     with connect(gw.url) as ws:
         ws.send("x" * (32 * 1024 + 1))
-        assert closed_with(ws)[0] == 1009
-    wait_for(lambda: events_of("DISCONNECT"))
-    assert events_of("DISCONNECT")[0]["requestContext"]["disconnectStatusCode"] == 1009
+        assert closed_with(ws) == limits.TOO_BIG  # the gateway's reason, not websockets' text
+    assert disconnect_close() == limits.TOO_BIG  # and $disconnect says the same
 
 
 def test_a_message_over_128_kb_in_small_frames_closes_with_1009(gw):
@@ -140,7 +186,8 @@ def test_a_message_over_128_kb_in_small_frames_closes_with_1009(gw):
             ws.send(["y" * (30 * 1024)] * 5)  # 150 KB in five 30 KB frames
         except ConnectionClosed:
             pass  # closed before the last fragment went out
-        assert closed_with(ws)[0] == 1009
+        assert closed_with(ws) == limits.TOO_BIG
+    assert disconnect_close() == limits.TOO_BIG
 
 
 def test_a_large_message_in_small_frames_is_delivered_and_large_replies_arrive_whole(gw):
@@ -164,25 +211,45 @@ def test_idle_connections_are_closed_with_1001_and_disconnect(tmp_path):
 
 def test_activity_keeps_a_connection_until_the_maximum_duration(tmp_path):
     write_app(tmp_path, PROBE)
-    with RunningGateway(tmp_path, idle_timeout=0.5, max_duration=1.5) as gw, connect(gw.url) as ws:
-        answered = 0
-        with pytest.raises(ConnectionClosed) as closed:
-            while True:
-                ws.send('{"action": "custom"}')
-                ws.recv(timeout=10)
-                answered += 1
-                __import__("time").sleep(0.1)
-        assert closed.value.rcvd.code == 1001
-        assert answered >= 5  # it outlived the idle timeout by being active
+    with RunningGateway(tmp_path, idle_timeout=0.5, max_duration=1.5) as gw:
+        began = time.monotonic()  # before connectedAt, so the span below is never too short
+        with connect(gw.url) as ws:
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    ws.send('{"action": "quiet"}')  # answered by nothing: only the client talks
+                    with pytest.raises(TimeoutError):
+                        ws.recv(timeout=0.1)  # raises ConnectionClosed once it is closed
+        lasted = time.monotonic() - began
+    assert closed.value.rcvd.code == 1001
+    # Closed by the maximum duration, not the idle timeout: the messages reset the idle time.
+    assert lasted >= 1.5 - 0.01  # (connectedAt is whole milliseconds)
+
+
+def test_messages_from_the_api_alone_keep_a_connection_open(tmp_path):
+    from tests.support.emulator import management_client
+
+    write_app(tmp_path, PROBE)
+    with RunningGateway(tmp_path, idle_timeout=1.0) as gw:
+        with connect(gw.url) as ws:
+            client = management_client(gw)
+            began = time.monotonic()
+            sent = 0
+            while time.monotonic() - began < 3.0:  # three idle timeouts, the client silent
+                client.post_to_connection(ConnectionId=connection_id_of(), Data=f"tick {sent}")
+                assert ws.recv(timeout=10) == f"tick {sent}"
+                sent += 1
+                time.sleep(0.1)
+            assert closed_with(ws)[0] == 1001  # once the posts stop, the idle timeout closes it
+        assert disconnect_close()[0] == 1001
 
 
 def test_the_integration_timeout_sends_the_gateways_frame(tmp_path):
     write_app(tmp_path, PROBE)
-    with RunningGateway(tmp_path, integration_timeout=0.2) as gw, connect(gw.url) as ws:
-        ws.send('{"action": "sleep", "seconds": 0.6}')
+    with RunningGateway(tmp_path, integration_timeout=1) as gw, connect(gw.url) as ws:
+        ws.send('{"action": "sleep", "seconds": 2}')
         frames = [ws.recv(timeout=10), ws.recv(timeout=10)]
     assert FRAME_LAYOUT.match(frames[0]).group(1) == "Endpoint request timed out"
-    assert json.loads(frames[1]) == {"slept": 0.6}  # the function ran on, as Lambda's does
+    assert json.loads(frames[1]) == {"slept": 2}  # the function ran on, as Lambda's does
 
 
 def test_a_line_per_event_with_route_connection_status_and_duration(gw):

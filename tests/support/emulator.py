@@ -90,6 +90,15 @@ def wait_for(predicate, timeout: float = 10, interval: float = 0.02):
         time.sleep(interval)
 
 
+def read_to_end(sock) -> bytes:
+    """Everything a server sends on a socket until it closes the connection (the socket's own
+    timeout bounds each read)."""
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
+
+
 def app_events(module: str = "app") -> list[dict]:
     """The events the probe app recorded (tests/support/emulator_apps.PROBE)."""
     import sys

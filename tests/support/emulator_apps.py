@@ -12,6 +12,7 @@ from wsdeploy.websocket import (ConnectionGone, broadcast, on_connect, on_discon
 EVENTS = []
 CONNECTED = []
 GONE_DURING_CONNECT = []
+FINISHED = []  # request ids of "sleep" handlers that have returned (or raised)
 
 
 def _body(event):
@@ -26,6 +27,8 @@ def connect(event, context):
     EVENTS.append(event)
     connection_id = event["requestContext"]["connectionId"]
     query = event.get("queryStringParameters") or {}
+    if "sleep" in query:
+        time.sleep(float(query["sleep"]))
     if "reject" in query:
         return {"statusCode": int(query["reject"]), "body": "go away"}
     if "raise" in query:
@@ -66,6 +69,11 @@ def custom(event, context):
     send_message(event["requestContext"]["connectionId"], {"route": "custom"})
 
 
+@on_route("quiet")
+def quiet(event, context):
+    pass  # takes a message and sends nothing back
+
+
 @on_route("boom")
 def boom(event, context):
     raise ValueError("boom on purpose")
@@ -73,8 +81,11 @@ def boom(event, context):
 
 @on_route("sleep")
 def sleep(event, context):
-    time.sleep(_body(event)["seconds"])
-    send_message(event["requestContext"]["connectionId"], {"slept": _body(event)["seconds"]})
+    try:
+        time.sleep(_body(event)["seconds"])
+        send_message(event["requestContext"]["connectionId"], {"slept": _body(event)["seconds"]})
+    finally:
+        FINISHED.append(event["requestContext"]["requestId"])
 
 
 @on_route("shout")

@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -31,7 +32,11 @@ class DevProcess:
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        found = self.wait_for_line(r"WebSocket\s+(ws://\S+)")
+        try:
+            found = self.wait_for_line(r"WebSocket\s+(ws://\S+)")
+        except BaseException:
+            self.stop()  # never leave the server running behind a failed start
+            raise
         self.url = re.search(r"ws://\S+", found).group(0)
         return self
 
@@ -65,21 +70,24 @@ class DevProcess:
         self.stop()
 
 
-def run_wscat(url: str, *messages: str, wait: float = 1.0, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+def run_wscat(url: str, *messages: str, wait: float = 2.0, extra: tuple[str, ...] = (),
+              timeout: float = 30) -> subprocess.CompletedProcess:
     """wscat sending `messages` once connected; its stdin stays open until it exits by itself
-    (`-x ... -w N` quits as soon as stdin closes)."""
+    (`-x ... -w N` quits as soon as stdin closes). Its output goes to files, so a wscat that
+    never exits fails the test after `timeout` seconds instead of hanging it."""
     args = [str(WSCAT), "-c", url, *extra]
     for message in messages:
         args += ["-x", message]
-    process = subprocess.Popen(args + ["-w", str(wait)], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        out = process.stdout.read()
-        err = process.stderr.read()
-        process.wait(timeout=30)
-    finally:
-        process.stdin.close()
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    return subprocess.CompletedProcess(args, process.returncode, out, err)
+    args += ["-w", str(wait)]
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=out, stderr=err, text=True)
+        try:
+            process.wait(timeout=timeout)
+        finally:
+            process.stdin.close()
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess(args, process.returncode, out.read(), err.read())

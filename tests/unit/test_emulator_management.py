@@ -9,8 +9,8 @@ import pytest
 
 from wsdeploy.emulator.connections import OPEN, Connection, ConnectionTable
 from wsdeploy.emulator.limits import MAX_MESSAGE_BYTES
-from wsdeploy.emulator.front_door import parse_head, serialize
-from wsdeploy.emulator.management_api import Reply, gone, is_management_request, plan
+from wsdeploy.emulator.front_door import parse_head, phrase, serialize
+from wsdeploy.emulator.management_api import Reply, forbidden, gone, is_management_request, plan
 
 SIGNED = {"authorization": "AWS4-HMAC-SHA256 Credential=x/20241111/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=0"}
 ID = "BFHPhfCWIAMCKlQ="
@@ -113,3 +113,16 @@ def test_http_replies_carry_the_error_type_and_say_whether_the_connection_stays(
     assert f"Content-Length: {len(body)}" in head and json.loads(body)["message"]
     deleted = serialize(Reply(204), keep_alive=False)
     assert b"Content-Length" not in deleted and b"Connection: close" in deleted
+
+
+def test_statuses_http_does_not_name_get_the_phrase_of_their_class():
+    assert phrase(404) == "Not Found" and phrase(460) == "Client Error"
+    assert phrase(599) == "Server Error" and phrase(299) == "Success"
+    assert serialize(Reply(460, b"no"), keep_alive=False).startswith(b"HTTP/1.1 460 Client Error\r\n")
+
+
+def test_every_error_body_is_spelled_as_the_gateway_spells_them(table):
+    assert forbidden().body == b'{"message":"Forbidden"}'
+    assert decide(table, headers={}).reply.body == b'{"message":"Missing Authentication Token"}'
+    too_large = decide(table, body=b"x" * (MAX_MESSAGE_BYTES + 1)).reply
+    assert too_large.body.startswith(b'{"message":"payload is ')

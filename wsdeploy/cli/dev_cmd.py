@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -50,6 +52,9 @@ def _print_event(record: EventRecord) -> None:
 
 
 def _print_notice(gateway: Gateway, kind: str, text: str) -> None:
+    if kind == "abandoned":
+        error_console.print(f"[yellow]{escape(text)}[/]", highlight=False, soft_wrap=True)
+        return
     if kind == "reloaded":
         console.print(f"[cyan]reloaded[/] {escape(gateway.settings.handler_module)}: routes "
                       f"{escape(text)}", highlight=False, soft_wrap=True)
@@ -81,13 +86,25 @@ async def _serve(settings: DevSettings, quiet: bool) -> None:
         f"  routes        {escape(routes)}\n"
         "Edits take effect on the next event. Ctrl-C stops.", highlight=False)
     stop = asyncio.Event()
+
+    def on_signal() -> None:
+        if not stop.is_set():
+            stop.set()
+            return
+        # A second Ctrl-C: don't wait for handlers still running (their threads are daemons).
+        console.print("stopped at once", highlight=False)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, on_signal)
     try:
         await stop.wait()
     finally:
-        console.print("stopping: closing connections", highlight=False)
+        console.print("stopping: closing connections (Ctrl-C again to stop at once)",
+                      highlight=False)
         await gateway.stop()
 
 

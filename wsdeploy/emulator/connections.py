@@ -6,7 +6,6 @@ A connection is `connecting` while `$connect` runs (a post to it then gets 410, 
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -48,17 +47,19 @@ class Connection:
 
 
 class ConnectionTable:
-    """Every known connection by id; safe to read from handler threads."""
+    """Every known connection by id.
+
+    Used from the event loop only: handler threads never touch it, they reach connections
+    through the @connections API, which the loop serves. So it needs no lock; iterating gives a
+    snapshot, so a loop that closes connections may change the table as it goes."""
 
     def __init__(self) -> None:
         self._by_id: dict[str, Connection] = {}
-        self._lock = threading.Lock()
 
     def add(self, connection: Connection) -> None:
-        with self._lock:
-            if connection.connection_id in self._by_id:
-                raise ValueError(f"connection id {connection.connection_id} is already in use")
-            self._by_id[connection.connection_id] = connection
+        if connection.connection_id in self._by_id:
+            raise ValueError(f"connection id {connection.connection_id} is already in use")
+        self._by_id[connection.connection_id] = connection
 
     def get(self, connection_id: str) -> Connection | None:
         return self._by_id.get(connection_id)
@@ -69,12 +70,10 @@ class ConnectionTable:
         return connection if connection is not None and connection.is_open else None
 
     def remove(self, connection_id: str) -> Connection | None:
-        with self._lock:
-            return self._by_id.pop(connection_id, None)
+        return self._by_id.pop(connection_id, None)
 
     def __len__(self) -> int:
         return len(self._by_id)
 
     def __iter__(self) -> Iterator[Connection]:
-        with self._lock:
-            return iter(list(self._by_id.values()))
+        return iter(list(self._by_id.values()))

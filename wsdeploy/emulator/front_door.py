@@ -5,6 +5,14 @@ HTTP/1.1 with keep-alive (the runtime and boto3 reuse their connections, so a se
 TCP connection and no handshake parsing). Any other connection is handed, bytes and all, to
 websockets, which runs the handshake (and `$connect`) as usual. The hand-over uses websockets'
 `create_connection` hook: the server asks us for the connection object, we give it this door.
+
+Every door is in the gateway's set of doors from its first byte until it is handed over or
+closed, so that stopping can close them all: since Python 3.12.1 `asyncio.Server.wait_closed`
+waits for every connection, a silent one included. A connection that has not sent its first
+request line within `first_line_timeout` seconds is closed.
+
+This module also builds every HTTP reply the emulator sends (`reply_headers`, `serialize`), here
+and, through the server, in websockets' handshake responses.
 """
 
 from __future__ import annotations
@@ -13,15 +21,19 @@ import asyncio
 import email.utils
 import http
 import time
-from functools import lru_cache
 from dataclasses import dataclass
-from typing import Awaitable, Callable
+from functools import lru_cache
+from typing import Any, Awaitable, Callable, Coroutine
 
 from .ids import request_uuid
-from .management_api import Reply, forbidden, is_management_request
+from .management_api import Reply, forbidden, is_management_request, message_body, too_large
 
 MAX_HEAD_BYTES = 16 * 1024
-MAX_BODY_BYTES = 1024 * 1024  # over the gateway's 128 KB, so that case gets its 413 reply
+MAX_BODY_BYTES = 1024 * 1024  # larger bodies are read and dropped, then answered with a 413
+FIRST_LINE_TIMEOUT = 10.0  # seconds a new connection has to send its first request line
+
+_CLASS_PHRASES = {1: "Informational", 2: "Success", 3: "Redirection", 4: "Client Error",
+                  5: "Server Error"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,15 @@ def parse_head(head: bytes) -> tuple[str, str, str, dict[str, str]]:
     return method, target, version, headers
 
 
+def phrase(status: int) -> str:
+    """The reason phrase for a status, also for one http.HTTPStatus does not know (a `$connect`
+    handler may answer 460): then the phrase of its class."""
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return _CLASS_PHRASES.get(status // 100, "Unknown")
+
+
 @lru_cache(maxsize=2)
 def _date_at(second: int) -> str:
     return email.utils.formatdate(second, usegmt=True)
@@ -55,50 +76,73 @@ def _http_date() -> str:
     return _date_at(int(time.time()))
 
 
-def serialize(reply: Reply, keep_alive: bool) -> bytes:
-    phrase = http.HTTPStatus(reply.status).phrase
-    headers = [f"HTTP/1.1 {reply.status} {phrase}", f"Date: {_http_date()}",
-               "Content-Type: application/json", f"x-amzn-RequestId: {request_uuid()}",
-               f"Connection: {'keep-alive' if keep_alive else 'close'}"]
+def reply_headers(reply: Reply, keep_alive: bool) -> list[tuple[str, str]]:
+    """The headers of an HTTP reply, the same wherever the emulator answers."""
+    headers = [("Date", _http_date()), ("Content-Type", reply.content_type),
+               ("x-amzn-RequestId", request_uuid()),
+               ("Connection", "keep-alive" if keep_alive else "close")]
     if reply.status != 204:
-        headers.append(f"Content-Length: {len(reply.body)}")
+        headers.append(("Content-Length", str(len(reply.body))))
     if reply.error_type:
-        headers.append(f"x-amzn-ErrorType: {reply.error_type}")
-    return ("\r\n".join(headers) + "\r\n\r\n").encode("latin-1") + reply.body
+        headers.append(("x-amzn-ErrorType", reply.error_type))
+    return headers
+
+
+def serialize(reply: Reply, keep_alive: bool) -> bytes:
+    lines = [f"HTTP/1.1 {reply.status} {phrase(reply.status)}"]
+    lines += [f"{name}: {value}" for name, value in reply_headers(reply, keep_alive)]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + reply.body
 
 
 class FrontDoor(asyncio.Protocol):
     """Serves @connections itself; gives every other connection to websockets."""
 
     def __init__(self, websocket: Callable[[], asyncio.Protocol],
-                 serve: Callable[[HttpRequest], Awaitable[Reply]], doors: set[FrontDoor]):
+                 serve: Callable[[HttpRequest], Awaitable[Reply]], doors: set[FrontDoor],
+                 spawn: Callable[[Coroutine[Any, Any, None]], Any],
+                 first_line_timeout: float = FIRST_LINE_TIMEOUT):
         self._websocket = websocket  # makes the websockets connection, on hand-over
         self._serve = serve
-        self._doors = doors  # the open HTTP connections, so that shutdown can close them
+        self._doors = doors  # every door not yet handed over, so that stopping can close it
+        self._spawn = spawn  # runs an answer as a task the gateway keeps and awaits
+        self._first_line_timeout = first_line_timeout
+        self._timer: asyncio.TimerHandle | None = None
         self._buffer = bytearray()
+        self._http = False  # decided: this connection is @connections traffic
         self._busy = False
         self._closing = False
+        self._skip = 0  # bytes of an oversized body still to drop
+        self._after_skip: tuple[Reply, bool] | None = None
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        self._doors.add(self)
+        self._timer = asyncio.get_running_loop().call_later(
+            self._first_line_timeout, self._no_first_line)
+
+    def _no_first_line(self) -> None:
+        if not self._http and self in self._doors:
+            self.transport.close()
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
-        if self not in self._doors:  # still deciding who serves this connection
+        if not self._http:  # still deciding who serves this connection
             line_end = self._buffer.find(b"\r\n")
             if line_end < 0:
                 if len(self._buffer) > MAX_HEAD_BYTES:
                     self.transport.close()
                 return
+            self._timer.cancel()
             target = bytes(self._buffer[:line_end]).split(b" ")[1:2] or [b""]
             if not is_management_request(target[0].decode("latin-1")):
                 self._hand_over()
                 return
-            self._doors.add(self)
+            self._http = True
         self._next()
 
     def _hand_over(self) -> None:
+        self._doors.discard(self)
         connection = self._websocket()
         self.transport.set_protocol(connection)
         connection.connection_made(self.transport)
@@ -106,30 +150,41 @@ class FrontDoor(asyncio.Protocol):
 
     def _next(self) -> None:
         """Start on the next complete request in the buffer, one at a time."""
-        if self._busy or self.transport.is_closing():
-            return
-        head_end = self._buffer.find(b"\r\n\r\n")
-        if head_end < 0:
-            if len(self._buffer) > MAX_HEAD_BYTES:
-                self._respond(Reply(431), keep_alive=False)
-            return
-        try:
-            method, target, version, headers = parse_head(bytes(self._buffer[:head_end]))
-            length = int(headers.get("content-length", "0"))
-        except ValueError:
-            self._respond(Reply(400), keep_alive=False)
-            return
-        if "transfer-encoding" in headers or not 0 <= length <= MAX_BODY_BYTES:
-            self._respond(Reply(413 if length > MAX_BODY_BYTES else 400), keep_alive=False)
-            return
-        if len(self._buffer) < head_end + 4 + length:
-            return  # the body is still arriving
-        body = bytes(self._buffer[head_end + 4:head_end + 4 + length])
-        del self._buffer[:head_end + 4 + length]
-        keep_alive = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
-        request = HttpRequest(method, target, headers, body)
-        self._busy = True
-        asyncio.ensure_future(self._answer(request, keep_alive))
+        while not self._busy and not self.transport.is_closing():
+            if self._skip:
+                dropped = min(self._skip, len(self._buffer))
+                del self._buffer[:dropped]
+                self._skip -= dropped
+                if self._skip:
+                    return
+                reply, keep_alive = self._after_skip
+                self._respond(reply, keep_alive and not self._closing)
+                continue
+            head_end = self._buffer.find(b"\r\n\r\n")
+            if head_end < 0:
+                if len(self._buffer) > MAX_HEAD_BYTES:
+                    self._respond(Reply(431), keep_alive=False)
+                return
+            try:
+                method, target, version, headers = parse_head(bytes(self._buffer[:head_end]))
+                length = int(headers.get("content-length", "0"))
+            except ValueError:
+                self._respond(Reply(400), keep_alive=False)
+                return
+            if "transfer-encoding" in headers or length < 0:
+                self._respond(Reply(400), keep_alive=False)
+                return
+            keep_alive = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
+            if length > MAX_BODY_BYTES:  # too big to hold: drop it as it comes, then say so
+                del self._buffer[:head_end + 4]
+                self._skip, self._after_skip = length, (too_large(length), keep_alive)
+                continue
+            if len(self._buffer) < head_end + 4 + length:
+                return  # the body is still arriving
+            body = bytes(self._buffer[head_end + 4:head_end + 4 + length])
+            del self._buffer[:head_end + 4 + length]
+            self._busy = True
+            self._spawn(self._answer(HttpRequest(method, target, headers, body), keep_alive))
 
     async def _answer(self, request: HttpRequest, keep_alive: bool) -> None:
         try:
@@ -138,7 +193,7 @@ class FrontDoor(asyncio.Protocol):
             else:
                 reply = forbidden()
         except Exception:  # noqa: BLE001 - a bug of ours must not leave the client hanging
-            reply = Reply(500, b'{"message": "Internal server error"}')
+            reply = Reply(500, message_body("Internal server error"))
         self._busy = False
         self._respond(reply, keep_alive and not self._closing)
         self._next()
@@ -151,10 +206,17 @@ class FrontDoor(asyncio.Protocol):
             self.transport.close()
 
     def shut(self) -> None:
-        """Close now if idle, else right after the request under way."""
+        """For stopping: close now if undecided or idle, else right after the request under way."""
         self._closing = True
-        if not self._busy and self.transport is not None:
+        if self.transport is not None and not self._busy:
             self.transport.close()
+
+    def abort(self) -> None:
+        """For stopping, once the grace is over: close at once, whatever is under way."""
+        if self.transport is not None:
+            self.transport.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._doors.discard(self)
+        if self._timer is not None:
+            self._timer.cancel()

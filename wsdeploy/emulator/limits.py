@@ -1,4 +1,5 @@
-"""The gateway's quotas and the close codes that go with them (section 5 of the spec).
+"""The gateway's quotas, the close codes that go with them (section 5 of the spec), and the
+frames the gateway itself sends to a client (section 2).
 
 Where the spec marks a value unverified (the codes and reasons on the idle timeout and the
 two-hour cap), the choice is made here, in one place, so it is easy to change.
@@ -12,7 +13,6 @@ MAX_MESSAGE_BYTES = 128 * 1024  # a message over this closes the connection with
 MAX_FRAME_BYTES = 32 * 1024  # a frame over this closes it too; sends are cut into such frames
 IDLE_TIMEOUT_SECONDS = 10 * 60
 MAX_DURATION_SECONDS = 2 * 60 * 60
-MAX_ROUTES = 300
 
 
 class CloseCause(NamedTuple):
@@ -28,11 +28,28 @@ IDLE = CloseCause(1001, "Going away")  # unverified: the spec's plausible choice
 EXPIRED = CloseCause(1001, "Going away")  # unverified: the two-hour cap
 SHUTDOWN = CloseCause(1001, "Going away")  # `wsdeploy dev` stopping
 BINARY = CloseCause(1003, "Unsupported frame type: binary")  # reason unverified
-TOO_BIG = CloseCause(1009, "Message too big")  # reason unverified
+TOO_BIG = CloseCause(1009, "Message too big")  # a frame or a message over the limits; reason
+# unverified. The server makes websockets close with this reason (not its own text), so the
+# client's close frame and `$disconnect` say the same.
 
 # Closes the client causes.
 NO_STATUS = CloseCause(1005, "Client-side close frame status not set")
 ABNORMAL = CloseCause(1006, "Connection closed abnormally")  # no close frame at all; unverified
+
+
+# The gateway's own frames to a client, in place of a handler's answer (spec section 2 and 3).
+FORBIDDEN = "Forbidden"  # no route took the message, and there is no $default
+INTERNAL_ERROR = "Internal server error"  # the handler raised (or its result was malformed)
+TIMED_OUT = "Endpoint request timed out"  # the integration timeout ran out
+
+
+def gateway_frame(message: str, connection_id: str, request_id: str) -> str:
+    """One of the gateway's own frames, byte for byte as frames captured from real APIs are:
+    a space after `"message":` only, e.g. `{"message": "Forbidden", "connectionId":"XDmENcnwIE0CFEQ=",
+    "requestId":"XDmGEE2RoE0FRdQ="}`. (The spec's example spaces every key; the captures don't.)
+    The message is one of the texts above and ids are URL-safe base64, so nothing needs escaping."""
+    return (f'{{"message": "{message}", "connectionId":"{connection_id}", '
+            f'"requestId":"{request_id}"}}')
 
 
 def client_close(code: int | None, reason: str) -> CloseCause:

@@ -3,7 +3,9 @@
 `plan()` turns one HTTP request into the reply and, for POST and DELETE, the action the
 network shell must take. Every error carries `x-amzn-ErrorType`, because botocore raises its
 modelled exceptions (`GoneException`, ...) only from that header. The message texts are this
-emulator's own, worded to help debugging.
+emulator's own, worded to help debugging; the bodies are compact JSON, `{"message":"..."}`, as the
+gateway's own HTTP errors are (`{"message":"Forbidden"}`), and every HTTP error body the emulator
+sends is built by `message_body`.
 """
 
 from __future__ import annotations
@@ -24,9 +26,12 @@ POST, GET, DELETE = "POST", "GET", "DELETE"
 
 @dataclass(frozen=True)
 class Reply:
+    """An HTTP reply, for the front door or for websockets' handshake (front_door.reply_headers)."""
+
     status: int
     body: bytes = b""
     error_type: str | None = None
+    content_type: str = "application/json"
 
 
 @dataclass(frozen=True)
@@ -44,12 +49,24 @@ def is_management_request(target: str) -> bool:
     return "/@connections" in urlsplit(target).path
 
 
+def message_body(message: str) -> bytes:
+    """An HTTP error body as the gateway writes them: {"message":"Forbidden"}."""
+    return json.dumps({"message": message}, separators=(",", ":")).encode()
+
+
 def _error(status: int, error_type: str, message: str) -> Reply:
-    return Reply(status, json.dumps({"message": message}).encode(), error_type)
+    return Reply(status, message_body(message), error_type)
 
 
 def forbidden(message: str = "Forbidden") -> Reply:
+    """403 ForbiddenException: a path the API does not have (the gateway's own words by default)."""
     return _error(403, "ForbiddenException", message)
+
+
+def too_large(size: int) -> Reply:
+    """413 PayloadTooLargeException, so boto3 raises its modelled exception."""
+    return _error(413, "PayloadTooLargeException",
+                  f"payload is {size} bytes; the limit is {MAX_MESSAGE_BYTES}")
 
 
 def gone(connection_id: str) -> Reply:
@@ -89,8 +106,7 @@ def plan(method: str, target: str, headers: Mapping[str, str], body: bytes, stag
     connection_id = unquote(match.group("id"))
     connection = table.open(connection_id)
     if method == POST and len(body) > MAX_MESSAGE_BYTES:
-        return Plan(_error(413, "PayloadTooLargeException",
-                           f"payload is {len(body)} bytes; the limit is {MAX_MESSAGE_BYTES}"))
+        return Plan(too_large(len(body)))
     if connection is None:
         return Plan(gone(connection_id))
     if method == GET:

@@ -1,24 +1,28 @@
 """The network shell: one port for WebSocket clients at `/{stage}` and for the @connections API
 at `/{stage}/@connections/{id}`, around the pure core (events, routing, table, limits).
 
-Handlers run on a thread pool through the runtime's entry point; the event loop only moves
-bytes, so a handler that blocks, or that posts to its own connection (the loop serves that
-POST meanwhile), never stalls the server. `front_door` decides per TCP connection whether it
-is @connections traffic (served here over keep-alive HTTP) or a WebSocket client (websockets').
+Handlers run on worker threads (`workers`) through the runtime's entry point; the event loop
+only moves bytes and makes the cheap decisions (which route a message takes), so a handler that
+blocks, or that posts to its own connection (the loop serves that POST meanwhile), never stalls
+the server. `front_door` decides per TCP connection whether it is @connections traffic (served
+there over keep-alive HTTP) or a WebSocket client (websockets').
+
+Every connection whose `$connect` accepted gets exactly one `$disconnect`: from `_client` once
+it has opened, or from `_never_opened` when its socket went away first (the client left while
+`$connect` ran, or the gateway stopped and websockets answered the handshake with 503). The
+real gateway refuses a malformed upgrade before calling the function; so does `_process_request`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
+import contextlib
 import errno
-import http
-import json
+import functools
 import time
-from concurrent.futures import ThreadPoolExecutor
+import traceback
 from dataclasses import dataclass
-from typing import Any, Callable
-from urllib.parse import urlsplit
+from typing import Any, Callable, Coroutine
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
@@ -28,15 +32,18 @@ from websockets.http11 import Request, Response
 from ..errors import UserError
 from . import events, ids, limits, management_api
 from .app_loader import AppLoader
-from .connections import CLOSING, OPEN, Connection, ConnectionTable
+from .connections import CLOSING, CONNECTING, OPEN, Connection, ConnectionTable
 from .environment import Environment
-from .front_door import FrontDoor, HttpRequest
-from .invoke import Invoker, Outcome
+from .front_door import FrontDoor, HttpRequest, phrase, reply_headers
+from .invoke import UNKNOWN, EventFactory, Invoker, Outcome
+from .management_api import Reply, message_body
 from .routing import RouteSelector
 from .settings import DevSettings
+from .workers import WorkerPool
 
 _NOT_FORWARDED = {"connection", "upgrade", "sec-websocket-accept", "content-length",
                   "transfer-encoding"}
+_SETTLE_SECONDS = 5.0  # after the grace: how long stopping waits for what it has just aborted
 
 
 @dataclass(frozen=True)
@@ -54,21 +61,27 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def http_response(status: int, body: bytes = b"", error_type: str | None = None,
-                  content_type: str = "application/json") -> Response:
-    """An HTTP reply that closes the connection (websockets serves one request per socket)."""
-    headers = Headers([("Date", email.utils.formatdate(usegmt=True)),
-                       ("Content-Type", content_type), ("Content-Length", str(len(body))),
-                       ("Connection", "close"), ("x-amzn-RequestId", ids.request_uuid())])
-    if error_type:
-        headers["x-amzn-ErrorType"] = error_type
-    return Response(status, http.HTTPStatus(status).phrase, headers, body)
+def handshake_response(reply: Reply) -> Response:
+    """An HTTP reply to a handshake request (websockets serves one request per socket)."""
+    return Response(reply.status, phrase(reply.status),
+                    Headers(reply_headers(reply, keep_alive=False)), reply.body)
 
 
-def gateway_frame(message: str, connection_id: str, request_id: str) -> str:
-    """The gateway's own frames ("Forbidden", "Internal server error"), in its JSON layout."""
-    return json.dumps({"message": message, "connectionId": connection_id,
-                       "requestId": request_id})
+def _header(request: Request, name: str) -> str | None:
+    values = request.headers.get_all(name)
+    return ", ".join(values) if values else None
+
+
+def _with_gateway_reasons(fail: Callable[..., None], code: int, reason: str = "") -> None:
+    """websockets' `Protocol.fail`, closing over a size limit (1009) with the gateway's reason
+    (limits.TOO_BIG) rather than websockets' own text, so the frame and `$disconnect` agree."""
+    if code == limits.TOO_BIG.code:
+        reason = limits.TOO_BIG.reason
+    fail(code, reason)
+
+
+def _internal_error(error: BaseException) -> str:
+    return "wsdeploy dev failed:\n" + "".join(traceback.format_exception(error)).strip()
 
 
 class Gateway:
@@ -82,29 +95,37 @@ class Gateway:
         self.table = ConnectionTable()
         self.selector = RouteSelector(settings.route_selection)
         self._on_event = on_event
-        self._route_table = route_table or (lambda routes: routes)  # tests narrow it
+        self._on_notice = on_notice  # ("reloaded" | "failed" | "abandoned", text)
+        # For tests only: narrows the routes a message can take. A valid app always has $default
+        # (the runtime refuses one without it), so the "Forbidden" frame, which the gateway sends
+        # when no route and no $default takes a message, is reachable in no other way.
+        self._route_table = route_table or (lambda routes: routes)
         self.loader = AppLoader(settings.source_dir, settings.handler_module, on_notice,
                                 settings.exclude)
         self.invoker = Invoker(self.loader, settings.function)
-        self._pool = ThreadPoolExecutor(settings.workers, thread_name_prefix="wsdeploy-dev")
+        self._pool = WorkerPool(settings.workers)
         self._environment = Environment()
-        self._doors: set[FrontDoor] = set()  # keep-alive @connections clients
+        self._doors: set[FrontDoor] = set()  # TCP connections not handed to websockets
+        self._sockets: set[ServerConnection] = set()  # handed over, until their TCP connection ends
+        self._connecting: set[ServerConnection] = set()  # whose $connect is running
         self._by_socket: dict[ServerConnection, Connection] = {}
-        self._accept_headers: dict[ServerConnection, dict[str, str]] = {}
         self._tasks: set[asyncio.Task] = set()
         self._server: Server | None = None
         self._sweeper: asyncio.Task | None = None
+        self._stopping = False
+        self._abandon: asyncio.Future | None = None  # done when stopping gives up on handlers
         self.api: events.Api | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
         """Bind, set the function's environment, load the app, then accept clients."""
         s = self.settings
+        self._abandon = asyncio.get_running_loop().create_future()
         try:
             self._server = await serve(
                 self._client, s.host, s.port, process_request=self._process_request,
-                process_response=self._process_response, create_connection=self._front_door,
-                compression=None, ping_interval=None, open_timeout=60, server_header=None,
+                create_connection=self._front_door, compression=None, ping_interval=None,
+                open_timeout=60, server_header=None,
                 max_size=(limits.MAX_MESSAGE_BYTES, limits.MAX_FRAME_BYTES),
                 start_serving=False)
         except OSError as error:
@@ -116,10 +137,12 @@ class Gateway:
         self.api = events.Api(s.api_id, s.stage, port)
         self._environment.apply(s, self.management_url)
         try:
-            await asyncio.get_running_loop().run_in_executor(self._pool, self.loader.start,
-                                                            s.poll_seconds)
+            await self._pool.run(self.loader.start, s.poll_seconds)
         except BaseException:
-            await self._close_server()
+            self._server.close()
+            await self._server.wait_closed()
+            self._pool.shutdown()
+            self._environment.restore()
             raise
         await self._server.start_serving()
         self._sweeper = asyncio.create_task(self._sweep())
@@ -138,39 +161,86 @@ class Gateway:
         return f"http://{self.settings.host}:{self.port}/{self.settings.stage}"
 
     async def stop(self) -> None:
-        """Close every connection (1001, with `$disconnect`), then release everything."""
+        """Close every connection (1001, with `$disconnect`) and wait up to `stop_grace` seconds
+        for the handlers under way; then give up on those still running (their threads run on,
+        unheard) and release everything."""
+        self._stopping = True
         if self._sweeper is not None:
             self._sweeper.cancel()
-        for connection in list(self.table):
-            self._close(connection, limits.SHUTDOWN)
         for door in list(self._doors):
-            door.shut()
-        await self._close_server()
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=5)
-        self._pool.shutdown(wait=False, cancel_futures=True)
+            door.shut()  # silent or idle connections close now, busy ones after their reply
+        for ws in list(self._sockets):
+            if ws.request is None:  # handed over, its handshake request not complete yet
+                ws.transport.close()
+        for connection in list(self.table):
+            if connection.is_open:
+                self._close(connection, limits.SHUTDOWN)
+        if self._server is not None:
+            self._server.close()  # no new clients; a handshake that ends now is answered 503
+        if not await self._drain(self.settings.stop_grace):
+            left = [f"{count} {what}" for count, what in (
+                (self._pool.busy, "handler(s) still running, left behind"),
+                (len(self._sockets) + len(self._doors), "connection(s) still open, dropped"))
+                if count]
+            self._on_notice("abandoned", f"stopped waiting after {self.settings.stop_grace:g} s: "
+                                         + "; ".join(left or ["nothing left"]))
+        if self._abandon is not None and not self._abandon.done():
+            self._abandon.set_result(None)  # invocations still awaited end now
+        for ws in list(self._sockets):
+            ws.transport.abort()
+        for door in list(self._doors):
+            door.abort()
+        await self._drain(_SETTLE_SECONDS)
+        self._pool.shutdown()
         await asyncio.get_running_loop().run_in_executor(None, self.loader.close)
         self._environment.restore()
 
-    async def _close_server(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
+    async def _drain(self, timeout: float) -> bool:
+        """Wait until the server has closed and every task of ours has ended; False on timeout."""
+        try:
+            async with asyncio.timeout(timeout):
+                if self._server is not None:
+                    await self._server.wait_closed()
+                while self._tasks:
+                    await asyncio.wait(set(self._tasks))
+        except TimeoutError:
+            return False
+        return True
 
-    def _spawn(self, coroutine: Any) -> None:
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task:
+        """A task that stopping waits for."""
         task = asyncio.create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
-    async def _run(self, make_event: Any) -> Outcome:
-        """One invocation on the pool, bounded by the gateway's integration timeout."""
-        future = asyncio.get_running_loop().run_in_executor(
-            self._pool, self.invoker.invoke, make_event)
-        done, _ = await asyncio.wait((future,), timeout=self.settings.integration_timeout)
-        if done:
-            return future.result()
-        return Outcome("?", status=504, error="Endpoint request timed out",  # it runs on
-                       duration_ms=self.settings.integration_timeout * 1000)
+    async def _run(self, route_key: str, make_event: EventFactory) -> Outcome:
+        """One invocation on a worker, bounded by the integration timeout and by stopping.
+
+        `route_key` is the route chosen on the loop; the worker's outcome names its own (it may
+        differ if the app was reloaded in between), or none for an event that failed before."""
+        started = time.perf_counter()
+        if self._abandon is not None and self._abandon.done():
+            return Outcome(route_key, abandoned=True, error="wsdeploy dev has stopped")
+        try:
+            future = self._pool.run(self.invoker.invoke, make_event)
+            waiting = {future} if self._abandon is None else {future, self._abandon}
+            done, _ = await asyncio.wait(waiting, timeout=self.settings.integration_timeout,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if future in done:
+                outcome = future.result()
+            elif self._abandon is not None and self._abandon.done():
+                outcome = Outcome(route_key, abandoned=True,
+                                  error="wsdeploy dev stopped before the handler returned")
+            else:  # the function runs on, as Lambda's does; the gateway answers for it
+                outcome = Outcome(route_key, status=504, error=limits.TIMED_OUT, timed_out=True)
+        except Exception as error:  # noqa: BLE001 - said in the event line, never lost
+            outcome = Outcome(route_key, error=_internal_error(error))
+        if outcome.route_key == UNKNOWN:
+            outcome.route_key = route_key
+        if not outcome.duration_ms:
+            outcome.duration_ms = (time.perf_counter() - started) * 1000
+        return outcome
 
     def _log(self, route_key: str, connection: Connection, outcome: Outcome,
              status: int | str) -> None:
@@ -180,61 +250,108 @@ class Gateway:
     # -- HTTP: handshakes and @connections ----------------------------------------------
     def _front_door(self, protocol: Any, server: Server, **options: Any) -> FrontDoor:
         """websockets' connection factory: a door that serves @connections or hands over."""
-        return FrontDoor(lambda: ServerConnection(protocol, server, **options),
-                         self._management, self._doors)
+        protocol.fail = functools.partial(_with_gateway_reasons, protocol.fail)
 
-    async def _process_request(self, ws: ServerConnection, request: Request) -> Response | None:
-        path = urlsplit(request.path).path
+        def hand_over() -> ServerConnection:
+            ws = ServerConnection(protocol, server, **options)
+            self._sockets.add(ws)
+            self._spawn(self._watch(ws))
+            return ws
+
+        return FrontDoor(hand_over, self._management, self._doors, self._spawn,
+                         self.settings.first_line_timeout)
+
+    async def _process_request(self, ws: ServerConnection, request: Request) -> Response:
+        path = request.path.split("?", 1)[0]
         if path.rstrip("/") != f"/{self.settings.stage}":
-            return http_response(403, b'{"message":"Forbidden"}', "ForbiddenException")
-        if "websocket" not in request.headers.get("Upgrade", "").lower():
-            return http_response(
+            return handshake_response(management_api.forbidden())
+        if "websocket" not in (_header(request, "Upgrade") or "").lower():
+            return handshake_response(Reply(
                 426, f"This is a WebSocket endpoint: connect with a WebSocket client, e.g. "
-                     f"wscat -c {self.url}\n".encode(), content_type="text/plain; charset=utf-8")
-        return await self._connect(ws, request)
+                     f"wscat -c {self.url}\n".encode(), content_type="text/plain; charset=utf-8"))
+        handshake = ws.protocol.accept(request)  # websockets' own checks of the upgrade
+        if handshake.status_code != 101:
+            return handshake  # malformed: refused before any $connect, as the gateway does
+        return await self._connect(ws, request, handshake)
 
-    async def _connect(self, ws: ServerConnection, request: Request) -> Response | None:
+    async def _connect(self, ws: ServerConnection, request: Request,
+                       handshake: Response) -> Response:
         assert self.api is not None
         now_ms = _now_ms()
         connection = Connection(
             ids.gateway_id(), now_ms,
-            domain_name=request.headers.get("Host", f"{self.settings.host}:{self.port}"),
-            source_ip=str(ws.remote_address[0]), user_agent=request.headers.get("User-Agent"),
+            domain_name=_header(request, "Host") or f"{self.settings.host}:{self.port}",
+            source_ip=str(ws.remote_address[0]), user_agent=_header(request, "User-Agent"),
             channel=ws)
         self.table.add(connection)
         self._by_socket[ws] = connection
-        headers = events.connect_headers(request.headers.raw_items(), connection.source_ip,
-                                         self.port, now_ms / 1000)
-        event = events.connect_event(self.api, connection, request.path, headers,
-                                     ids.gateway_id(), now_ms)
-        outcome = await self._run(lambda routes: ("$connect", event))
+        self._connecting.add(ws)
+        try:
+            return await self._connect_verdict(ws, request, handshake, connection)
+        finally:
+            self._connecting.discard(ws)
+            if ws.connection_lost_waiter.done():
+                self._never_opened(ws)  # the client left while $connect ran
+
+    async def _connect_verdict(self, ws: ServerConnection, request: Request, handshake: Response,
+                               connection: Connection) -> Response:
+        """Run `$connect` and turn its result into the handshake's response."""
+        assert self.api is not None
+        api, request_id, now_ms = self.api, ids.gateway_id(), connection.connected_at
+
+        def make_event(routes: dict[str, bool]) -> tuple[str, dict]:
+            headers = events.connect_headers(request.headers.raw_items(), connection.source_ip,
+                                             api.port, now_ms / 1000)
+            return "$connect", events.connect_event(api, connection, request.path, headers,
+                                                    request_id, now_ms)
+
+        outcome = await self._run("$connect", make_event)
+        if outcome.abandoned:
+            self._forget(ws)
+            self._log("$connect", connection, outcome, "stopped")
+            return handshake_response(Reply(503, message_body("Service Unavailable")))
+        status = outcome.status or 200
+        if outcome.error is None and not 200 <= status < 600:
+            outcome.error = (f"malformed result: statusCode {status} is not a final HTTP status; "
+                             "return 2xx to accept or 4xx/5xx to refuse")
         if outcome.error:
             self._forget(ws)
-            status = 504 if outcome.status == 504 else 502
+            status, message = ((504, limits.TIMED_OUT) if outcome.timed_out
+                               else (502, limits.INTERNAL_ERROR))
             self._log("$connect", connection, outcome, status)
-            message = "Endpoint request timed out" if status == 504 else "Internal server error"
-            return http_response(status, json.dumps({"message": message}).encode())
-        status = outcome.status or 200
+            return handshake_response(Reply(status, message_body(message)))
         self._log("$connect", connection, outcome, status)
         if not 200 <= status < 300:
             self._forget(ws)
-            body = (outcome.body or "").encode()
-            reply = http_response(status if 100 <= status < 600 else 502, body)
-            return reply
-        self._accept_headers[ws] = {name: value for name, value in outcome.headers.items()
-                                    if name.lower() not in _NOT_FORWARDED}
-        return None
+            return handshake_response(Reply(status, (outcome.body or "").encode()))
+        if self._stopping:  # accepted too late: the client is told so, and $disconnect follows
+            return handshake_response(Reply(503, message_body("Service Unavailable")))
+        for name, value in outcome.headers.items():  # e.g. Sec-WebSocket-Protocol
+            if name.lower() not in _NOT_FORWARDED:
+                if name in handshake.headers:
+                    del handshake.headers[name]
+                handshake.headers[name] = value
+        return handshake
 
-    def _process_response(self, ws: ServerConnection, request: Request,
-                          response: Response) -> None:
-        """Adds `$connect`'s result headers (e.g. Sec-WebSocket-Protocol) to the 101."""
-        extra = self._accept_headers.pop(ws, {})
-        if ws in self._by_socket and response.status_code != 101:
-            self._forget(ws)  # websockets refused a malformed handshake after $connect
-        for name, value in extra.items():
-            if name in response.headers:
-                del response.headers[name]
-            response.headers[name] = value
+    async def _watch(self, ws: ServerConnection) -> None:
+        """A task from hand-over until the TCP connection ends (so stopping waits for it)."""
+        try:
+            await ws.wait_closed()
+        finally:
+            self._sockets.discard(ws)
+        if ws not in self._connecting:  # else _connect sees to it when $connect returns
+            self._never_opened(ws)
+
+    def _never_opened(self, ws: ServerConnection) -> None:
+        """The TCP connection of a client ended: if `$connect` had accepted it and it never
+        opened (the client left while `$connect` ran, or the gateway answered 503 as it
+        stopped), raise its `$disconnect` (1006) and forget it."""
+        connection = self._by_socket.get(ws)
+        if connection is None or connection.state != CONNECTING:
+            return  # refused, or opened (then _client raises its $disconnect)
+        connection.state = CLOSING
+        self._forget(ws)
+        self._spawn(self._disconnect(connection, limits.ABNORMAL))
 
     def _forget(self, ws: ServerConnection) -> None:
         connection = self._by_socket.pop(ws, None)
@@ -253,8 +370,12 @@ class Gateway:
 
     # -- WebSocket: frames -------------------------------------------------------------
     async def _client(self, ws: ServerConnection) -> None:
-        connection = self._by_socket[ws]
+        connection = self._by_socket.get(ws)
+        if connection is None or connection.state != CONNECTING:
+            return  # its socket went away first: _never_opened has raised its $disconnect
         connection.state = OPEN
+        if self._stopping:  # opened as stopping began, after it closed the others
+            self._close(connection, limits.SHUTDOWN)
         try:
             async for message in ws:
                 if isinstance(message, bytes):
@@ -283,36 +404,65 @@ class Gateway:
     async def _message(self, connection: Connection, body: str, now_ms: int) -> None:
         assert self.api is not None
         api, request_id, message_id = self.api, ids.gateway_id(), ids.gateway_id()
+        route_key = UNKNOWN
+        try:
+            routes = self.loader.routes  # the version serving now; None if none ever loaded
+            if routes is not None:
+                route_key = self.selector.select(body, self._route_table(routes))
+                if route_key is None:
+                    self._on_event(EventRecord("(no route)", connection.connection_id,
+                                               "Forbidden", 0.0))
+                    await self._error_frame(connection, limits.FORBIDDEN, request_id)
+                    return
+            selected = route_key
 
-        def make_event(routes: dict[str, bool]) -> tuple[str, dict] | None:
-            key = self.selector.select(body, self._route_table(routes))
-            if key is None:
-                return None
-            return key, events.message_event(api, connection, key, body, request_id,
-                                             message_id, now_ms)
+            def make_event(current: dict[str, bool]) -> tuple[str, dict] | None:
+                key = selected if current is routes else self.selector.select(
+                    body, self._route_table(current))  # reloaded since: select again
+                if key is None:
+                    return None
+                return key, events.message_event(api, connection, key, body, request_id,
+                                                 message_id, now_ms)
 
-        outcome = await self._run(make_event)
-        frame: str | None = None
-        if outcome.route_key is None:
-            frame = gateway_frame("Forbidden", connection.connection_id, request_id)
-            self._log("(no route)", connection, outcome, "Forbidden")
-        elif outcome.error:
-            text = "Endpoint request timed out" if outcome.status == 504 else "Internal server error"
-            frame = gateway_frame(text, connection.connection_id, request_id)
-            self._log(outcome.route_key, connection, outcome, "error")
-        else:
-            self._log(outcome.route_key, connection, outcome, outcome.status or 200)
-            if outcome.reply:
-                frame = outcome.body
-        if frame is not None:
-            await self._send(connection, frame.encode("utf-8"))
+            outcome = await self._run(route_key, make_event)
+            route_key = outcome.route_key or route_key
+            if outcome.abandoned:
+                self._log(route_key, connection, outcome, "stopped")
+            elif outcome.route_key is None:
+                self._log("(no route)", connection, outcome, "Forbidden")
+                await self._error_frame(connection, limits.FORBIDDEN, request_id)
+            elif outcome.timed_out:
+                self._log(route_key, connection, outcome, 504)
+                await self._error_frame(connection, limits.TIMED_OUT, request_id)
+            elif outcome.error:
+                self._log(route_key, connection, outcome, "error")
+                await self._error_frame(connection, limits.INTERNAL_ERROR, request_id)
+            else:
+                self._log(route_key, connection, outcome, outcome.status or 200)
+                if outcome.reply and outcome.body is not None:
+                    await self._send(connection, outcome.body.encode("utf-8"))
+        except Exception as error:  # noqa: BLE001 - a bug of ours: said, and answered as one
+            self._on_event(EventRecord(route_key, connection.connection_id, "error", 0.0,
+                                       _internal_error(error)))
+            with contextlib.suppress(Exception):
+                await self._error_frame(connection, limits.INTERNAL_ERROR, request_id)
+
+    async def _error_frame(self, connection: Connection, message: str, request_id: str) -> None:
+        frame = limits.gateway_frame(message, connection.connection_id, request_id)
+        await self._send(connection, frame.encode("utf-8"))
 
     async def _disconnect(self, connection: Connection, cause: limits.CloseCause) -> None:
         assert self.api is not None
-        event = events.disconnect_event(self.api, connection, cause, ids.gateway_id(), _now_ms())
-        outcome = await self._run(lambda routes: ("$disconnect", event))
-        status = "error" if outcome.error else (outcome.status or 200)
-        self._log("$disconnect", connection, outcome, status)
+        api, request_id, now_ms = self.api, ids.gateway_id(), _now_ms()
+        try:
+            outcome = await self._run("$disconnect", lambda routes: (
+                "$disconnect", events.disconnect_event(api, connection, cause, request_id, now_ms)))
+            status = ("stopped" if outcome.abandoned else 504 if outcome.timed_out
+                      else "error" if outcome.error else outcome.status or 200)
+            self._log("$disconnect", connection, outcome, status)
+        except Exception as error:  # noqa: BLE001 - a bug of ours: said, never silent
+            self._on_event(EventRecord("$disconnect", connection.connection_id, "error", 0.0,
+                                       _internal_error(error)))
 
     async def _send(self, connection: Connection, payload: bytes) -> bool:
         """One message to the client, cut into 32 KB frames; False if it is gone."""

@@ -42,6 +42,8 @@ class DevSettings:
     workers: int = 128  # Lambda runs events side by side; so do we
     poll_seconds: float | None = 0.5  # how often to look for edits between events
     integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS
+    first_line_timeout: float = 10.0  # a new TCP connection that sends no request line is closed
+    stop_grace: float = 5.0  # stopping waits this long for handlers (and $disconnect) to finish
 
     def __post_init__(self) -> None:
         if not self.api_id:
