@@ -58,11 +58,12 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def round_trips(url: str, count: int, body: str) -> list[float]:
+async def round_trips(url: str, count: int, body: str, ready: asyncio.Barrier) -> list[float]:
     async with connect(url, compression=None) as ws:
-        for _ in range(20):  # warm up: imports, first @connections client, thread pool
+        for _ in range(20):  # warm up: imports, first @connections client, worker threads
             await ws.send(body)
             await ws.recv()
+        await ready.wait()  # every client connected and warm: the clock starts now
         times = []
         for _ in range(count):
             started = time.perf_counter()
@@ -73,8 +74,13 @@ async def round_trips(url: str, count: int, body: str) -> list[float]:
 
 
 async def echo(url: str, clients: int, per_client: int, body: str) -> tuple[list[float], float]:
+    """Round-trip times, and messages per second counted over the measured round trips only
+    (handshakes and warm-ups are done before the clock starts)."""
+    ready = asyncio.Barrier(clients + 1)
+    runs = [asyncio.create_task(round_trips(url, per_client, body, ready)) for _ in range(clients)]
+    await ready.wait()
     started = time.perf_counter()
-    results = await asyncio.gather(*(round_trips(url, per_client, body) for _ in range(clients)))
+    results = await asyncio.gather(*runs)
     elapsed = time.perf_counter() - started
     times = [t for result in results for t in result]
     return times, len(times) / elapsed
