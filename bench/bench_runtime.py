@@ -22,20 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.support.fake_gateway import FakeGateway  # noqa: E402
+from tests.support.package_project import MINIMAL_APP  # noqa: E402
 
 CONNECT_EVENT = (ROOT / "tests" / "fixtures" / "events" / "connect.json").read_text()
-MINIMAL_APP = """
-from wsdeploy.websocket import on_connect, on_message
-
-@on_connect
-def connect(event, context):
-    return {"statusCode": 200}
-
-@on_message
-def message(event, context):
-    return None
-"""
-
 COLD_START = {
     "python -c pass": "pass",
     "import boto3": "import boto3",
