@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .errors import UserError
+from .runtime.env import HANDLER_MODULE_ENV
 
 if TYPE_CHECKING:
     from .config import StageConfig
@@ -262,7 +263,7 @@ def _describe(cfg: StageConfig, module: str, paths: list[Path], isolated: bool) 
     Isolated, the interpreter sees the standard library and `paths` only (no site-packages),
     as Lambda's does: a module the package lacks fails here, not at the first cold start.
     """
-    env = {**os.environ, **cfg.environment, "WSDEPLOY_HANDLER_MODULE": module}
+    env = {**os.environ, **cfg.environment, HANDLER_MODULE_ENV: module}
     env.pop("PYTHONPATH", None)
     flags = ["-S", "-B"] if isolated else ["-B"]  # -B: no __pycache__ left in the user's tree
     command = [sys.executable, *flags, "-c", _DESCRIBE_SCRIPT, module, *map(str, paths)]

@@ -1,24 +1,17 @@
 """The API that wsdeploy apps import: `from wsdeploy.websocket import on_connect, send_message`.
 
-Everything here is re-exported from `wsdeploy.runtime`, which imports only the standard library,
-so importing it costs a Lambda cold start almost nothing.
+Everything here is re-exported from `wsdeploy.runtime`, which imports only the standard library.
+Sending (`send_message` & co) and `connections` load on first use (PEP 562): Lambda's task folder
+is read-only, so every module a cold start imports is compiled anew, and an app pays only for
+what it uses.
 """
 
-from .runtime.connections import connections
 from .runtime.errors import (
     ConnectionGone,
     HandlerConfigurationError,
     ManagementApiError,
     MessageTooLarge,
     WebSocketError,
-)
-from .runtime.management import (
-    BroadcastResult,
-    ConnectionInfo,
-    broadcast,
-    close_connection,
-    get_connection,
-    send_message,
 )
 from .runtime.registry import (
     REGISTRY,
@@ -28,6 +21,28 @@ from .runtime.registry import (
     on_message,
     on_route,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # what the lazy names below are, for type checkers and editors
+    from .runtime.connections import connections
+    from .runtime.management import (
+        BroadcastResult,
+        ConnectionInfo,
+        broadcast,
+        close_connection,
+        get_connection,
+        send_message,
+    )
+
+_LAZY = {
+    "BroadcastResult": "management",
+    "ConnectionInfo": "management",
+    "broadcast": "management",
+    "close_connection": "management",
+    "get_connection": "management",
+    "send_message": "management",
+    "connections": "connections",
+}
 
 __all__ = [
     "REGISTRY",
@@ -49,3 +64,14 @@ __all__ = [
     "on_route",
     "send_message",
 ]
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"{__package__}.runtime.{module}"), name)
+    globals()[name] = value  # once loaded, a plain attribute
+    return value

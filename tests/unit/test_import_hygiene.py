@@ -48,3 +48,13 @@ def test_handling_a_connect_pulls_in_nothing_heavy(tmp_path):
 
 def test_the_check_itself_notices_a_heavy_import():
     assert "boto3" in heavy_in(modules_after("import wsdeploy.websocket, boto3"))
+
+
+def test_sending_and_connection_tracking_load_only_for_apps_that_use_them():
+    imported = modules_after("import wsdeploy.websocket")
+    assert "wsdeploy.runtime.connections" not in imported
+    assert "wsdeploy.runtime.management" not in imported and "http.client" not in imported
+    sender = modules_after("from wsdeploy.websocket import send_message, ConnectionGone")
+    assert "wsdeploy.runtime.management" in sender and heavy_in(sender) == []
+    used = modules_after("from wsdeploy.websocket import connections\nassert connections.all")
+    assert "wsdeploy.runtime.connections" in used and heavy_in(used) == []

@@ -417,9 +417,11 @@ def test_the_grant_is_the_runtimes_four_item_calls_on_the_table_arn_only():
 
 def test_the_variables_are_the_runtimes_names_and_track_is_set_only_when_on():
     env = function_settings(tracking(), "aws", ROLE_ARN, API)["environment"]
+    from wsdeploy.runtime import env as runtime_env
+
     assert {k: v for k, v in env.items() if k.startswith("WSDEPLOY_CONNECTIONS")} == {
-        connections_module.TABLE_ENV: TABLE, connections_module.TTL_ENV: "2",
-        connections_module.TRACK_ENV: "1"}
+        runtime_env.CONNECTIONS_TABLE_ENV: TABLE, runtime_env.CONNECTIONS_TTL_ENV: "2",
+        runtime_env.CONNECTIONS_TRACK_ENV: "1"}
     quiet = desired(connections=DesiredConnections(ttl_hours=1.5, track=False))
     env = function_settings(quiet, "aws", ROLE_ARN, API)["environment"]
     assert env[TTL_HOURS_ENV] == "1.5" and TRACK_ENV not in env

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..runtime.connections import install_store
-from ..runtime.entry import ENDPOINT_ENV, HANDLER_MODULE_ENV
+from ..runtime.env import ENDPOINT_ENV, HANDLER_MODULE_ENV
 from .memory_store import MemoryStore
 
 if TYPE_CHECKING:

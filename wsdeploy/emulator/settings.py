@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
+from ..runtime.env import CONNECTIONS_TRACK_ENV, CONNECTIONS_TTL_ENV
 from . import ids, limits
 from .context import Function
 
@@ -21,8 +22,8 @@ def connections_environment(cfg: StageConfig) -> dict[str, str]:
     tracking = cfg.connections
     if not tracking.enabled:
         return {}
-    return {"WSDEPLOY_CONNECTIONS_TTL_HOURS": str(tracking.ttl_hours),
-            **({"WSDEPLOY_CONNECTIONS_TRACK": "1"} if tracking.track else {})}
+    return {CONNECTIONS_TTL_ENV: str(tracking.ttl_hours),
+            **({CONNECTIONS_TRACK_ENV: "1"} if tracking.track else {})}
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from ..runtime.env import CONNECTIONS_TABLE_ENV as TABLE_ENV
+from ..runtime.env import CONNECTIONS_TRACK_ENV as TRACK_ENV
+from ..runtime.env import CONNECTIONS_TTL_ENV as TTL_HOURS_ENV
+from ..runtime.env import ENDPOINT_ENV, HANDLER_MODULE_ENV
+
 RUNTIME_HANDLER = "wsdeploy.runtime.lambda_handler"
-HANDLER_MODULE_ENV = "WSDEPLOY_HANDLER_MODULE"
-ENDPOINT_ENV = "WEBSOCKET_API_GATEWAY_ENDPOINT"
 TAG_APP, TAG_STAGE = "wsdeploy:app", "wsdeploy:stage"
 ROLE_POLICY_NAME = "wsdeploy"
-TABLE_ENV = "WSDEPLOY_CONNECTIONS_TABLE"          # the runtime's names (wsdeploy/runtime/connections.py)
-TTL_HOURS_ENV = "WSDEPLOY_CONNECTIONS_TTL_HOURS"
-TRACK_ENV = "WSDEPLOY_CONNECTIONS_TRACK"
 TABLE_KEYS = (("pk", "S", "HASH"), ("sk", "S", "RANGE"))   # (attribute, type, key type)
 TABLE_BILLING = "PAY_PER_REQUEST"
 TTL_ATTRIBUTE = "ttl"

@@ -20,6 +20,8 @@ import _thread
 import os
 import time
 
+from .env import CONNECTIONS_TABLE_ENV as TABLE_ENV
+from .env import CONNECTIONS_TTL_ENV as TTL_ENV
 from .errors import HandlerConfigurationError, WebSocketError
 
 TYPE_CHECKING = False  # typing itself costs a cold start; type checkers still see the block
@@ -28,9 +30,6 @@ if TYPE_CHECKING:
 
     from .management import BroadcastResult
 
-TABLE_ENV = "WSDEPLOY_CONNECTIONS_TABLE"
-TRACK_ENV = "WSDEPLOY_CONNECTIONS_TRACK"
-TTL_ENV = "WSDEPLOY_CONNECTIONS_TTL_HOURS"
 _BATCH_LIMIT = 25  # BatchWriteItem's limit
 # A $connect handler may run for up to 29 s, and until it returns the gateway answers 410 for
 # its connection: a broadcast in that window must not prune the client that is joining.

@@ -7,9 +7,8 @@ import importlib
 import os
 import sys
 
-from .connections import TRACK_ENV
+from .env import CONNECTIONS_TRACK_ENV, ENDPOINT_ENV, HANDLER_MODULE_ENV
 from .errors import HandlerConfigurationError
-from .management import ENDPOINT_ENV
 from .registry import REGISTRY
 
 TYPE_CHECKING = False  # typing itself costs a cold start; type checkers still see the block
@@ -18,7 +17,6 @@ if TYPE_CHECKING:
 
 # json and logging are imported where first needed: a CONNECT that accepts needs neither.
 
-HANDLER_MODULE_ENV = "WSDEPLOY_HANDLER_MODULE"
 EVENT_TYPES = ("CONNECT", "MESSAGE", "DISCONNECT")
 
 _loaded_lock = _thread.allocate_lock()
@@ -124,7 +122,7 @@ def normalize_result(result: Any, reply: bool) -> dict:
 
 
 def _tracking() -> bool:
-    return os.environ.get(TRACK_ENV) == "1"
+    return os.environ.get(CONNECTIONS_TRACK_ENV) == "1"
 
 
 def _track_before(event_type: str, request_context: dict) -> None:

@@ -11,6 +11,7 @@ import _thread  # threading's lock without the import cost of threading itself
 import time
 TYPE_CHECKING = False  # typing itself costs a cold start; type checkers still see the block
 
+from .env import ENDPOINT_ENV
 from .errors import ConnectionGone, HandlerConfigurationError, ManagementApiError, MessageTooLarge
 
 if TYPE_CHECKING:
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
     from typing import Any, Iterable
 
-ENDPOINT_ENV = "WEBSOCKET_API_GATEWAY_ENDPOINT"
 MAX_MESSAGE_BYTES = 128 * 1024  # the gateway's payload quota
 BROADCAST_WORKERS = 32
 _ATTEMPTS = 3  # throttling and 5xx are retried with jittered backoff, as botocore's standard mode
