@@ -20,7 +20,7 @@ CHAT = Path(__file__).resolve().parents[2] / "examples" / "chat"
 @pytest.fixture
 def chat():
     cfg = load_stage(CHAT / "wsdeploy.toml")
-    with RunningGateway(CHAT, environment=connections_environment(cfg),
+    with RunningGateway(CHAT, environment=connections_environment(cfg), connections=True,
                         route_selection=cfg.route_selection) as running:
         yield running
     sys.modules.pop("app", None)

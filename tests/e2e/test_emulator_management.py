@@ -164,7 +164,8 @@ def test_the_handler_environment_is_the_functions(tmp_path):
     import os
 
     before = os.environ.get("GREETING")
-    with RunningGateway(tmp_path, environment={"GREETING": "hi"}) as gw, connect(gw.url) as ws:
+    with RunningGateway(tmp_path, environment={"GREETING": "hi"}, connections=True) as gw, \
+            connect(gw.url) as ws:
         ws.send("hi")
         seen = json.loads(ws.recv(timeout=10))
     assert seen["GREETING"] == "hi" and seen["WSDEPLOY_HANDLER_MODULE"] == "app"
@@ -244,3 +245,27 @@ def test_a_handler_left_running_at_stop_fails_its_send_without_a_traceback(tmp_p
     assert [kind for kind, _ in running.notices] == ["abandoned"]
     assert "1 handler(s) still running" in running.notices[0][1]
     assert not [r for r in caplog.records if r.name == "wsdeploy"], caplog.text
+
+
+def test_connections_fail_locally_as_deployed_when_not_enabled(tmp_path):
+    """Without [app.connections] the deployed function has no table: dev says so too, rather
+    than keeping records in memory that production would not have."""
+    write_app(tmp_path, '''
+        from wsdeploy.websocket import on_connect, on_message, connections
+
+        @on_connect
+        def connect(event, context):
+            return {"statusCode": 200}
+
+        @on_message(reply=True)
+        def default(event, context):
+            try:
+                connections.add(event["requestContext"]["connectionId"])
+            except Exception as error:
+                return {"error": type(error).__name__, "message": str(error)}
+            return {"error": None}
+    ''')
+    with RunningGateway(tmp_path) as gw, connect(gw.url) as ws:
+        ws.send("hi")
+        seen = json.loads(ws.recv(timeout=10))
+    assert seen["error"] == "HandlerConfigurationError" and "[app.connections]" in seen["message"]

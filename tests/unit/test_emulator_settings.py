@@ -38,6 +38,14 @@ def test_connection_tracking_is_passed_to_the_runtime_in_memory(tmp_path):
     untracked = load_stage(
         write_config(tmp_path, "[app.connections]\nenabled = true\ntrack = false\n"), "dev")
     assert "WSDEPLOY_CONNECTIONS_TRACK" not in DevSettings.from_stage(untracked, "app").environment
+    assert DevSettings.from_stage(cfg, "app").connections is True
+    assert DevSettings.from_stage(untracked, "app").connections is True
+
+
+def test_connections_stay_off_locally_when_off_in_wsdeploy_toml(tmp_path):
+    settings = DevSettings.from_stage(load_stage(write_config(tmp_path), "dev"), "app")
+    assert settings.connections is False
+    assert not any(name.startswith("WSDEPLOY_CONNECTIONS") for name in settings.environment)
 
 
 def test_no_tracking_variables_without_connections(tmp_path):

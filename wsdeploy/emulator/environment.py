@@ -45,7 +45,8 @@ class Environment:
             self._set(name, str(value))
         self._set(HANDLER_MODULE_ENV, settings.handler_module)
         self._set(ENDPOINT_ENV, endpoint)
-        install_store(MemoryStore())  # docs/CONTRACTS.md, issue 6: connections in memory
+        if settings.connections:  # docs/CONTRACTS.md, issue 6: connections in memory
+            install_store(MemoryStore())
         self._set("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", endpoint)
         for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
             if not os.environ.get(name):

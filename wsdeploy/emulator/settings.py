@@ -45,6 +45,9 @@ class DevSettings:
     integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS
     first_line_timeout: float = 10.0  # a new TCP connection that sends no request line is closed
     stop_grace: float = 5.0  # stopping waits this long for handlers (and $disconnect) to finish
+    # [app.connections] enabled: `connections` keeps its records in memory. Off, `connections`
+    # fails as it would in the deployed function, instead of working here only.
+    connections: bool = False
 
     def __post_init__(self) -> None:
         if not self.api_id:
@@ -60,6 +63,7 @@ class DevSettings:
         return cls(source_dir=cfg.source_dir, handler_module=handler_module, function=function,
                    stage=cfg.stage, route_selection=cfg.route_selection,
                    environment={**cfg.environment, **connections_environment(cfg)},
+                   connections=cfg.connections.enabled,
                    exclude=tuple(cfg.exclude),
                    integration_timeout=min(INTEGRATION_TIMEOUT_SECONDS, float(cfg.timeout)),
                    **overrides)
