@@ -244,8 +244,8 @@ class Connections:
         if not table:
             raise HandlerConfigurationError(
                 "connection tracking is not enabled: add `[app.connections]` with "
-                "`enabled = true` to wsdeploy.toml and run `wsdeploy up` (it creates the table "
-                f"and sets {TABLE_ENV}); `wsdeploy dev` keeps connections in memory"
+                "`enabled = true` to wsdeploy.toml, then `wsdeploy up` creates the table and "
+                f"sets {TABLE_ENV} (restart `wsdeploy dev`, which then keeps them in memory)"
             )
         store = self._stores.get(table)
         if store is None:
