@@ -3,4 +3,6 @@
 from rich.console import Console
 
 console = Console()
-error_console = Console(stderr=True)
+# Messages are never broken at 80 columns where there is no terminal (CI logs, pipes): the
+# reader's terminal wraps them, and a sentence stays on one line for grep.
+error_console = Console(stderr=True, soft_wrap=True)
