@@ -20,7 +20,7 @@ from ..emulator.limits import IDLE_TIMEOUT_SECONDS, MAX_DURATION_SECONDS
 from ..emulator.routing import RouteSelectionError
 from ..errors import UserError
 from . import app
-from .console import console, error_console
+from .console import CONFIG_OPTION, console, error_console, warn
 
 DEV_HELP = (
     "Run the app locally behind an emulated API Gateway WebSocket API.\n\n"
@@ -119,8 +119,7 @@ def dev_command(
     port: int = typer.Option(8765, "--port", min=0, max=65535,
                              help="The port for both WebSocket clients and @connections "
                                   "(0: any free port; the URL printed says which)."),
-    config: Path = typer.Option(None, "--config", metavar="PATH",
-                                help="The settings file. Default: ./wsdeploy.toml."),
+    config: Path = CONFIG_OPTION,
     quiet: bool = typer.Option(False, "--quiet", "-q",
                                help="Don't print a line per event (route, connection id, "
                                     "status, duration)."),
@@ -135,7 +134,7 @@ def dev_command(
     """Load the stage, find the handler module, serve until Ctrl-C."""
     cfg = load_stage(config, stage)
     for warning in cfg.warnings:
-        error_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+        warn(warning)
     try:
         settings = DevSettings.from_stage(cfg, find_handler_module(cfg), host=host, port=port,
                                           idle_timeout=idle_timeout, max_duration=max_duration)

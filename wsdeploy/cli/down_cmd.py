@@ -12,8 +12,8 @@ from ..provision.desired import names_from
 from ..provision.teardown import apply_down, prepare_down
 from ..state import StateFile
 from . import app
-from .render import (CONFIG_OPTION, STAGE_ARGUMENT, ProgressReporter, connect, error_console,
-                     require_terminal_or_yes, say, step_line)
+from .console import CONFIG_OPTION, STAGE_ARGUMENT
+from .render import ProgressReporter, connect, error_console, require_terminal_or_yes, say, step_line
 
 DOWN_HELP = (
     "Delete a stage from AWS: the WebSocket API (with its routes, integration and stage), the "

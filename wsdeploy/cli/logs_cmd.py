@@ -13,7 +13,8 @@ from ..provision.deploy import reading
 from ..provision.desired import names_from
 from ..provision.logs import log_events, parse_since
 from . import app
-from .render import CONFIG_OPTION, STAGE_ARGUMENT, connect, print_result, say
+from .console import CONFIG_OPTION, STAGE_ARGUMENT
+from .render import connect, print_result, say
 
 LOGS_HELP = (
     "Print the function's log events from CloudWatch Logs (its group /aws/lambda/APP-STAGE-ws), "

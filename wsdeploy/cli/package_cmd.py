@@ -11,7 +11,7 @@ from rich.markup import escape
 from ..config import display_path, load_stage
 from ..package import build_package
 from . import app
-from .console import console, error_console
+from .console import CONFIG_OPTION, STAGE_ARGUMENT, console, error_console, warn
 
 
 def _human(size: int) -> str:
@@ -42,24 +42,18 @@ PACKAGE_HELP = (
 
 @app.command("package", help=PACKAGE_HELP)
 def package_command(
-    stage: str = typer.Argument(
-        None, metavar="STAGE",
-        help="The stage from wsdeploy.toml. Default: its only stage, or its default_stage.",
-    ),
+    stage: str = STAGE_ARGUMENT,
     output: Path = typer.Option(
         None, "--output", "-o", metavar="FILE", dir_okay=False,
         help="Where to write the zip. Default: .wsdeploy/APP-STAGE-ws.zip beside wsdeploy.toml.",
     ),
-    config: Path = typer.Option(
-        None, "--config", metavar="PATH",
-        help="The settings file. Default: ./wsdeploy.toml.",
-    ),
+    config: Path = CONFIG_OPTION,
     list_files: bool = typer.Option(False, "--list", help="Also print every file in the zip."),
 ) -> None:
     """Build and write the zip, then print where it is, its size, file count and hash."""
     cfg = load_stage(config, stage)
     for warning in cfg.warnings:
-        error_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+        warn(warning)
     destination = (output or cfg.state_dir / f"{cfg.resource_name}.zip").absolute()
     built = build_package(cfg, skip=[destination],
                           progress=lambda line: error_console.print(escape(line) + " ...",

@@ -3,36 +3,18 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
-import typer
 from rich.markup import escape
 from rich.table import Table
 
 from ..errors import UserError
 from ..provision.aws import Aws, make_session
 from ..provision.planner import Plan, Step
-from .console import console, error_console
-
-# The arguments every stage command takes, declared once.
-STAGE_ARGUMENT = typer.Argument(
-    None, metavar="STAGE", help="The stage from wsdeploy.toml. Default: its only stage, or its default_stage.")
-CONFIG_OPTION: Path = typer.Option(
-    None, "--config", metavar="PATH", help="The settings file. Default: ./wsdeploy.toml.")
+from .console import console, error_console, say, warn
 
 MARKS = {"create": "[green]+[/]", "update": "[yellow]~[/]", "delete": "[red]-[/]",
          "adopt": "[cyan]=[/]", "wait for": "[dim]…[/]"}
-
-
-def say(message: str, style: str = "") -> None:
-    """A progress or notice line, on stderr so stdout keeps only results."""
-    text = escape(message)
-    error_console.print(f"[{style}]{text}[/]" if style else text, highlight=False)
-
-
-def warn(message: str) -> None:
-    error_console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
 
 
 def connect(cfg: Any) -> Aws:

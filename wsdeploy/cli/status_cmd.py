@@ -16,8 +16,8 @@ from ..provision.desired import names_from
 from ..provision.status import stage_status
 from ..state import StateFile
 from . import app
-from .render import (CONFIG_OPTION, STAGE_ARGUMENT, connect, console, print_result, say,
-                     status_table, warn)
+from .console import CONFIG_OPTION, STAGE_ARGUMENT
+from .render import connect, console, print_result, say, status_table, warn
 
 STATUS_HELP = (
     "Show what a stage has in AWS: each resource recorded in .wsdeploy/STAGE.json against its "

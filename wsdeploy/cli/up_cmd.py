@@ -12,8 +12,8 @@ from ..provision.deploy import apply_up, prepare_up, shown
 from ..provision.desired import desired_from
 from ..state import StateFile
 from . import app
-from .render import (CONFIG_OPTION, STAGE_ARGUMENT, ProgressReporter, connect, print_result, say,
-                     show_plan, warn)
+from .console import CONFIG_OPTION, STAGE_ARGUMENT
+from .render import ProgressReporter, connect, print_result, say, show_plan, warn
 
 UP_HELP = (
     "Deploy a stage to AWS: an API Gateway WebSocket API, one Lambda function, its IAM role "
