@@ -18,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
+from . import naming
 from .errors import UserError
 
 CONFIG_FILENAME = "wsdeploy.toml"
@@ -34,7 +35,6 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
                       1827, 2192, 2557, 2922, 3288, 3653)  # what CloudWatch Logs accepts
 ENV_TOTAL_LIMIT = 4096             # bytes of names + values, Lambda's limit
 ENV_RESERVED_BYTES = 512           # kept free for the endpoint, the handler module and the table
-MAX_RESOURCE_NAME = 64             # Lambda function and IAM role names
 RESERVED_ENV_PREFIXES = ("AWS_", "WSDEPLOY_")
 RESERVED_ENV_NAMES = ("WEBSOCKET_API_GATEWAY_ENDPOINT", "_HANDLER", "_X_AMZN_TRACE_ID",
                       "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR")
@@ -104,12 +104,12 @@ class StageConfig:
     @property
     def resource_name(self) -> str:
         """The name of the role, the function and the API."""
-        return f"{self.app}-{self.stage}-ws"
+        return naming.resource_name(self.app, self.stage)
 
     @property
     def connections_table(self) -> str:
         """The DynamoDB table of [app.connections]."""
-        return f"{self.resource_name}-connections"
+        return naming.connections_table(self.resource_name)
 
     @property
     def state_dir(self) -> Path:
@@ -408,10 +408,10 @@ def _check_stage_whole(app: Any, stage: str, settings: dict, problems: _Problems
         problems.add(where, f"{_show(stage)} is not a valid stage name: use letters, digits, "
                             "'-' and '_', starting with a letter")
     elif isinstance(app, str) and APP_NAME_RE.match(app):
-        name = f"{app}-{stage}-ws"
-        if len(name) > MAX_RESOURCE_NAME:
+        name = naming.resource_name(app, stage)
+        if len(name) > naming.MAX_RESOURCE_NAME:
             problems.add(where, f"the resource name {_show(name)} is {len(name)} characters; "
-                                f"AWS allows {MAX_RESOURCE_NAME}: shorten the app or stage name")
+                                f"AWS allows {naming.MAX_RESOURCE_NAME}: shorten the app or stage name")
     environment = settings["environment"]
     if all(isinstance(v, str) for v in environment.values()):
         # Lambda measures the variables as one JSON object, and on refusal prints that object,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Iterable, Iterator
 
+from . import lambda_platform
 from .errors import UserError
 from .runtime.env import HANDLER_MODULE_ENV
 
@@ -31,8 +32,6 @@ SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "site-packages", "htmlc
 # Build output, skipped only beside wsdeploy.toml's source root: deeper, such names are
 # ordinary packages (`myapp/build/`).
 SKIPPED_TOP_DIRS = frozenset({"build", "dist"})
-# What the Lambda Python runtime provides: the only packages beside the zip at import time.
-LAMBDA_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 IMPORT_TIMEOUT_SECONDS = 60
 TRACEBACK_TAIL_LINES = 12
 _RESULT_MARKER = "WSDEPLOY-DESCRIBE:"
@@ -289,7 +288,7 @@ def link_lambda_provided(folder: Path) -> Path:
     import importlib.util
 
     folder.mkdir(parents=True, exist_ok=True)
-    for name in LAMBDA_PROVIDED:
+    for name in lambda_platform.PROVIDED:
         spec = importlib.util.find_spec(name)
         if spec is None or spec.origin is None:
             continue
@@ -323,7 +322,7 @@ def read_handlers(cfg: StageConfig, extra_paths: Iterable[Path] = (),
         hint = ""
         if package_tree is not None and "ModuleNotFoundError" in result["error"]:
             hint = ("\nThe package holds your source folder (less what is excluded), the "
-                    "requirements and wsdeploy's runtime; Lambda adds only boto3 and botocore. "
+                    f"requirements and wsdeploy's runtime; Lambda adds only {lambda_platform.provided_text()}. "
                     "A module missing here is missing on Lambda: list it in requirements.")
         raise UserError(
             f"importing the handler module {module!r} from {where} failed:\n"

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from . import lambda_platform
 from .discover import (HandlerInfo, find_handler_module, iter_source_files, link_lambda_provided,
                        read_handlers)
 from .errors import UserError
@@ -32,7 +33,6 @@ MAX_ZIPPED_BYTES = 50 * 1024 * 1024      # Lambda's limit for a zip uploaded dir
 MAX_UNZIPPED_BYTES = 250 * 1024 * 1024   # Lambda's limit for the unpacked function
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)        # the earliest time a zip can hold
 RUNTIME_FILES = ("__init__.py", "websocket.py", "runtime")  # of wsdeploy, all that Lambda needs
-PROVIDED_BY_LAMBDA = ("boto3", "botocore", "s3transfer")  # dropped unless the requirements name them
 PIP_PLATFORMS = {"arm64": "aarch64", "x86_64": "x86_64"}
 CACHE_DIRNAME = "cache"
 _NAME_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -97,7 +97,7 @@ def _tidy_install(target: Path, keep: set[str]) -> None:
     """Drop what Lambda provides or never uses: boto3 & co (unless asked for), scripts, caches."""
     for entry in list(target.iterdir()):
         top = _normalize(entry.name.split("-")[0] if entry.name.endswith(".dist-info") else entry.name)
-        if (top in PROVIDED_BY_LAMBDA and top not in keep) or entry.name in ("bin", "wsdeploy"):
+        if (top in lambda_platform.SDK and top not in keep) or entry.name in ("bin", "wsdeploy"):
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     for path in sorted(target.rglob("*"), reverse=True):
         if path.name == "__pycache__" and path.is_dir():

@@ -58,10 +58,10 @@ def test_the_kill_points_are_real_calls_of_a_fresh_up(aws_server, tmp_path):
     """Keeps KILL_POINTS honest: the driver's count of calls matches the comment above."""
     write_project(tmp_path, files={"app.py": MINIMAL_APP})
     probe = [sys.executable, "-c", (
-        "import sys\nfrom wsdeploy.cli import main, render\nreal = render.make_session\n"
+        "import sys\nimport wsdeploy.provision.aws as aws\nfrom wsdeploy.cli import main\nreal = aws.make_session\n"
         "def make(p, r):\n    s = real(p, r)\n"
         "    s.events.register('after-call.*.*', lambda model, **_: print('CALL', model.name, file=sys.stderr))\n"
-        "    return s\nrender.make_session = make\nsys.exit(main(['up']))\n")]
+        "    return s\naws.make_session = make\nsys.exit(main(['up']))\n")]
     done = subprocess.run(probe, cwd=tmp_path, env=aws_server.env(), capture_output=True, text=True,
                           timeout=120)      # the installed package: no PYTHONPATH needed
     assert done.returncode == 0, done.stderr

@@ -16,7 +16,8 @@ from tests.support.aws import (ACCOUNT, EMPTY, REGION, STRICT_FIXTURES, CallLog,
                                role_not_assumable_for, route_keys_of, session, store)
 from wsdeploy.errors import DeployError, UserError
 from wsdeploy.provision.deploy import prepare_up, up
-from wsdeploy.provision.executor import Run, create_permission
+from wsdeploy.provision.handlers.permission import create_permission
+from wsdeploy.provision.run import Run
 from wsdeploy.provision.status import stage_status
 from wsdeploy.provision.teardown import apply_down, prepare_down
 

@@ -12,7 +12,8 @@ import pytest
 from tests.support.aws import (EMPTY, CallLog, Faults, expected_inventory, inventory,
                                moto_session)
 from tests.support.package_project import MINIMAL_APP, MINIMAL_TOML, write_project
-from wsdeploy.cli import main, render
+import wsdeploy.provision.aws as aws_package
+from wsdeploy.cli import main
 from wsdeploy.errors import DeployError
 
 __all__ = ["moto_session"]   # the fixture, imported for pytest
@@ -31,7 +32,7 @@ def project(tmp_path, monkeypatch, moto_session):
 def hooks(monkeypatch):
     """Attach call logs or faults to every session the CLI makes."""
     attached = []
-    real = render.make_session
+    real = aws_package.make_session
 
     def make_session(profile, region):
         session = real(profile, region)
@@ -39,7 +40,7 @@ def hooks(monkeypatch):
             hook.attach(session)
         return session
 
-    monkeypatch.setattr(render, "make_session", make_session)
+    monkeypatch.setattr(aws_package, "make_session", make_session)
     return attached
 
 

@@ -11,7 +11,8 @@ import os
 import signal
 import sys
 
-from wsdeploy.cli import main, render
+import wsdeploy.provision.aws as aws_package
+from wsdeploy.cli import main
 
 
 def _die() -> None:
@@ -29,14 +30,14 @@ def _arm(where: str, at: int) -> None:
             _die()
 
     if where == "call":
-        real_make_session = render.make_session
+        real_make_session = aws_package.make_session
 
         def make_session(profile, region):
             session = real_make_session(profile, region)
             session.events.register("after-call.*.*", lambda **_: tick())
             return session
 
-        render.make_session = make_session
+        aws_package.make_session = make_session
     elif where == "save":
         real_replace = os.replace
 

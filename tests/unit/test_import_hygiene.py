@@ -58,3 +58,45 @@ def test_sending_and_connection_tracking_load_only_for_apps_that_use_them():
     assert "wsdeploy.runtime.management" in sender and heavy_in(sender) == []
     used = modules_after("from wsdeploy.websocket import connections\nassert connections.all")
     assert "wsdeploy.runtime.connections" in used and heavy_in(used) == []
+
+
+# -- the provisioner: data apart from I/O ------------------------------------------------------
+SDK = ("boto3", "botocore")
+
+
+def sdk_in(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if m.split(".")[0] in SDK)
+
+
+def test_the_planner_imports_data_only():
+    """The plan is data: the planner reads the desired, observed and live shapes and the
+    steps, nothing that calls AWS (no SDK, no handlers, no aws package), so its every
+    decision is tested without AWS."""
+    imported = modules_after("import wsdeploy.provision.planner")
+    assert sdk_in(imported) == []
+    assert not {m for m in imported if m.startswith(("wsdeploy.provision.handlers",
+                                                       "wsdeploy.provision.aws",
+                                                       "wsdeploy.provision.observe"))}
+
+
+def test_only_the_aws_package_imports_the_sdk():
+    """up, down and status reach AWS through `provision.aws` alone, passed in as an object."""
+    code = ("import wsdeploy.provision.deploy, wsdeploy.provision.teardown, "
+            "wsdeploy.provision.status, wsdeploy.provision.logs, wsdeploy.provision.kinds")
+    assert sdk_in(modules_after(code)) == []
+    assert "boto3" in sdk_in(modules_after("import wsdeploy.provision.aws"))
+
+
+def test_the_shapes_are_data_only():
+    """live, seen, desired, steps and record import the standard library, each other and the
+    runtime's names of environment variables (the runtime is standard library only)."""
+    code = ("import wsdeploy.provision.live, wsdeploy.provision.seen, wsdeploy.provision.desired, "
+            "wsdeploy.provision.steps, wsdeploy.provision.record")
+    imported = modules_after(code)
+    assert sdk_in(imported) == []
+    ours = {m for m in imported if m.startswith("wsdeploy.") and not m.startswith("wsdeploy.runtime")}
+    allowed = {"wsdeploy", "wsdeploy.errors", "wsdeploy.naming", "wsdeploy.state", "wsdeploy.provision",
+               "wsdeploy.provision.live",
+               "wsdeploy.provision.seen", "wsdeploy.provision.desired", "wsdeploy.provision.steps",
+               "wsdeploy.provision.record"}
+    assert ours <= allowed, sorted(ours - allowed)

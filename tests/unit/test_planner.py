@@ -11,12 +11,14 @@ import pytest
 import wsdeploy.runtime.connections as connections_module
 from tests.support.aws import ACCOUNT, desired
 from wsdeploy.errors import UserError
-from wsdeploy.provision.aws import Function, Identity
-from wsdeploy.provision.desired import (TABLE_ACTIONS, TRACK_ENV, TTL_HOURS_ENV, DesiredConnections,
+from wsdeploy.provision.live import Function, Identity
+from wsdeploy.runtime.env import CONNECTIONS_TRACK_ENV as TRACK_ENV
+from wsdeploy.runtime.env import CONNECTIONS_TTL_ENV as TTL_HOURS_ENV
+from wsdeploy.provision.desired import (TABLE_ACTIONS, DesiredConnections,
                                         DesiredRoute, config_hash, document_hash, function_settings,
                                         integration_function, integration_uri,
                                         permission_source_arn, role_policy, trust_policy)
-from wsdeploy.provision.observe import (Observed, SeenApi, SeenFunction, SeenIntegration,
+from wsdeploy.provision.seen import (Observed, SeenApi, SeenFunction, SeenIntegration,
                                         SeenLogGroup, SeenPermission, SeenPolicy, SeenRole,
                                         SeenRoute, SeenStage, SeenTable)
 from wsdeploy.provision.planner import plan

@@ -6,14 +6,11 @@ from pathlib import Path
 
 import typer
 
-from ..config import load_stage
-from ..provision.deploy import shown
-from ..provision.desired import names_from
 from ..provision.teardown import apply_down, prepare_down
-from ..state import StateFile
 from . import app
 from .console import CONFIG_OPTION, STAGE_ARGUMENT
-from .render import ProgressReporter, connect, error_console, require_terminal_or_yes, say, step_line
+from .render import ProgressReporter, error_console, require_terminal_or_yes, say, step_line
+from .stage import open_stage
 
 DOWN_HELP = (
     "Delete a stage from AWS: the WebSocket API (with its routes, integration and stage), the "
@@ -34,10 +31,8 @@ def down_command(
     yes: bool = typer.Option(False, "--yes", "-y", help="Delete without asking."),
     keep_logs: bool = typer.Option(False, "--keep-logs", help="Keep the CloudWatch log group and its logs."),
 ) -> None:
-    cfg = load_stage(config, stage)
-    aws = connect(cfg)
-    names = names_from(cfg, aws.region)
-    store = StateFile(cfg.state_dir, cfg.stage)
+    opened = open_stage(config, stage)
+    cfg, aws, names, store = opened.cfg, opened.aws, opened.names, opened.store
     reporter = ProgressReporter()
     with store.locked("down", reporter.notice):
         teardown = prepare_down(aws, names, store, keep_logs)
@@ -58,4 +53,4 @@ def down_command(
             apply_down(aws, names, store, teardown, reporter)
         finally:
             reporter.stop()
-    say(f"Deleted stage {cfg.stage}; {shown(store.path)} is removed.", "bold green")
+    say(f"Deleted stage {cfg.stage}; {opened.where} is removed.", "bold green")

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import typer
 
-from ..config import load_stage
 from ..provision.deploy import reading
-from ..provision.desired import names_from
 from ..provision.logs import log_events, parse_since
 from . import app
 from .console import CONFIG_OPTION, STAGE_ARGUMENT
-from .render import connect, print_result, say
+from .render import print_result, say
+from .stage import open_stage
 
 LOGS_HELP = (
     "Print the function's log events from CloudWatch Logs (its group /aws/lambda/APP-STAGE-ws), "
@@ -31,10 +30,9 @@ def logs_command(
                               help="How far back to start: 30s, 10m, 2h, 1d."),
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new events until Ctrl-C."),
 ) -> None:
-    cfg = load_stage(config, stage)
     start_ms = int((time.time() - parse_since(since)) * 1000)
-    aws = connect(cfg)
-    group = names_from(cfg, aws.region).log_group
+    opened = open_stage(config, stage)
+    aws, group = opened.aws, opened.names.log_group
     printed = 0
     try:
         with reading():

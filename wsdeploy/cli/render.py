@@ -9,17 +9,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import UserError
-from ..provision.aws import Aws, make_session
-from ..provision.planner import Plan, Step
+from ..provision.steps import Plan, Step
 from .console import console, error_console, say, warn
 
 MARKS = {"create": "[green]+[/]", "update": "[yellow]~[/]", "delete": "[red]-[/]",
          "adopt": "[cyan]=[/]", "wait for": "[dim]…[/]"}
-
-
-def connect(cfg: Any) -> Aws:
-    """The AWS wrapper for a stage's profile and region; UserError when either is missing."""
-    return Aws(make_session(cfg.profile, cfg.region))
 
 
 def step_line(step: Step) -> str:

@@ -7,17 +7,14 @@ from pathlib import Path
 
 import typer
 
-from ..config import load_stage
 from ..errors import UserError
 from ..package import build_package
 from ..provision import record as rec
-from ..provision.deploy import shown
-from ..provision.desired import names_from
 from ..provision.status import stage_status
-from ..state import StateFile
 from . import app
 from .console import CONFIG_OPTION, STAGE_ARGUMENT
-from .render import connect, console, print_result, say, status_table, warn
+from .render import console, print_result, say, status_table, warn
+from .stage import open_stage
 
 STATUS_HELP = (
     "Show what a stage has in AWS: each resource recorded in .wsdeploy/STAGE.json against its "
@@ -35,24 +32,21 @@ def status_command(
     as_json: bool = typer.Option(False, "--json",
                                  help="Print one JSON object (stage, deployed, url, region, resources, drift, ...)."),
 ) -> None:
-    cfg = load_stage(config, stage)
-    aws = connect(cfg)
-    names = names_from(cfg, aws.region)
-    store = StateFile(cfg.state_dir, cfg.stage)
-    record = store.load()
-    rec.check_matches(record, names, shown(store.path))
+    opened = open_stage(config, stage)
+    cfg = opened.cfg
+    record = opened.load_record()
     local_sha = None
     if not rec.is_empty(record):
         try:
             local_sha = build_package(cfg).sha256_b64
         except UserError as error:
             warn(f"could not build the local package to compare code: {error}")
-    report = stage_status(aws, names, record, local_sha)
+    report = stage_status(opened.aws, opened.names, record, local_sha)
     if as_json:
         print_result(json.dumps(report.as_json(), indent=2))
         return
     if not report.deployed:
-        print_result(f"Stage {cfg.stage} of {cfg.app} is not deployed (no {shown(store.path)}).")
+        print_result(f"Stage {cfg.stage} of {cfg.app} is not deployed (no {opened.where}).")
         return
     print_result(f"Stage {cfg.stage} of {cfg.app}, account {report.account}, region {report.region}")
     print_result(f"URL          {report.url}")

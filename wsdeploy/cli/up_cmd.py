@@ -6,14 +6,13 @@ from pathlib import Path
 
 import typer
 
-from ..config import load_stage
 from ..package import build_package
-from ..provision.deploy import apply_up, prepare_up, shown
+from ..provision.deploy import apply_up, prepare_up
 from ..provision.desired import desired_from
-from ..state import StateFile
 from . import app
 from .console import CONFIG_OPTION, STAGE_ARGUMENT
-from .render import ProgressReporter, connect, print_result, say, show_plan, warn
+from .render import ProgressReporter, print_result, say, show_plan
+from .stage import open_stage
 
 UP_HELP = (
     "Deploy a stage to AWS: an API Gateway WebSocket API, one Lambda function, its IAM role "
@@ -38,13 +37,10 @@ def up_command(
                                  help="Check every resource against AWS, not only the function, API and routes, "
                                       "and repair what was changed by hand (a few more read calls)."),
 ) -> None:
-    cfg = load_stage(config, stage)
-    for warning in cfg.warnings:
-        warn(warning)
-    aws = connect(cfg)
+    opened = open_stage(config, stage, show_warnings=True)
+    cfg, aws, store = opened.cfg, opened.aws, opened.store
     built = build_package(cfg, progress=lambda line: say(line + " ..."))
     d = desired_from(cfg, built, aws.region)
-    store = StateFile(cfg.state_dir, cfg.stage)
     say(f"Stage {cfg.stage} of {cfg.app} in {aws.region}: package {built.sha256_b64[:12]}…, "
         f"{len(d.routes)} routes")
     if dry_run:
@@ -60,7 +56,7 @@ def up_command(
         finally:
             reporter.stop()
     if not prepared.plan.changes_aws:
-        say(f"Up to date: nothing to change (recorded in {shown(store.path)}).")
+        say(f"Up to date: nothing to change (recorded in {opened.where}).")
     else:
-        say(f"Deployed; recorded in {shown(store.path)}.", "bold green")
+        say(f"Deployed; recorded in {opened.where}.", "bold green")
     print_result(url)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..runtime.connections import install_store
-from ..runtime.env import ENDPOINT_ENV, HANDLER_MODULE_ENV
+from ..runtime.env import function_environment
 from .memory_store import MemoryStore
 
 if TYPE_CHECKING:
@@ -41,10 +41,9 @@ class Environment:
         os.environ[name] = value
 
     def apply(self, settings: DevSettings, endpoint: str) -> None:
-        for name, value in settings.environment.items():
+        variables = function_environment(dict(settings.environment), settings.handler_module, endpoint)
+        for name, value in variables.items():
             self._set(name, str(value))
-        self._set(HANDLER_MODULE_ENV, settings.handler_module)
-        self._set(ENDPOINT_ENV, endpoint)
         if settings.connections:  # docs/CONTRACTS.md, issue 6: connections in memory
             install_store(MemoryStore())
         self._set("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", endpoint)

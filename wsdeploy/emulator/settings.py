@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
-from ..runtime.env import CONNECTIONS_TRACK_ENV, CONNECTIONS_TTL_ENV
+from ..runtime.env import connections_environment as runtime_connections_environment
 from . import ids, limits
 from .context import Function
 
@@ -15,15 +15,6 @@ if TYPE_CHECKING:
     from ..config import StageConfig
 
 INTEGRATION_TIMEOUT_SECONDS = 29.0  # the gateway's ceiling, whatever the function's timeout
-
-
-def connections_environment(cfg: StageConfig) -> dict[str, str]:
-    """[app.connections] as the runtime reads it (docs/CONTRACTS.md), kept in memory locally."""
-    tracking = cfg.connections
-    if not tracking.enabled:
-        return {}
-    return {CONNECTIONS_TTL_ENV: str(tracking.ttl_hours),
-            **({CONNECTIONS_TRACK_ENV: "1"} if tracking.track else {})}
 
 
 @dataclass(frozen=True)
@@ -67,3 +58,11 @@ class DevSettings:
                    exclude=tuple(cfg.exclude),
                    integration_timeout=min(INTEGRATION_TIMEOUT_SECONDS, float(cfg.timeout)),
                    **overrides)
+
+
+def connections_environment(cfg: StageConfig) -> dict[str, str]:
+    """[app.connections] as the deployed function gets it; the records stay in memory here."""
+    tracking = cfg.connections
+    if not tracking.enabled:
+        return {}
+    return runtime_connections_environment(cfg.connections_table, tracking.ttl_hours, tracking.track)

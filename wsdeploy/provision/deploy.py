@@ -1,20 +1,27 @@
-"""`up` as three parts the CLI can show between: prepare (reads only), then apply."""
+"""`up` as two parts the CLI can show between: prepare (reads only), then apply."""
 
 from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from ..errors import DeployError
-from ..state import StateFile
+from ..state import StateFile, utc_now
 from . import record as rec
-from .aws import Aws, AwsCallError
-from .desired import Desired
-from .executor import QuietReporter, Reporter, Run, execute
-from .observe import Observed, observe
-from .planner import Plan, plan
+from .desired import Desired, config_hash, websocket_url
+from .errors import AwsCallError
+from .executor import UP_RECOVERY, QuietReporter, Reporter, execute, failure_message
+from .kinds import REGISTRY
+from .observe import observe
+from .planner import plan
+from .run import Run
+from .seen import Observed
+from .steps import Action, Kind, Plan, Step
+
+if TYPE_CHECKING:
+    from .aws import Aws
 
 
 @dataclass(frozen=True)
@@ -32,7 +39,7 @@ def shown(path: Path) -> str:
         return str(path)
 
 
-def prepare_up(aws: Aws, d: Desired, store: StateFile, refresh: bool = False) -> Prepared:
+def prepare_up(aws: "Aws", d: Desired, store: StateFile, refresh: bool = False) -> Prepared:
     """Loads the record, checks it fits, reads what exists and plans. Makes read calls only."""
     record = store.load()
     rec.check_matches(record, d, shown(store.path))
@@ -53,16 +60,61 @@ def reading() -> Iterator[None]:
                           "the region and the credentials' permissions") from error
 
 
-def apply_up(aws: Aws, d: Desired, store: StateFile, prepared: Prepared,
+def apply_up(aws: "Aws", d: Desired, store: StateFile, prepared: Prepared,
              reporter: Reporter | None = None) -> str:
     """Runs the plan, recording each step; returns the wss:// URL."""
     aws.hide(value for _, value in d.user_environment)
     record = prepared.record or rec.new_record(d)
-    run = Run(aws=aws, d=d, observed=prepared.observed, record=record, save=store.save)
-    return execute(run, prepared.plan, reporter or QuietReporter(), shown(store.path))
+    observed = prepared.observed
+    run = Run(aws=aws, d=d, observed=observed, record=record, save=store.save)
+    if forget_what_is_gone(record, observed):
+        store.save(record)
+    run.function_busy = bool(observed.function and observed.function.live.busy)
+    run.table_busy = bool(observed.table and observed.table.busy)
+    where = shown(store.path)
+    execute(run, prepared.plan.steps, reporter or QuietReporter(), where, UP_RECOVERY)
+    try:
+        run.function_ready()   # the URL is only worth printing once the function can run
+    except AwsCallError as error:
+        waiting = Step(Kind.FUNCTION, Action.WAIT, d.name, why="until Lambda reports it ready")
+        total = len(prepared.plan.steps)
+        raise DeployError(failure_message(waiting, total, total, error, record, where,
+                                          UP_RECOVERY)) from error
+    return finish(run)
 
 
-def up(aws: Aws, d: Desired, store: StateFile, reporter: Reporter | None = None,
+def forget_what_is_gone(record: dict, observed: Observed) -> bool:
+    """Drops from the record what the look-ups found gone (deleted by hand, or by a run whose
+    answer was lost), so the record only names what exists. True if anything was dropped.
+    Each recorded kind's `Observed` field bears its record key's name."""
+    before = repr(record.get("resources"))
+    resources = rec.resources(record)
+    for key in (s.record_key for s in REGISTRY if s.record_key and s.record_key != "routes"):
+        if getattr(observed, key) is None:
+            resources.pop(key, None)
+    if observed.table is not None and observed.table.deleting:
+        resources.pop("table", None)
+    live = {route.key: route for route in observed.routes}
+    recorded_routes = rec.routes(record)
+    for key in list(recorded_routes):
+        if key not in live or live[key].id != recorded_routes[key].get("id"):
+            del recorded_routes[key]
+        elif recorded_routes[key].get("response_id") != live[key].response_id:
+            recorded_routes[key]["response_id"] = live[key].response_id
+    return repr(record.get("resources")) != before
+
+
+def finish(run: Run) -> str:
+    """Records the URL and what was deployed; saves only if that changed."""
+    url = websocket_url(run.d, run.partition, run.api_id)
+    summary = {"url": url, "code_sha256": run.d.code_sha256, "config_hash": config_hash(run.d)}
+    if any(run.record.get(key) != value for key, value in summary.items()) or not run.record.get("deployed_at"):
+        run.record.update(summary, deployed_at=utc_now())
+        run.save(run.record)
+    return url
+
+
+def up(aws: "Aws", d: Desired, store: StateFile, reporter: Reporter | None = None,
        refresh: bool = False) -> tuple[Plan, str]:
     """Prepare and apply in one go (tests and the benchmark); the CLI adds the lock."""
     prepared = prepare_up(aws, d, store, refresh)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from ..runtime.env import CONNECTIONS_TABLE_ENV as TABLE_ENV
-from ..runtime.env import CONNECTIONS_TRACK_ENV as TRACK_ENV
-from ..runtime.env import CONNECTIONS_TTL_ENV as TTL_HOURS_ENV
-from ..runtime.env import ENDPOINT_ENV, HANDLER_MODULE_ENV
+from .. import naming
+from ..runtime.env import connections_environment, function_environment
+
+if TYPE_CHECKING:
+    from .live import Function
 
 RUNTIME_HANDLER = "wsdeploy.runtime.lambda_handler"
 TAG_APP, TAG_STAGE = "wsdeploy:app", "wsdeploy:stage"
@@ -56,12 +57,12 @@ class StageNames:
 
     @property
     def log_group(self) -> str:
-        return f"/aws/lambda/{self.name}"
+        return naming.log_group(self.name)
 
     @property
     def connections_table(self) -> str:
         """The DynamoDB table of connection tracking (StageConfig.connections_table)."""
-        return f"{self.name}-connections"
+        return naming.connections_table(self.name)
 
     @property
     def tags(self) -> dict[str, str]:
@@ -69,7 +70,8 @@ class StageNames:
 
 
 def names_from(cfg: Any, region: str) -> StageNames:
-    return StageNames(app=cfg.app, stage=cfg.stage, region=region, name=cfg.resource_name)
+    return StageNames(app=cfg.app, stage=cfg.stage, region=region,
+                      name=naming.resource_name(cfg.app, cfg.stage))
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ def desired_from(cfg: Any, package: Any, region: str) -> Desired:
     for spec in package.handler.routes:
         routes[spec.key] = DesiredRoute(spec.key, bool(spec.reply))
     return Desired(
-        app=cfg.app, stage=cfg.stage, region=region, name=cfg.resource_name,
+        app=cfg.app, stage=cfg.stage, region=region, name=naming.resource_name(cfg.app, cfg.stage),
         retention_days=cfg.log_retention_days, route_selection=cfg.route_selection,
         routes=tuple(sorted(routes.values(), key=lambda r: r.key)),
         runtime=cfg.runtime, architecture=cfg.architecture, memory=cfg.memory,
@@ -189,22 +191,13 @@ def api_id_of_endpoint(endpoint: str) -> str | None:
 
 def function_settings(d: Desired, partition: str, role_arn: str, api_id: str) -> dict[str, Any]:
     """Everything update_function_configuration sets, plus the architecture (set with the code)."""
-    environment = dict(d.user_environment)
-    environment[HANDLER_MODULE_ENV] = d.handler_module
-    environment[ENDPOINT_ENV] = f"https://{api_host(d, partition, api_id)}/{d.stage}"
-    if d.connections is not None:
-        environment[TABLE_ENV] = d.connections_table
-        environment[TTL_HOURS_ENV] = hours_text(d.connections.ttl_hours)
-        if d.connections.track:
-            environment[TRACK_ENV] = "1"
+    connections = (connections_environment(d.connections_table, d.connections.ttl_hours,
+                                           d.connections.track) if d.connections else None)
+    environment = function_environment(dict(d.user_environment), d.handler_module,
+                                       f"https://{api_host(d, partition, api_id)}/{d.stage}",
+                                       connections)
     return {"role": role_arn, "handler": RUNTIME_HANDLER, "runtime": d.runtime, "memory": d.memory,
-            "timeout": d.timeout, "architecture": d.architecture,
-            "environment": dict(sorted(environment.items()))}
-
-
-def hours_text(hours: float) -> str:
-    """2 -> "2", 2.0 -> "2", 1.5 -> "1.5": what the runtime reads with float()."""
-    return str(int(hours)) if float(hours).is_integer() else repr(float(hours))
+            "timeout": d.timeout, "architecture": d.architecture, "environment": environment}
 
 
 def document_hash(document: Mapping) -> str:
@@ -223,3 +216,26 @@ def config_hash(d: Desired) -> str:
     if d.connections is not None:   # only when on: stages without it keep their old hash
         fields["connections"] = [d.connections.ttl_hours, d.connections.track]
     return document_hash(fields)
+
+
+# -- what differs between the function wanted and the one found --------------------------------
+CONFIG_FIELDS = ("role", "handler", "runtime", "memory", "timeout")   # and the environment
+
+
+def function_changes(d: Desired, live: "Function", want: dict) -> tuple[list[str], tuple[str, ...]]:
+    """What differs: configuration fields (environment variables by name), and code fields."""
+    have = {"role": live.role, "handler": live.handler, "runtime": live.runtime,
+            "memory": live.memory, "timeout": live.timeout, "environment": dict(live.environment)}
+    changed = [f for f in CONFIG_FIELDS if want[f] != have[f]]
+    changed += environment_changes(want["environment"], have["environment"])
+    code_changes = tuple(field for field, differs in (
+        ("code", live.code_sha256 != d.code_sha256),
+        ("architecture", live.architecture != d.architecture)) if differs)
+    return changed, code_changes
+
+
+def environment_changes(want: dict, have: dict) -> list[str]:
+    """Which variables differ, by name only: values may be secrets."""
+    names = sorted(set(want) | set(have))
+    differing = [n for n in names if want.get(n) != have.get(n)]
+    return [f"environment: {', '.join(differing)}"] if differing else []

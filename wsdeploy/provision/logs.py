@@ -8,7 +8,10 @@ from collections import deque
 from typing import Callable, Iterator
 
 from ..errors import UserError
-from .aws import Aws
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .aws import Aws
 
 FOLLOW_POLL_SECONDS = 2.0
 # CloudWatch Logs takes events in late (a Lambda's are often seconds behind, and an event's
@@ -28,7 +31,7 @@ def parse_since(text: str) -> int:
     return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
-def log_events(aws: Aws, group: str, start_ms: int, follow: bool = False,
+def log_events(aws: "Aws", group: str, start_ms: int, follow: bool = False,
                sleep: Callable[[float], None] = time.sleep) -> Iterator[dict]:
     """Each event since start_ms, oldest first; with follow, polls for new ones until stopped.
 

@@ -19,131 +19,26 @@ others are returned as extras, for the planner to delete.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Mapping
+from typing import TYPE_CHECKING
 
 from ..errors import UserError
 from . import record as rec
-from .aws import (ACCESS_DENIED, TTL_ON, Aws, AwsCallError, Function, Identity,
-                  arn_partition_account)
-from .desired import (ENDPOINT_ENV, HANDLER_MODULE_ENV, PERMISSION_ID, ROLE_POLICY_NAME,
-                      TABLE_BILLING, TABLE_ENV, TABLE_KEYS, TAG_APP, TAG_STAGE, TRACK_ENV,
-                      TTL_ATTRIBUTE, TTL_HOURS_ENV, StageNames, api_id_of_endpoint,
-                      document_hash, integration_function, wants_table)
+from ..runtime.env import ENDPOINT_ENV, OWN_VARIABLES
+from .desired import (PERMISSION_ID, ROLE_POLICY_NAME, TABLE_BILLING, TABLE_KEYS,
+                      StageNames, api_id_of_endpoint, document_hash, integration_function,
+                      wants_table)
+from .errors import ACCESS_DENIED, AwsCallError
+from .live import Identity, arn_partition_account
+from .ownership import is_ours, require_tags
+from .seen import (Observed, SeenApi, SeenFunction, SeenIntegration, SeenLogGroup,
+                   SeenPermission, SeenPolicy, SeenRole, SeenRoute, SeenStage, SeenTable)
 
-OWN_VARIABLES = frozenset({HANDLER_MODULE_ENV, ENDPOINT_ENV, TABLE_ENV, TTL_HOURS_ENV, TRACK_ENV})
-
-
-@dataclass(frozen=True)
-class SeenRole:
-    arn: str
-    trust_sha256: str | None
-    recorded: bool
+if TYPE_CHECKING:
+    from .aws import Aws
 
 
-@dataclass(frozen=True)
-class SeenPolicy:
-    sha256: str
-    recorded: bool
 
-
-@dataclass(frozen=True)
-class SeenLogGroup:
-    retention_days: int | None
-    recorded: bool
-
-
-@dataclass(frozen=True)
-class SeenTable:
-    arn: str
-    status: str | None                 # None: not read (trusted from the record)
-    billing_mode: str
-    ttl_status: str                    # ENABLED, ENABLING, DISABLED, DISABLING
-    ttl_attribute: str | None
-    recorded: bool
-    keys_ok: bool = True               # pk (S) + sk (S), as the runtime needs
-
-    @property
-    def ttl_on(self) -> bool:
-        return self.ttl_status in TTL_ON and self.ttl_attribute == TTL_ATTRIBUTE
-
-    @property
-    def deleting(self) -> bool:
-        """Being deleted: as good as gone, except that its name is not free yet."""
-        return self.status == "DELETING"
-
-    @property
-    def busy(self) -> bool:
-        """May not be ACTIVE yet: created or updated moments ago, or recorded before its TTL
-        was turned on (a run stopped in between), so it is waited for before it is changed."""
-        return self.status in ("CREATING", "UPDATING") or (self.status is None and not self.ttl_on)
-
-
-@dataclass(frozen=True)
-class SeenApi:
-    id: str
-    route_selection: str
-    recorded: bool
-
-
-@dataclass(frozen=True)
-class SeenFunction:
-    live: Function
-    recorded: bool
-
-
-@dataclass(frozen=True)
-class SeenPermission:
-    source_arn: str
-    recorded: bool
-
-
-@dataclass(frozen=True)
-class SeenIntegration:
-    id: str
-    uri: str
-    recorded: bool
-
-
-@dataclass(frozen=True)
-class SeenRoute:
-    key: str
-    id: str
-    target: str
-    reply: bool
-    recorded: bool
-    response_id: str | None = None     # the "$default" route response, when known
-
-
-@dataclass(frozen=True)
-class SeenStage:
-    auto_deploy: bool | None           # None: not read (trusted from the record)
-    recorded: bool
-
-
-@dataclass(frozen=True)
-class Observed:
-    """Each resource that exists, or None; `recorded` says whether the state file has it."""
-
-    identity: Identity | None
-    role: SeenRole | None = None
-    role_policy: SeenPolicy | None = None
-    log_group: SeenLogGroup | None = None
-    table: SeenTable | None = None
-    api: SeenApi | None = None
-    function: SeenFunction | None = None
-    permission: SeenPermission | None = None
-    integration: SeenIntegration | None = None
-    routes: tuple[SeenRoute, ...] = ()
-    stage: SeenStage | None = None
-    extra_apis: tuple[str, ...] = ()           # ids: this stage's too, beside `api`
-    extra_integrations: tuple[str, ...] = ()   # ids: on `api`, invoking our function too
-
-    def route(self, key: str) -> SeenRoute | None:
-        return next((r for r in self.routes if r.key == key), None)
-
-
-def check_identity(aws: Aws, record: dict | None, where: str) -> Identity | None:
+def check_identity(aws: "Aws", record: dict | None, where: str) -> Identity | None:
     """With a record, who we are must match it (before any write); else nothing is called."""
     if rec.is_empty(record) or not record.get("account"):
         return None
@@ -156,7 +51,7 @@ def check_identity(aws: Aws, record: dict | None, where: str) -> Identity | None
     return identity
 
 
-def observe(aws: Aws, d: StageNames, record: dict | None, full: bool = False) -> Observed:
+def observe(aws: "Aws", d: StageNames, record: dict | None, full: bool = False) -> Observed:
     """Reads what the plan needs; see the module's docstring for which reads are made."""
     identity = check_identity(aws, record, "the state file")
     role = _role(aws, d, record, full)
@@ -180,24 +75,7 @@ def observe(aws: Aws, d: StageNames, record: dict | None, full: bool = False) ->
     )
 
 
-def is_ours(tags: Mapping[str, str], d: StageNames) -> bool:
-    return tags.get(TAG_APP) == d.app and tags.get(TAG_STAGE) == d.stage
-
-
-def require_tags(kind: str, name: str, tags: Mapping[str, str], d: StageNames) -> None:
-    """Refuses to take over a resource of our name that wsdeploy did not make."""
-    _require_tags(kind, name, dict(tags), d)
-
-
-def _require_tags(kind: str, name: str, tags: dict, d: StageNames) -> None:
-    if tags.get(TAG_APP) != d.app or tags.get(TAG_STAGE) != d.stage:
-        raise UserError(
-            f"a {kind} named {name} exists but is not tagged {TAG_APP}={d.app}, "
-            f"{TAG_STAGE}={d.stage}, so wsdeploy did not create it and will not take it over. "
-            "Delete or rename it, or tag it so if it does belong to this stage")
-
-
-def _role(aws: Aws, d: StageNames, record: dict | None, full: bool) -> SeenRole | None:
+def _role(aws: "Aws", d: StageNames, record: dict | None, full: bool) -> SeenRole | None:
     recorded = rec.get(record, "role")
     if recorded and not full:
         return SeenRole(recorded["arn"], recorded.get("trust_sha256"), True)
@@ -205,11 +83,11 @@ def _role(aws: Aws, d: StageNames, record: dict | None, full: bool) -> SeenRole 
     if live is None:
         return None
     if not recorded:
-        _require_tags("role", d.name, dict(live.tags), d)
+        require_tags("role", d.name, dict(live.tags), d)
     return SeenRole(live.arn, document_hash(live.trust), bool(recorded))
 
 
-def _role_policy(aws: Aws, d: StageNames, record: dict | None, role: SeenRole | None,
+def _role_policy(aws: "Aws", d: StageNames, record: dict | None, role: SeenRole | None,
                  full: bool) -> SeenPolicy | None:
     recorded = rec.get(record, "role_policy")
     if role is None:
@@ -220,7 +98,7 @@ def _role_policy(aws: Aws, d: StageNames, record: dict | None, role: SeenRole | 
     return SeenPolicy(document_hash(live), bool(recorded)) if live is not None else None
 
 
-def _log_group(aws: Aws, d: StageNames, record: dict | None, full: bool) -> SeenLogGroup | None:
+def _log_group(aws: "Aws", d: StageNames, record: dict | None, full: bool) -> SeenLogGroup | None:
     recorded = rec.get(record, "log_group")
     if recorded and not full:
         return SeenLogGroup(recorded.get("retention_days"), True)
@@ -228,7 +106,7 @@ def _log_group(aws: Aws, d: StageNames, record: dict | None, full: bool) -> Seen
     return SeenLogGroup(live.retention_days, bool(recorded)) if live else None
 
 
-def _table(aws: Aws, d: StageNames, record: dict | None, full: bool) -> SeenTable | None:
+def _table(aws: "Aws", d: StageNames, record: dict | None, full: bool) -> SeenTable | None:
     recorded = rec.get(record, "table")
     if recorded and not full:
         ttl = recorded.get("ttl")      # the attribute TTL is on for, or None
@@ -250,13 +128,13 @@ def _table(aws: Aws, d: StageNames, record: dict | None, full: bool) -> SeenTabl
         tags = aws.table_tags(live.arn)
         if tags is None:            # deleted since it was described
             return None
-        _require_tags("DynamoDB table", d.connections_table, tags, d)
+        require_tags("DynamoDB table", d.connections_table, tags, d)
     ttl = aws.time_to_live(d.connections_table)
     return SeenTable(live.arn, live.status, live.billing_mode, ttl.status if ttl else "DISABLED",
                      ttl.attribute if ttl else None, bool(recorded), keys_ok=live.keys == TABLE_KEYS)
 
 
-def _api(aws: Aws, d: StageNames, record: dict | None, function: SeenFunction | None,
+def _api(aws: "Aws", d: StageNames, record: dict | None, function: SeenFunction | None,
          full: bool) -> tuple[SeenApi | None, tuple[str, ...]]:
     """The stage's API and the ids of any duplicates of it (see the module's docstring)."""
     recorded = rec.get(record, "api")
@@ -273,7 +151,7 @@ def _api(aws: Aws, d: StageNames, record: dict | None, function: SeenFunction | 
     return SeenApi(keep.id, keep.route_selection, False), tuple(sorted(a.id for a in ours if a.id != keep.id))
 
 
-def _function(aws: Aws, d: StageNames, record: dict | None) -> SeenFunction | None:
+def _function(aws: "Aws", d: StageNames, record: dict | None) -> SeenFunction | None:
     live = aws.get_function(d.name)
     if live is None:
         return None
@@ -281,11 +159,11 @@ def _function(aws: Aws, d: StageNames, record: dict | None) -> SeenFunction | No
     aws.hide(value for name, value in live.environment.items() if name not in OWN_VARIABLES)
     recorded = rec.get(record, "function") is not None
     if not recorded:
-        _require_tags("Lambda function", d.name, dict(live.tags), d)
+        require_tags("Lambda function", d.name, dict(live.tags), d)
     return SeenFunction(live, recorded)
 
 
-def _permission(aws: Aws, d: StageNames, record: dict | None, function: SeenFunction | None,
+def _permission(aws: "Aws", d: StageNames, record: dict | None, function: SeenFunction | None,
                 full: bool) -> SeenPermission | None:
     recorded = rec.get(record, "permission")
     if function is None:
@@ -301,7 +179,7 @@ def invokes_our_function(uri: str, d: StageNames) -> bool:
     return integration_function(uri).endswith(f":function:{d.name}")
 
 
-def _integration(aws: Aws, d: StageNames, record: dict | None, api: SeenApi | None,
+def _integration(aws: "Aws", d: StageNames, record: dict | None, api: SeenApi | None,
                  routes: tuple[SeenRoute, ...], full: bool) -> tuple[SeenIntegration | None, tuple[str, ...]]:
     """The API's integration with our function, and the ids of any duplicates of it."""
     if api is None:
@@ -319,7 +197,7 @@ def _integration(aws: Aws, d: StageNames, record: dict | None, api: SeenApi | No
     return seen, extras
 
 
-def _routes(aws: Aws, record: dict | None, api: SeenApi | None, full: bool) -> tuple[SeenRoute, ...]:
+def _routes(aws: "Aws", record: dict | None, api: SeenApi | None, full: bool) -> tuple[SeenRoute, ...]:
     if api is None:
         return ()
     recorded = rec.routes(record) if api.recorded else {}
@@ -335,7 +213,7 @@ def _routes(aws: Aws, record: dict | None, api: SeenApi | None, full: bool) -> t
     return tuple(sorted(seen, key=lambda r: r.key))
 
 
-def _stage(aws: Aws, d: StageNames, record: dict | None, api: SeenApi | None,
+def _stage(aws: "Aws", d: StageNames, record: dict | None, api: SeenApi | None,
            full: bool) -> SeenStage | None:
     if api is None:
         return None

@@ -16,55 +16,12 @@ route targets them any more.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..errors import UserError
-from .aws import Function
-from .desired import (TABLE_BILLING, TTL_ATTRIBUTE, Desired, document_hash,
+from .desired import (TABLE_BILLING, TTL_ATTRIBUTE, Desired, document_hash, function_changes,
                       function_settings, integration_uri, permission_source_arn, role_policy,
                       trust_policy)
-from .observe import Observed
-
-CONFIG_FIELDS = ("role", "handler", "runtime", "memory", "timeout")   # and the environment
-
-
-@dataclass(frozen=True)
-class Step:
-    """One change: `kind` of resource, `action` create/update/delete/adopt, and why."""
-
-    kind: str
-    action: str
-    name: str
-    changes: tuple[str, ...] = ()
-    why: str = ""
-
-    @property
-    def calls_aws(self) -> bool:
-        return self.action != "adopt"     # adopting only records what was found
-
-    def describe(self) -> str:
-        text = f"{self.action} {self.kind.replace('_', ' ')} {self.name}"
-        if self.changes:
-            text += f" ({', '.join(self.changes)})"
-        return text + (f": {self.why}" if self.why else "")
-
-
-@dataclass(frozen=True)
-class Plan:
-    steps: tuple[Step, ...]
-    unchanged: tuple[tuple[str, str], ...]
-    notes: tuple[str, ...] = ()
-
-    @property
-    def changes_aws(self) -> bool:
-        return any(step.calls_aws for step in self.steps)
-
-    def count(self, action: str) -> int:
-        return sum(1 for step in self.steps if step.action == action)
-
-
-# Steps of one resource.
-GROUP = {"function_code": "function", "route_response": "route", "table_ttl": "table"}
+from .seen import Observed
+from .steps import Kind, Plan, Step
 
 
 class _Builder:
@@ -80,7 +37,7 @@ class _Builder:
             self.add(kind, "adopt", name, why="found by name and tags, not in the state file")
 
     def unchanged(self, everything: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-        changing = {(GROUP.get(s.kind, s.kind), s.name) for s in self.steps if s.calls_aws}
+        changing = {(s.kind.resource, s.name) for s in self.steps if s.calls_aws}
         return tuple(item for item in everything if item not in changing)
 
 
@@ -93,29 +50,29 @@ def plan(d: Desired, o: Observed) -> Plan:
     new_api = "the API is new" if api_id is None else ""
 
     if o.role is None:
-        b.add("role", "create", d.name)
+        b.add(Kind.ROLE, "create", d.name)
     else:
-        b.adopt_unrecorded("role", d.name, o.role)
+        b.adopt_unrecorded(Kind.ROLE, d.name, o.role)
         if o.role.trust_sha256 not in (None, document_hash(trust_policy())):
-            b.add("role", "update", d.name, ("trust policy",))
+            b.add(Kind.ROLE, "update", d.name, ("trust policy",))
 
     table_ttl = _plan_table(b, d, o)
     # Turning tracking off: the function stops using the table before the grant goes.
     removing_table = d.connections is None and o.table is not None and not o.table.deleting
 
     if o.log_group is None:
-        b.add("log_group", "create", d.log_group, (f"retention {d.retention_days} days",))
+        b.add(Kind.LOG_GROUP, "create", d.log_group, (f"retention {d.retention_days} days",))
     else:
-        b.adopt_unrecorded("log_group", d.log_group, o.log_group)
+        b.adopt_unrecorded(Kind.LOG_GROUP, d.log_group, o.log_group)
         if o.log_group.retention_days != d.retention_days:
-            b.add("log_group", "update", d.log_group, ("retention_days",))
+            b.add(Kind.LOG_GROUP, "update", d.log_group, ("retention_days",))
 
     if o.api is None:
-        b.add("api", "create", d.name)
+        b.add(Kind.API, "create", d.name)
     else:
-        b.adopt_unrecorded("api", d.name, o.api)
+        b.adopt_unrecorded(Kind.API, d.name, o.api)
         if o.api.route_selection != d.route_selection:
-            b.add("api", "update", d.name, ("route_selection",))
+            b.add(Kind.API, "update", d.name, ("route_selection",))
 
     # The role's policy names the API and the account.
     want_policy = (document_hash(role_policy(d, partition, account, api_id))
@@ -123,17 +80,17 @@ def plan(d: Desired, o: Observed) -> Plan:
 
     def policy_steps() -> None:
         if o.role_policy is None:
-            b.add("role_policy", "create", d.name)
+            b.add(Kind.ROLE_POLICY, "create", d.name)
         elif want_policy is None or o.role_policy.sha256 != want_policy:
             why = new_api or ("the connections table is removed" if removing_table else "")
-            b.add("role_policy", "update", d.name, ("policy document",), why)
+            b.add(Kind.ROLE_POLICY, "update", d.name, ("policy document",), why)
         else:
-            b.adopt_unrecorded("role_policy", d.name, o.role_policy)
+            b.adopt_unrecorded(Kind.ROLE_POLICY, d.name, o.role_policy)
 
     if not removing_table:
         policy_steps()
     if table_ttl:
-        b.add("table_ttl", "update", d.connections_table, (f"on, attribute {TTL_ATTRIBUTE}",),
+        b.add(Kind.TABLE_TTL, "update", d.connections_table, (f"on, attribute {TTL_ATTRIBUTE}",),
               "once the table is ACTIVE")
     _plan_function(b, d, o, partition, account, api_id)
     if removing_table:
@@ -141,45 +98,45 @@ def plan(d: Desired, o: Observed) -> Plan:
 
     want_source = permission_source_arn(d, partition, account, api_id) if account and api_id else None
     if o.function is None or o.permission is None:
-        b.add("permission", "create", d.name)
+        b.add(Kind.PERMISSION, "create", d.name)
     elif want_source is None or o.permission.source_arn != want_source:
-        b.add("permission", "update", d.name, ("source_arn",), new_api)
+        b.add(Kind.PERMISSION, "update", d.name, ("source_arn",), new_api)
     else:
-        b.adopt_unrecorded("permission", d.name, o.permission)
+        b.adopt_unrecorded(Kind.PERMISSION, d.name, o.permission)
 
     function_arn = (o.function.live.arn if o.function else
                     f"arn:{partition}:lambda:{d.region}:{account}:function:{d.name}" if account else None)
     want_uri = integration_uri(d, function_arn) if function_arn else None
     if o.integration is None:
-        b.add("integration", "create", "AWS_PROXY")
+        b.add(Kind.INTEGRATION, "create", "AWS_PROXY")
     else:
-        b.adopt_unrecorded("integration", "AWS_PROXY", o.integration)
+        b.adopt_unrecorded(Kind.INTEGRATION, "AWS_PROXY", o.integration)
         if o.integration.uri != want_uri:
-            b.add("integration", "update", "AWS_PROXY", ("uri",))
+            b.add(Kind.INTEGRATION, "update", "AWS_PROXY", ("uri",))
 
     _plan_routes(b, d, o, o.integration.id if o.integration else None)
 
     if o.stage is None:
-        b.add("stage", "create", d.stage, ("auto-deploy",))
+        b.add(Kind.STAGE, "create", d.stage, ("auto-deploy",))
     else:
-        b.adopt_unrecorded("stage", d.stage, o.stage)
+        b.adopt_unrecorded(Kind.STAGE, d.stage, o.stage)
         if o.stage.auto_deploy is False:
-            b.add("stage", "update", d.stage, ("auto-deploy",), "turned off outside wsdeploy")
+            b.add(Kind.STAGE, "update", d.stage, ("auto-deploy",), "turned off outside wsdeploy")
     if removing_table:
-        b.add("table", "delete", d.connections_table,
+        b.add(Kind.TABLE, "delete", d.connections_table,
               why="connection tracking is off; this deletes every item in it")
         b.notes.append(f"connection tracking is off in wsdeploy.toml, so the DynamoDB table "
                        f"{d.connections_table} will be deleted, and every connection and room "
                        "membership stored in it with it")
-    everything = [("role", d.name), *([("table", d.connections_table)] if d.connections else []),
-                  ("log_group", d.log_group), ("api", d.name),
-                  ("role_policy", d.name), ("function", d.name), ("permission", d.name),
-                  ("integration", "AWS_PROXY"), *(("route", r.key) for r in d.routes),
-                  ("stage", d.stage)]
+    everything = [(Kind.ROLE, d.name), *([(Kind.TABLE, d.connections_table)] if d.connections else []),
+                  (Kind.LOG_GROUP, d.log_group), (Kind.API, d.name),
+                  (Kind.ROLE_POLICY, d.name), (Kind.FUNCTION, d.name), (Kind.PERMISSION, d.name),
+                  (Kind.INTEGRATION, "AWS_PROXY"), *((Kind.ROUTE, r.key) for r in d.routes),
+                  (Kind.STAGE, d.stage)]
     for extra in o.extra_integrations:
-        b.add("integration", "delete", extra, why="a duplicate, invoking this function too")
+        b.add(Kind.INTEGRATION, "delete", extra, why="a duplicate, invoking this function too")
     for extra in o.extra_apis:
-        b.add("api", "delete", extra, why=f"a duplicate of {d.name}, tagged as this stage's")
+        b.add(Kind.API, "delete", extra, why=f"a duplicate of {d.name}, tagged as this stage's")
     return Plan(tuple(b.steps), b.unchanged(everything), tuple(b.notes))
 
 
@@ -190,7 +147,7 @@ def _plan_table(b: _Builder, d: Desired, o: Observed) -> bool:
         return False
     if t is None or t.deleting:
         why = "once the old one's deletion has finished" if t is not None else ""
-        b.add("table", "create", d.connections_table, ("on-demand", "keys pk, sk"), why)
+        b.add(Kind.TABLE, "create", d.connections_table, ("on-demand", "keys pk, sk"), why)
         return True
     if not t.keys_ok:
         raise UserError(
@@ -198,9 +155,9 @@ def _plan_table(b: _Builder, d: Desired, o: Observed) -> bool:
             f"needs (partition key pk, sort key sk, both strings), and keys cannot change in "
             "place. Delete the table (aws dynamodb delete-table --table-name "
             f"{d.connections_table}; its items go with it), then run `wsdeploy up` again")
-    b.adopt_unrecorded("table", d.connections_table, t)
+    b.adopt_unrecorded(Kind.TABLE, d.connections_table, t)
     if t.billing_mode != TABLE_BILLING:
-        b.add("table", "update", d.connections_table, ("billing_mode",))
+        b.add(Kind.TABLE, "update", d.connections_table, ("billing_mode",))
     if t.ttl_on:
         return False
     if t.ttl_status in ("ENABLED", "ENABLING"):    # on, for another attribute
@@ -216,10 +173,10 @@ def _plan_table(b: _Builder, d: Desired, o: Observed) -> bool:
 def _plan_function(b: _Builder, d: Desired, o: Observed, partition: str | None,
                    account: str | None, api_id: str | None) -> None:
     if o.function is None:
-        b.add("function", "create", d.name)
+        b.add(Kind.FUNCTION, "create", d.name)
         return
     live = o.function.live
-    b.adopt_unrecorded("function", d.name, o.function)
+    b.adopt_unrecorded(Kind.FUNCTION, d.name, o.function)
     role_arn = o.role.arn if o.role else f"arn:{partition}:iam::{account}:role/{d.name}"
     want = function_settings(d, partition or "aws", role_arn, api_id or "")
     changed, code_changes = function_changes(d, live, want)
@@ -229,35 +186,16 @@ def _plan_function(b: _Builder, d: Desired, o: Observed, partition: str | None,
         reason = live.state_reason or "no reason given"
         what = "creation" if live.state == "Failed" else "last update"
         why = f"Lambda reports its {what} Failed ({reason}): written again"
-        b.add("function", "update", d.name, tuple(changed) or ("settings",), why)
+        b.add(Kind.FUNCTION, "update", d.name, tuple(changed) or ("settings",), why)
         if live.state != "Failed" and not code_changes:
             code_changes = ("code",)
         if code_changes:
-            b.add("function_code", "update", d.name, code_changes, why)
+            b.add(Kind.FUNCTION_CODE, "update", d.name, code_changes, why)
         return
     if changed:
-        b.add("function", "update", d.name, tuple(changed), "" if api_id else "the API is new")
+        b.add(Kind.FUNCTION, "update", d.name, tuple(changed), "" if api_id else "the API is new")
     if code_changes:
-        b.add("function_code", "update", d.name, code_changes)
-
-
-def function_changes(d: Desired, live: Function, want: dict) -> tuple[list[str], tuple[str, ...]]:
-    """What differs: configuration fields (environment variables by name), and code fields."""
-    have = {"role": live.role, "handler": live.handler, "runtime": live.runtime,
-            "memory": live.memory, "timeout": live.timeout, "environment": dict(live.environment)}
-    changed = [f for f in CONFIG_FIELDS if want[f] != have[f]]
-    changed += environment_changes(want["environment"], have["environment"])
-    code_changes = tuple(field for field, differs in (
-        ("code", live.code_sha256 != d.code_sha256),
-        ("architecture", live.architecture != d.architecture)) if differs)
-    return changed, code_changes
-
-
-def environment_changes(want: dict, have: dict) -> list[str]:
-    """Which variables differ, by name only: values may be secrets."""
-    names = sorted(set(want) | set(have))
-    differing = [n for n in names if want.get(n) != have.get(n)]
-    return [f"environment: {', '.join(differing)}"] if differing else []
+        b.add(Kind.FUNCTION_CODE, "update", d.name, code_changes)
 
 
 def _plan_routes(b: _Builder, d: Desired, o: Observed, integration_id: str | None) -> None:
@@ -265,21 +203,21 @@ def _plan_routes(b: _Builder, d: Desired, o: Observed, integration_id: str | Non
     for want in d.routes:
         seen = o.route(want.key)
         if seen is None:
-            b.add("route", "create", want.key, ("reply",) if want.reply else ())
+            b.add(Kind.ROUTE, "create", want.key, ("reply",) if want.reply else ())
             if want.reply:
-                b.add("route_response", "create", want.key)
+                b.add(Kind.ROUTE_RESPONSE, "create", want.key)
             continue
-        b.adopt_unrecorded("route", want.key, seen)
+        b.adopt_unrecorded(Kind.ROUTE, want.key, seen)
         if seen.response_id and not want.reply:
-            b.add("route_response", "delete", want.key)
+            b.add(Kind.ROUTE_RESPONSE, "delete", want.key)
         changes = tuple(f for f, differs in (("target", seen.target != target),
                                              ("reply", seen.reply != want.reply)) if differs)
         if changes:
-            b.add("route", "update", want.key, changes)
+            b.add(Kind.ROUTE, "update", want.key, changes)
         if want.reply and not seen.response_id:
-            b.add("route_response", "create", want.key)
+            b.add(Kind.ROUTE_RESPONSE, "create", want.key)
     for seen in o.routes:
         if d.route(seen.key) is None:
             if seen.response_id:   # AWS would take it with the route; asked for explicitly
-                b.add("route_response", "delete", seen.key)
-            b.add("route", "delete", seen.key, why="no handler registers it any more")
+                b.add(Kind.ROUTE_RESPONSE, "delete", seen.key)
+            b.add(Kind.ROUTE, "delete", seen.key, why="no handler registers it any more")

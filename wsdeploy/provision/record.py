@@ -27,10 +27,6 @@ from ..errors import UserError
 from ..state import utc_now
 from .desired import StageNames
 
-KINDS = ("role", "role_policy", "log_group", "table", "api", "function", "permission", "integration",
-         "routes", "stage")
-
-
 def new_record(d: StageNames) -> dict[str, Any]:
     return {"app": d.app, "stage": d.stage, "region": d.region, "name": d.name,
             "partition": None, "account": None, "created_at": utc_now(), "deployed_at": None,

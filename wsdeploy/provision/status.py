@@ -9,11 +9,17 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from typing import TYPE_CHECKING
+
 from . import record as rec
-from .aws import TTL_ON, Aws
 from .deploy import reading
 from .desired import StageNames, document_hash, trust_policy
-from .observe import Observed, observe
+from .live import TTL_ON
+from .observe import observe
+from .seen import Observed
+
+if TYPE_CHECKING:
+    from .aws import Aws
 
 OK, MISSING, DRIFTED, UNTRACKED = "ok", "missing", "drifted", "untracked"
 
@@ -50,7 +56,7 @@ class Report:
                 "code_differs": self.code_differs, "notes": list(self.notes)}
 
 
-def stage_status(aws: Aws, names: StageNames, record: dict | None,
+def stage_status(aws: "Aws", names: StageNames, record: dict | None,
                  local_code_sha256: str | None) -> Report:
     """Reads every resource live (many reads: status is for looking, not for speed)."""
     if rec.is_empty(record):

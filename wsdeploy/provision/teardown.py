@@ -1,4 +1,5 @@
-"""`down`: find what a stage has in AWS, then delete it in reverse order of creation.
+"""`down`: find what a stage has in AWS, then delete it, in reverse order of creation, with
+the executor `up` uses (its delete steps and what the record forgets are in the registry).
 
 The record names what was created; whatever it does not name (a lost state file, a run
 killed before it could record) is looked up by name and tags. Deleting an API takes its
@@ -17,16 +18,21 @@ group itself, untagged); never when a function of that name was left alone as no
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..errors import DeployError
 from ..state import StateFile
 from . import record as rec
-from .aws import ACCESS_DENIED, Aws, AwsCallError
-from .desired import ROLE_POLICY_NAME, TAG_APP, TAG_STAGE, StageNames
-from .executor import QuietReporter, Reporter, recorded_summary
 from .deploy import reading, shown
+from .desired import StageNames
+from .errors import ACCESS_DENIED, AwsCallError
+from .executor import DOWN_RECOVERY, QuietReporter, Reporter, execute
 from .observe import check_identity
-from .planner import Step
+from .ownership import is_ours
+from .run import Run
+from .steps import Kind, Step
+
+if TYPE_CHECKING:
+    from .aws import Aws
 
 
 WITH_ITEMS = "with every item in it"
@@ -39,11 +45,7 @@ class Teardown:
     notices: tuple[str, ...] = ()
 
 
-def _ours(tags: dict, names: StageNames) -> bool:
-    return tags.get(TAG_APP) == names.app and tags.get(TAG_STAGE) == names.stage
-
-
-def prepare_down(aws: Aws, names: StageNames, store: StateFile, keep_logs: bool = False) -> Teardown:
+def prepare_down(aws: "Aws", names: StageNames, store: StateFile, keep_logs: bool = False) -> Teardown:
     """What down would delete; read calls only (and none for what the record names)."""
     record = store.load()
     rec.check_matches(record, names, shown(store.path))
@@ -51,31 +53,31 @@ def prepare_down(aws: Aws, names: StageNames, store: StateFile, keep_logs: bool 
         return _find(aws, names, record, keep_logs, shown(store.path))
 
 
-def _find(aws: Aws, names: StageNames, record: dict | None, keep_logs: bool, where: str) -> Teardown:
+def _find(aws: "Aws", names: StageNames, record: dict | None, keep_logs: bool, where: str) -> Teardown:
     check_identity(aws, record, where)
     steps, notices = [], []
 
     recorded_api = rec.get(record, "api")
     api_ids = [recorded_api["id"]] if recorded_api else []
     api_ids += sorted(a.id for a in aws.find_apis(names.name)
-                      if _ours(a.tags, names) and a.id not in api_ids)
-    steps += [Step("api", "delete", api_id, why="with its routes, integration and stage")
+                      if is_ours(a.tags, names) and a.id not in api_ids)
+    steps += [Step(Kind.API, "delete", api_id, why="with its routes, integration and stage")
               for api_id in api_ids]
 
     function_ours, function_left = bool(rec.get(record, "function")), False
     if function_ours:
-        steps.append(Step("function", "delete", names.name, why="with its permission"))
+        steps.append(Step(Kind.FUNCTION, "delete", names.name, why="with its permission"))
     else:
         function = aws.get_function(names.name)
-        if function and _ours(dict(function.tags), names):
+        if function and is_ours(dict(function.tags), names):
             function_ours = True
-            steps.append(Step("function", "delete", names.name, why="with its permission"))
+            steps.append(Step(Kind.FUNCTION, "delete", names.name, why="with its permission"))
         elif function:
             function_left = True
             notices.append(f"the Lambda function {names.name} is not tagged as this stage's: left alone")
 
     if rec.get(record, "table"):
-        steps.append(Step("table", "delete", names.connections_table, why=WITH_ITEMS))
+        steps.append(Step(Kind.TABLE, "delete", names.connections_table, why=WITH_ITEMS))
     else:
         try:
             table = aws.describe_table(names.connections_table)
@@ -89,85 +91,42 @@ def _find(aws: Aws, names: StageNames, record: dict | None, keep_logs: bool, whe
                            "check for it by hand")
         if table and not table.status == "DELETING":
             tags = aws.table_tags(table.arn)
-            if tags is not None and _ours(tags, names):
-                steps.append(Step("table", "delete", names.connections_table, why=WITH_ITEMS))
+            if tags is not None and is_ours(tags, names):
+                steps.append(Step(Kind.TABLE, "delete", names.connections_table, why=WITH_ITEMS))
             elif tags is not None:
                 notices.append(f"the DynamoDB table {names.connections_table} is not tagged as "
                                "this stage's: left alone")
 
     if rec.get(record, "role"):
-        steps += [Step("role_policy", "delete", names.name), Step("role", "delete", names.name)]
+        steps += [Step(Kind.ROLE_POLICY, "delete", names.name), Step(Kind.ROLE, "delete", names.name)]
     else:
         role = aws.get_role(names.name)
-        if role and _ours(dict(role.tags), names):
-            steps += [Step("role_policy", "delete", names.name), Step("role", "delete", names.name)]
+        if role and is_ours(dict(role.tags), names):
+            steps += [Step(Kind.ROLE_POLICY, "delete", names.name), Step(Kind.ROLE, "delete", names.name)]
         elif role:
             notices.append(f"the IAM role {names.name} is not tagged as this stage's: left alone")
 
     if keep_logs:
         notices.append(f"the log group {names.log_group} is kept (--keep-logs)")
     elif rec.get(record, "log_group"):
-        steps.append(Step("log_group", "delete", names.log_group))
+        steps.append(Step(Kind.LOG_GROUP, "delete", names.log_group))
     elif function_left:
         notices.append(f"the log group {names.log_group} belongs to that function: left alone")
     else:
         tags = aws.log_group_tags(names.log_group)
-        if tags is not None and (_ours(tags, names) or (not tags and function_ours)):
-            steps.append(Step("log_group", "delete", names.log_group))
+        if tags is not None and (is_ours(tags, names) or (not tags and function_ours)):
+            steps.append(Step(Kind.LOG_GROUP, "delete", names.log_group))
         elif tags is not None:
             notices.append(f"the log group {names.log_group} is not tagged as this stage's: left alone")
     return Teardown(record, tuple(steps), tuple(notices))
 
 
-# What each deletion removes from the record.
-FORGETS = {"api": ("api", "integration", "routes", "stage"), "function": ("function", "permission"),
-           "role_policy": ("role_policy",), "role": ("role",), "log_group": ("log_group",),
-           "table": ("table",)}
-
-
-def apply_down(aws: Aws, names: StageNames, store: StateFile, teardown: Teardown,
+def apply_down(aws: "Aws", names: StageNames, store: StateFile, teardown: Teardown,
                reporter: Reporter | None = None) -> None:
-    """Deletes step by step, recording each; removes the state file when all is gone."""
-    reporter = reporter or QuietReporter()
+    """Deletes step by step through the one executor, recording each; removes the state file
+    when all is gone. Without a state file, nothing is recorded along the way."""
     record = teardown.record
-    total = len(teardown.steps)
-    for index, step in enumerate(teardown.steps, 1):
-        reporter.step_started(index, total, step)
-        try:
-            _delete(aws, names, step)
-        except AwsCallError as error:
-            raise DeployError(
-                f"step {index} of {total} failed: {step.describe()}\n"
-                f"  AWS said: {error.code}: {error.message}\n"
-                f"  {shown(store.path)} records: {recorded_summary(record) or 'nothing'}\n"
-                "  To go on: run `wsdeploy down` again to remove the rest (what is gone already "
-                "is fine), or `wsdeploy up` to deploy again") from error
-        recorded_api = (rec.get(record, "api") or {}).get("id")
-        if record is not None and not (step.kind == "api" and recorded_api not in (None, step.name)):
-            for kind in FORGETS[step.kind]:       # (a duplicate API takes nothing recorded)
-                rec.resources(record).pop(kind, None)
-            store.save(record)
-        reporter.step_done(index, total, step)
+    run = Run(aws=aws, d=names, record=record if record is not None else {},
+              save=store.save if record is not None else (lambda _: None))
+    execute(run, teardown.steps, reporter or QuietReporter(), shown(store.path), DOWN_RECOVERY)
     store.remove()
-
-
-def _delete(aws: Aws, names: StageNames, step: Step) -> None:
-    if step.kind == "api":
-        aws.delete_api(step.name)
-    elif step.kind == "function":
-        aws.delete_function(names.name)
-    elif step.kind == "role_policy":
-        aws.delete_role_policy(names.name, ROLE_POLICY_NAME)
-    elif step.kind == "role":
-        try:
-            aws.delete_role(names.name)
-        except AwsCallError as error:
-            if error.code != "DeleteConflict":
-                raise
-            raise AwsCallError(error.operation, error.code,
-                               f"{error.message} (policies were attached to the role by hand: "
-                               "detach them in the IAM console, then run `wsdeploy down` again)") from None
-    elif step.kind == "log_group":
-        aws.delete_log_group(names.log_group)
-    elif step.kind == "table":
-        aws.delete_table(names.connections_table)

@@ -1,0 +1,131 @@
+"""How `observe` reads AWS's answers, without AWS: a fake answers the typed calls.
+
+Which resources are trusted from the record and which are read, which API is kept among
+duplicates, which integration is ours, and what a record of another account means.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.aws import ACCOUNT, desired
+from wsdeploy.errors import UserError
+from wsdeploy.provision.desired import TAG_APP, TAG_STAGE, integration_uri
+from wsdeploy.provision.live import Api, Function, Identity, Integration, Role, Route
+from wsdeploy.provision.observe import observe
+
+D = desired()
+TAGS = {TAG_APP: "chat", TAG_STAGE: "dev"}
+FUNCTION_ARN = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:chat-dev-ws"
+
+
+def function(endpoint_api: str = "") -> Function:
+    env = {"WEBSOCKET_API_GATEWAY_ENDPOINT": f"https://{endpoint_api}.execute-api.eu-west-1.amazonaws.com/dev"}
+    return Function(name=D.name, arn=FUNCTION_ARN, role="r", handler="h", runtime="python3.13",
+                    memory=256, timeout=29, architecture="arm64", environment=env, code_sha256="c",
+                    state="Active", last_update_status="Successful", state_reason=None, tags=TAGS)
+
+
+class FakeAws:
+    """Answers from plain attributes; `reads` lists every call made."""
+
+    def __init__(self, **answers) -> None:
+        self.answers = answers
+        self.reads: list[str] = []
+        self.hidden: list[str] = []
+
+    def _answer(self, name, default=None):
+        self.reads.append(name)
+        return self.answers.get(name, default)
+
+    def hide(self, values):
+        self.hidden += list(values)
+
+    def identity(self): return self._answer("identity", Identity(ACCOUNT, "aws"))
+    def get_role(self, name): return self._answer("get_role")
+    def get_role_policy(self, role, policy): return self._answer("get_role_policy")
+    def get_log_group(self, name): return self._answer("get_log_group")
+    def describe_table(self, name): return self._answer("describe_table")
+    def get_function(self, name): return self._answer("get_function")
+    def get_api(self, api_id): return self._answer("get_api")
+    def find_apis(self, name): return self._answer("find_apis", [])
+    def get_routes(self, api_id): return self._answer("get_routes", [])
+    def get_integrations(self, api_id): return self._answer("get_integrations", [])
+    def get_permission_source(self, name, sid): return self._answer("get_permission_source")
+    def get_stage(self, api_id, name): return self._answer("get_stage")
+
+
+def api(api_id: str, created: str = "2026-01-01", tags=TAGS) -> Api:
+    return Api(api_id, D.name, "$request.body.action", tags, created)
+
+
+def test_with_nothing_recorded_and_nothing_there_everything_is_none():
+    aws = FakeAws()
+    o = observe(aws, D, None)
+    assert (o.role, o.function, o.api, o.log_group, o.table, o.identity) == (None,) * 6
+    assert "identity" not in aws.reads      # no record: no account to compare with
+
+
+def test_the_newest_of_several_unrecorded_apis_is_kept_unless_the_function_names_one():
+    apis = [api("old", "2026-01-01"), api("new", "2026-02-01"), api("other", "2026-03-01", tags={})]
+    o = observe(FakeAws(find_apis=apis), D, None)
+    assert (o.api.id, o.extra_apis, o.api.recorded) == ("new", ("old",), False)
+    o = observe(FakeAws(find_apis=apis, get_function=function(endpoint_api="old")), D, None)
+    assert (o.api.id, o.extra_apis) == ("old", ("new",))
+
+
+def test_a_recorded_api_is_read_by_id_and_trusted_without_listing_apis():
+    record = {"account": ACCOUNT, "resources": {"api": {"id": "rec"}}}
+    aws = FakeAws(get_api=api("rec"), find_apis=[api("dup")])
+    o = observe(aws, D, record)
+    assert (o.api.id, o.api.recorded, o.extra_apis) == ("rec", True, ())
+    assert "find_apis" not in aws.reads
+    o = observe(FakeAws(get_api=api("rec"), find_apis=[api("rec"), api("dup")]), D, record, full=True)
+    assert o.extra_apis == ("dup",)
+
+
+def test_the_integration_kept_is_the_one_routes_target_and_other_ones_of_our_function_are_extras():
+    uri = integration_uri(D, FUNCTION_ARN)
+    found = [Integration("a", uri), Integration("b", uri), Integration("c", "arn:other-function")]
+    routes = [Route("r1", "$connect", "integrations/b", False)]
+    o = observe(FakeAws(find_apis=[api("x")], get_integrations=found, get_routes=routes), D, None)
+    assert (o.integration.id, o.extra_integrations) == ("b", ("a",))
+
+
+def test_what_the_record_names_is_trusted_without_a_read():
+    record = {"account": ACCOUNT, "resources": {
+        "role": {"arn": "arn:role", "trust_sha256": "t"}, "role_policy": {"sha256": "p"},
+        "log_group": {"retention_days": 7}, "table": {"arn": "arn:t", "ttl": "ttl"}}}
+    aws = FakeAws()
+    o = observe(aws, D, record)
+    assert o.role.arn == "arn:role" and o.role_policy.sha256 == "p" and o.log_group.retention_days == 7
+    assert o.table.ttl_on and o.table.status is None
+    assert not {"get_role", "get_role_policy", "get_log_group", "describe_table"} & set(aws.reads)
+
+
+def test_an_unrecorded_table_is_not_looked_for_when_tracking_is_off():
+    aws = FakeAws()
+    observe(aws, D, None)
+    assert "describe_table" not in aws.reads
+
+
+def test_an_unrecorded_role_of_our_name_without_our_tags_is_refused():
+    role = Role(D.name, "arn:role", {}, {})
+    with pytest.raises(UserError, match="not tagged wsdeploy:app=chat"):
+        observe(FakeAws(get_role=role), D, None)
+
+
+def test_a_record_of_another_account_is_refused_before_anything_else():
+    record = {"account": "999999999999", "resources": {"role": {"arn": "a"}}}
+    aws = FakeAws()
+    with pytest.raises(UserError, match="account 999999999999"):
+        observe(aws, D, record)
+    assert aws.reads == ["identity"]
+
+
+def test_the_users_deployed_values_are_hidden_from_error_messages_but_not_wsdeploys_own():
+    live = function(endpoint_api="x")
+    live = Function(**{**live.__dict__, "environment": {**live.environment, "DB_PASSWORD": "hunter22"}})
+    aws = FakeAws(get_function=live)
+    observe(aws, D, None)
+    assert aws.hidden == ["hunter22"]

@@ -1,0 +1,42 @@
+"""IAM: the function's role and its inline policies."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from ..live import Role
+from .core import AwsCore, _decode_policy, _json
+
+
+class IamCalls(AwsCore):
+    def get_role(self, name: str) -> Role | None:
+        found = self._call("iam", "get_role", missing_ok=True, RoleName=name)
+        return _role(found["Role"]) if found else None
+
+    def create_role(self, name: str, trust: Mapping, tags: Mapping[str, str]) -> Role:
+        created = self._call("iam", "create_role", RoleName=name, AssumeRolePolicyDocument=_json(trust),
+                             Description="Execution role of a wsdeploy WebSocket function",
+                             Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+        return _role(created["Role"])
+
+    def update_trust(self, name: str, trust: Mapping) -> None:
+        self._call("iam", "update_assume_role_policy", RoleName=name, PolicyDocument=_json(trust))
+
+    def put_role_policy(self, role: str, policy: str, document: Mapping) -> None:
+        self._call("iam", "put_role_policy", RoleName=role, PolicyName=policy,
+                   PolicyDocument=_json(document))
+
+    def get_role_policy(self, role: str, policy: str) -> dict | None:
+        found = self._call("iam", "get_role_policy", missing_ok=True, RoleName=role, PolicyName=policy)
+        return _decode_policy(found["PolicyDocument"]) if found else None
+
+    def delete_role_policy(self, role: str, policy: str) -> None:
+        self._call("iam", "delete_role_policy", missing_ok=True, RoleName=role, PolicyName=policy)
+
+    def delete_role(self, name: str) -> None:
+        self._call("iam", "delete_role", missing_ok=True, RoleName=name)
+
+
+def _role(data: Mapping) -> Role:
+    return Role(data["RoleName"], data["Arn"], _decode_policy(data.get("AssumeRolePolicyDocument", {})),
+                {t["Key"]: t["Value"] for t in data.get("Tags", [])})

@@ -1,0 +1,88 @@
+"""The registry of resource kinds: each kind named once, with everything generic code needs.
+
+The executor finds a step's handler here, and what the record forgets when a resource is
+deleted; failure messages list what is recorded in this order. (Which resource a step of a
+kind changes is data of the kind itself: `steps.Kind.resource`.) What is particular to a kind lives in its own places: its desired
+shape (`desired.py`), how it is read (`observe.py`, shape in `seen.py`), how it is diffed
+(`planner.py`), its handlers (`handlers/<resource>.py`), its status row (`status.py`) and
+its AWS calls (`aws/<service>.py`). docs/CONTRACTS.md has the recipe for adding one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+from .handlers import api, function, integration, log_group, permission, role, routes, stage, table
+from .run import Run
+from .steps import Action, Kind, Step
+
+Handler = Callable[[Run, Step], None]
+
+
+def _forget_route(record: dict, step: Step) -> None:
+    record.get("resources", {}).get("routes", {}).pop(step.name, None)
+
+
+def _forget_route_response(record: dict, step: Step) -> None:
+    entry = record.get("resources", {}).get("routes", {}).get(step.name)
+    if entry is not None:
+        entry["response_id"] = None
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: Kind
+    handlers: Mapping[Action, Handler]
+    record_key: str | None = None      # its key in the record's `resources`; None: a step of
+                                       # another kind's resource (function code, TTL)
+    forgets: tuple[str, ...] = ()      # record keys its deletion removes (it takes them along)
+    forget_nested: Callable[[dict, Step], None] | None = None   # an entry inside another's
+    duplicates: bool = False           # can exist twice (by id): deleting a duplicate
+                                       # forgets nothing recorded
+
+    @property
+    def label(self) -> str:
+        return self.kind.label
+
+    def forget(self, record: dict, step: Step) -> None:
+        """What the record no longer names once `step` (a delete) has succeeded."""
+        if self.forget_nested is not None:
+            self.forget_nested(record, step)
+            return
+        resources = record.get("resources", {})
+        if self.duplicates and (resources.get(self.record_key) or {}).get("id") not in (None, step.name):
+            return          # a duplicate went: the recorded one stays
+        for key in self.forgets:
+            resources.pop(key, None)
+
+
+# In the order the record lists them (the state file's layout, record.py).
+REGISTRY: tuple[KindSpec, ...] = (
+    KindSpec(Kind.ROLE, role.ROLE, "role", forgets=("role",)),
+    KindSpec(Kind.ROLE_POLICY, role.ROLE_POLICY, "role_policy", forgets=("role_policy",)),
+    KindSpec(Kind.LOG_GROUP, log_group.LOG_GROUP, "log_group", forgets=("log_group",)),
+    KindSpec(Kind.TABLE, table.TABLE, "table", forgets=("table",)),
+    KindSpec(Kind.TABLE_TTL, table.TABLE_TTL),
+    KindSpec(Kind.API, api.API, "api", forgets=("api", "integration", "routes", "stage"),
+             duplicates=True),
+    KindSpec(Kind.FUNCTION, function.FUNCTION, "function", forgets=("function", "permission")),
+    KindSpec(Kind.FUNCTION_CODE, function.FUNCTION_CODE),
+    KindSpec(Kind.PERMISSION, permission.PERMISSION, "permission", forgets=("permission",)),
+    KindSpec(Kind.INTEGRATION, integration.INTEGRATION, "integration", forgets=("integration",),
+             duplicates=True),
+    KindSpec(Kind.ROUTE, routes.ROUTE, "routes", forget_nested=_forget_route),
+    KindSpec(Kind.ROUTE_RESPONSE, routes.ROUTE_RESPONSE, forget_nested=_forget_route_response),
+    KindSpec(Kind.STAGE, stage.STAGE, "stage", forgets=("stage",)),
+)
+_BY_KIND = {spec.kind: spec for spec in REGISTRY}
+assert set(_BY_KIND) == set(Kind), "every Kind has its entry"
+
+
+def spec(kind: Kind | str) -> KindSpec:
+    return _BY_KIND[Kind(kind)]
+
+
+def record_keys() -> tuple[str, ...]:
+    """Every key a record's `resources` may hold, in the record's order."""
+    return tuple(s.record_key for s in REGISTRY if s.record_key)

@@ -1,0 +1,122 @@
+"""What exists, as the planner sees it: one `Seen*` value per resource, gathered in `Observed`.
+
+Data only: `observe` fills these from the record and AWS's answers; the planner, status and
+their unit tests read them without any I/O. `recorded` says whether the state file names the
+resource (False: found by name and tags, to be adopted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .desired import TTL_ATTRIBUTE
+from .live import TTL_ON, Function, Identity
+
+
+@dataclass(frozen=True)
+class SeenRole:
+    arn: str
+    trust_sha256: str | None
+    recorded: bool
+
+
+@dataclass(frozen=True)
+class SeenPolicy:
+    sha256: str
+    recorded: bool
+
+
+@dataclass(frozen=True)
+class SeenLogGroup:
+    retention_days: int | None
+    recorded: bool
+
+
+@dataclass(frozen=True)
+class SeenTable:
+    arn: str
+    status: str | None                 # None: not read (trusted from the record)
+    billing_mode: str
+    ttl_status: str                    # ENABLED, ENABLING, DISABLED, DISABLING
+    ttl_attribute: str | None
+    recorded: bool
+    keys_ok: bool = True               # pk (S) + sk (S), as the runtime needs
+
+    @property
+    def ttl_on(self) -> bool:
+        return self.ttl_status in TTL_ON and self.ttl_attribute == TTL_ATTRIBUTE
+
+    @property
+    def deleting(self) -> bool:
+        """Being deleted: as good as gone, except that its name is not free yet."""
+        return self.status == "DELETING"
+
+    @property
+    def busy(self) -> bool:
+        """May not be ACTIVE yet: created or updated moments ago, or recorded before its TTL
+        was turned on (a run stopped in between), so it is waited for before it is changed."""
+        return self.status in ("CREATING", "UPDATING") or (self.status is None and not self.ttl_on)
+
+
+@dataclass(frozen=True)
+class SeenApi:
+    id: str
+    route_selection: str
+    recorded: bool
+
+
+@dataclass(frozen=True)
+class SeenFunction:
+    live: Function
+    recorded: bool
+
+
+@dataclass(frozen=True)
+class SeenPermission:
+    source_arn: str
+    recorded: bool
+
+
+@dataclass(frozen=True)
+class SeenIntegration:
+    id: str
+    uri: str
+    recorded: bool
+
+
+@dataclass(frozen=True)
+class SeenRoute:
+    key: str
+    id: str
+    target: str
+    reply: bool
+    recorded: bool
+    response_id: str | None = None     # the "$default" route response, when known
+
+
+@dataclass(frozen=True)
+class SeenStage:
+    auto_deploy: bool | None           # None: not read (trusted from the record)
+    recorded: bool
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Each resource that exists, or None; `recorded` says whether the state file has it."""
+
+    identity: Identity | None
+    role: SeenRole | None = None
+    role_policy: SeenPolicy | None = None
+    log_group: SeenLogGroup | None = None
+    table: SeenTable | None = None
+    api: SeenApi | None = None
+    function: SeenFunction | None = None
+    permission: SeenPermission | None = None
+    integration: SeenIntegration | None = None
+    routes: tuple[SeenRoute, ...] = ()
+    stage: SeenStage | None = None
+    extra_apis: tuple[str, ...] = ()           # ids: this stage's too, beside `api`
+    extra_integrations: tuple[str, ...] = ()   # ids: on `api`, invoking our function too
+
+    def route(self, key: str) -> SeenRoute | None:
+        return next((r for r in self.routes if r.key == key), None)
