@@ -13,13 +13,22 @@ ACTIVE at once, so none are counted here; on AWS expect a few, each 1-5 s apart.
 For comparison, a well-known tool that also deploys WebSocket APIs by direct calls
 makes 27 calls on a fresh deploy and 35 on a no-op redeploy (about 25 of them writes).
 Times are moto's, on loopback: they show wsdeploy's own overhead, not AWS's latency.
+
+Then the whole commands, as a user runs them (issue 9): the wall time of `wsdeploy up` with
+nothing to change and of `wsdeploy status`, each a fresh process, side by side with
+`chalice deploy` of a one-route Chalice WebSocket app with nothing to change, against the same
+moto server (through a proxy that answers CreateDeployment, which moto lacks and Chalice
+needs). Chalice is installed once into ~/.cache/wsdeploy-bench (needs PyPI); --no-chalice
+skips the comparison.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.moto_deployments_proxy import start as start_proxy  # noqa: E402
 from tests.support.aws import CallLog, REGION  # noqa: E402
 from tests.support.aws_server import MotoServer  # noqa: E402
 from tests.support.package_project import write_project  # noqa: E402
@@ -93,10 +103,87 @@ def tracked_up(folder: Path, rows: list) -> None:
                                                 prepare_down(aws, tracked, store)), log, rows)
 
 
+CHALICE_VERSION = "1.34.0"
+CHALICE_APP = """from chalice import Chalice
+
+app = Chalice(app_name="echo")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+
+@app.on_ws_message()
+def message(event):
+    app.websocket_api.send(event.connection_id, event.body)
+"""
+
+
+def chalice_command() -> Path | None:
+    """Chalice in a virtual environment of its own, made once (pip needs PyPI)."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    venv = cache / "wsdeploy-bench" / f"chalice-{CHALICE_VERSION}"
+    command = venv / "bin" / "chalice"
+    if not command.exists():
+        print(f"installing chalice {CHALICE_VERSION} into {venv} ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        done = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
+                               f"chalice=={CHALICE_VERSION}"])
+        if done.returncode:
+            shutil.rmtree(venv, ignore_errors=True)
+            return None
+    return command
+
+
+def wall_times(command: list[str], cwd: Path, env: dict, runs: int) -> list[float]:
+    """Seconds each run of a whole command took; a failed run stops the benchmark."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+        times.append(time.perf_counter() - start)
+        if done.returncode:
+            raise SystemExit(f"{' '.join(command)} failed in {cwd}:\n{done.stdout}{done.stderr}")
+    return times
+
+
+def versus_chalice(server: MotoServer, runs: int, folder: Path) -> None:
+    chalice = chalice_command()
+    if chalice is None:
+        print("chalice could not be installed (no PyPI?): comparison skipped")
+        return
+    proxy_url, proxy = start_proxy(server.url)
+    env = {**server.env(), "AWS_ENDPOINT_URL": proxy_url, "AWS_DEFAULT_REGION": REGION}
+    wsdeploy = str(Path(sys.executable).with_name("wsdeploy"))
+    try:
+        ours = folder / "versus-wsdeploy"
+        write_project(ours, echo=True)
+        wall_times([wsdeploy, "up"], ours, env, 1)                  # the fresh deploy: not timed
+        up_times = wall_times([wsdeploy, "up"], ours, env, runs)
+        status_times = wall_times([wsdeploy, "status"], ours, env, runs)
+        theirs = folder / "versus-chalice"
+        (theirs / ".chalice").mkdir(parents=True)
+        (theirs / "app.py").write_text(CHALICE_APP)
+        (theirs / "requirements.txt").write_text("")
+        (theirs / ".chalice" / "config.json").write_text(
+            '{"version": "2.0", "app_name": "echo", "stages": {"dev": {"api_gateway_stage": "dev"}}}')
+        wall_times([str(chalice), "deploy"], theirs, env, 1)
+        chalice_times = wall_times([str(chalice), "deploy"], theirs, env, runs)
+    finally:
+        proxy.shutdown()
+    chalice_median = statistics.median(chalice_times)
+    print(f"\nwhole commands, nothing to change (median of {runs}, each a fresh process; "
+          f"ratio: wsdeploy's time / chalice's):")
+    for label, times in (("wsdeploy up", up_times), ("wsdeploy status", status_times),
+                         (f"chalice deploy {CHALICE_VERSION}", chalice_times)):
+        median = statistics.median(times)
+        print(f"  {label:<24} {median * 1000:>7.0f} ms   ratio {median / chalice_median:.2f}"
+              f"   (min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="repetitions of each scenario")
-    runs = parser.parse_args().runs
+    parser.add_argument("--no-chalice", action="store_true", help="skip the comparison with Chalice")
+    options = parser.parse_args()
+    runs = options.runs
     server = MotoServer()
     try:
         os.environ.update({k: v for k, v in server.env().items() if k.startswith("AWS_")})
@@ -120,9 +207,11 @@ def main() -> None:
                 measure("down", lambda: apply_down(aws, changed, store,
                                                    prepare_down(aws, changed, store)), log, rows)
                 tracked_up(Path(folder) / f"tracked{run}", rows)
-        print(f"echo app against a moto server on 127.0.0.1 (package build, not counted: "
-              f"{build * 1000:.0f} ms)")
-        report(rows, runs)
+            print(f"echo app against a moto server on 127.0.0.1 (package build, not counted: "
+                  f"{build * 1000:.0f} ms)")
+            report(rows, runs)
+            if not options.no_chalice:
+                versus_chalice(server, max(runs, 5), Path(folder))
     finally:
         server.stop()
 
