@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.moto_deployments_proxy import start as start_proxy  # noqa: E402
-from tests.support.aws import CallLog, REGION  # noqa: E402
+from tests.support.aws_fixtures import CallLog, REGION  # noqa: E402
 from tests.support.aws_server import MotoServer  # noqa: E402
 from tests.support.package_project import write_project  # noqa: E402
 from wsdeploy.config import load_stage  # noqa: E402

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.aws import EMPTY, expected_inventory, inventory, record_matches_aws
+from tests.support.aws_inventory import EMPTY, expected_inventory, inventory, record_matches_aws
 from tests.support.aws_server import aws_server, moto_server
 from tests.support.package_project import MINIMAL_APP, MINIMAL_TOML, write_project
 

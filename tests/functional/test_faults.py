@@ -11,29 +11,34 @@ CreateTable, the polls until ACTIVE, UpdateTimeToLive, DeleteTable); SECOND turn
 off (UpdateFunctionConfiguration, PutRolePolicy, DeleteTable), and `turning_tracking_on` the
 other way (CreateTable, PutRolePolicy, UpdateTimeToLive, UpdateFunctionConfiguration).
 
-moto is made strict (tests/support/aws.py) so that it answers as AWS does where it is lenient:
-among others, a new table is CREATING at first and refuses TTL until ACTIVE, a deleted one is
-DELETING for a while, and TTL cannot be turned on twice.
+moto is made strict (tests/support/aws_strict.py) so that it answers as AWS does where it is
+lenient: among others, a new table is CREATING at first and refuses TTL until ACTIVE, a
+deleted one is DELETING for a while, and TTL cannot be turned on twice.
+
+Each broken call is its own test (scenario, position, mode), so that no test runs dozens of
+deploys: CALLS says how many calls each scenario's faulty command makes, and a guard test
+per scenario fails, naming the number to write, when that count changes, so that every call
+is still broken once and none is left out.
 """
 
 from __future__ import annotations
 
-import tempfile
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-import boto3
 import pytest
 from moto import mock_aws
 
-from tests.support.aws import (EMPTY, REGION, CallLog, Faults, desired, expected_inventory,
-                               fake_aws_environment, inventory, make_aws, make_strict,
-                               record_matches_aws, reply_keys_of, route_keys_of)
+from tests.support.aws_faults import Faults
+from tests.support.aws_fixtures import (CallLog, desired, down, fake_aws_environment, make_aws,
+                                        new_session)
+from tests.support.aws_inventory import (EMPTY, expected_inventory, inventory, record_matches_aws,
+                                         reply_keys_of, route_keys_of)
+from tests.support.aws_strict import make_strict
 from wsdeploy.errors import DeployError
 from wsdeploy.provision.deploy import up
 from wsdeploy.provision.desired import DesiredConnections
-from wsdeploy.provision.teardown import apply_down, prepare_down
 from wsdeploy.state import StateFile
 
 TRACKING = DesiredConnections(ttl_hours=2, track=True)
@@ -41,10 +46,6 @@ FIRST = desired("v = 1\n", routes=(("join", True), ("leave", False)), connection
 SECOND = replace(desired("v = 2\n", routes=(("join", False), ("shout", True))),
                  memory=512, retention_days=30, route_selection="$request.body.type")
 UNTRACKED = replace(FIRST, connections=None)
-
-
-def down(aws, d, store):
-    apply_down(aws, d, store, prepare_down(aws, d, store))
 
 
 def assert_converged(aws, store, d):
@@ -56,21 +57,22 @@ def assert_converged(aws, store, d):
     assert plan.steps == (), [s.describe() for s in plan.steps]
 
 
-def count_calls(scenario) -> int:
-    """How many AWS calls the scenario's faulty command makes when nothing fails."""
+def calls_of(scenario) -> list[str]:
+    """The AWS calls the scenario's faulty command makes when nothing fails, in order."""
     log, made = CallLog(), []
 
     def faulty(command):
         log.clear()
         command()
-        made.append(len(log.calls))
+        made.extend(log.operations)
 
     scenario(log.attach, faulty)
-    return made[0]
+    return made
 
 
-def run_with_fault(scenario, n: int, mode: str) -> tuple[str, str]:
-    """Runs the scenario with its faulty command's n-th call broken; which call that was."""
+def run_with_fault(scenario, n: int, mode: str) -> tuple[str, str] | None:
+    """Runs the scenario with its faulty command's n-th call broken; which call that was
+    (None if the command made fewer calls)."""
     faults, failed = Faults(), []
 
     def faulty(command):
@@ -92,13 +94,13 @@ def run_with_fault(scenario, n: int, mode: str) -> tuple[str, str]:
 
 @contextmanager
 def world(attach):
-    """A strict moto session with `attach` hooked in, and an empty project folder. moto's
-    in-process backends stay up for the whole test (starting them is what costs), so each
-    scenario ends by checking it left nothing behind."""
-    session = boto3.Session(region_name=REGION)
+    """A strict moto session with `attach` hooked in, and an empty project folder; the
+    scenario must leave nothing behind. The session shares botocore's parsed service models
+    with every other (new_session), which keeps a scenario's run cheap."""
+    session = new_session()
     make_strict(session)
     attach(session)
-    yield make_aws(session), StateFile(Path(tempfile.mkdtemp(dir=_tmp_root[0])) / ".wsdeploy", "dev")
+    yield make_aws(session), StateFile(_project[0] / ".wsdeploy", "dev")
     assert inventory(session) == EMPTY
 
 
@@ -138,28 +140,42 @@ def failing_down(attach, faulty):
         assert not store.exists()
 
 
-_tmp_root: list[Path] = []
+_project: list[Path] = []
 
 
 @pytest.fixture(autouse=True)
 def _environment(monkeypatch, tmp_path):
+    """moto's in-process mock, fresh for each test (cheap once moto is imported), and the
+    test's project folder."""
     fake_aws_environment(monkeypatch)
-    _tmp_root[:] = [tmp_path]
+    _project[:] = [tmp_path]
     with mock_aws():
         yield
 
 
+SCENARIOS = {s.__name__: s for s in (fresh_up, updating_up, turning_tracking_on, failing_down)}
+# How many AWS calls each scenario's faulty command makes when nothing fails: each is broken
+# in turn, one test each. test_each_scenario_makes_exactly_the_calls_its_positions_break
+# says the number to write here when the provisioner's calls change.
+CALLS = {"fresh_up": 24, "updating_up": 15, "turning_tracking_on": 11, "failing_down": 8}
+POSITIONS = [pytest.param(name, n, id=f"{name}-call{n}")
+             for name, total in CALLS.items() for n in range(1, total + 1)]
+
+
 @pytest.mark.parametrize("mode", ["before", "after", "lost"])
-@pytest.mark.parametrize("scenario", [fresh_up, updating_up, turning_tracking_on, failing_down],
-                         ids=lambda f: f.__name__)
-def test_a_failure_at_any_call_is_recovered_by_running_again(scenario, mode):
-    total = count_calls(scenario)
-    assert total >= 6
-    failed = []
-    for n in range(1, total + 1):
-        failed.append(run_with_fault(scenario, n, mode))
-    assert all(failed), "every call was made to fail once"
-    assert len(failed) == total
+@pytest.mark.parametrize("scenario,n", POSITIONS)
+def test_a_failure_at_any_call_is_recovered_by_running_again(scenario, n, mode):
+    failed = run_with_fault(SCENARIOS[scenario], n, mode)
+    assert failed is not None, f"{scenario} made fewer than {n} calls: call {n} was never broken"
+
+
+@pytest.mark.parametrize("scenario", CALLS)
+def test_each_scenario_makes_exactly_the_calls_its_positions_break(scenario):
+    """Keeps POSITIONS honest: a change in a scenario's call count fails here, not silently."""
+    made = calls_of(SCENARIOS[scenario])
+    assert len(made) == CALLS[scenario], (
+        f"{scenario} now makes {len(made)} AWS calls, not {CALLS[scenario]}: set "
+        f"CALLS[{scenario!r}] = {len(made)} in {__name__} so that each call is broken once: {made}")
 
 
 TABLE_CALLS = {
@@ -174,14 +190,7 @@ TABLE_CALLS = {
 @pytest.mark.parametrize("scenario", list(TABLE_CALLS), ids=lambda f: f.__name__)
 def test_the_scenarios_include_the_tables_calls(scenario):
     """Keeps the scenarios honest: the calls they break include every call of the table."""
-    log, made = CallLog(), []
-
-    def faulty(command):
-        log.clear()
-        command()
-        made.extend(log.operations)
-
-    scenario(log.attach, faulty)
+    made = calls_of(scenario)
     assert TABLE_CALLS[scenario] <= set(made), made
     if scenario in (fresh_up, turning_tracking_on):
         polls = [i for i, op in enumerate(made) if op == "DescribeTable"]

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.support.aws import EMPTY, expected_inventory, inventory, record_matches_aws
+from tests.support.aws_inventory import EMPTY, expected_inventory, inventory, record_matches_aws
 from tests.support.aws_server import REPO, aws_server, moto_server
 from tests.support.package_project import MINIMAL_APP, write_project
 

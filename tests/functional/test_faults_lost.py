@@ -4,7 +4,7 @@ A create whose answer is lost (the request reached AWS, the connection dropped) 
 sent again by botocore: CreateApi and CreateIntegration take no client token, so a re-send
 makes a second one, and the other creates answer "already exists" to a re-send of their own
 success. The answer is lost here the way a dropped connection loses it, through botocore's
-retry handler (tests/support/aws.py, Faults mode "lost"). A create that does find its
+retry handler (tests/support/aws_faults.py, Faults mode "lost"). A create that does find its
 resource (a concurrent run, or a retry) adopts it when it is ours; duplicates that older
 versions left behind are found by tags and deleted. Throttling, which AWS refuses before
 doing anything, and API Gateway's "concurrent modification" are retried on the injected clock.
@@ -16,11 +16,12 @@ from dataclasses import replace
 
 import pytest
 
-from tests.support.aws import (CONCURRENT, EMPTY, STRICT_FIXTURES, CallLog, FakeClock, Faults,
-                               _apigw_backend, aws, calls, desired, down, expected_inventory,
-                               inventory, life, make_aws, moto_session, record_matches_aws,
-                               refuse_first, refuse_sends, reply_keys_of, route_keys_of, session,
-                               store)
+from tests.support.aws_faults import CONCURRENT, Faults, refuse_first, refuse_sends
+from tests.support.aws_fixtures import (STRICT_FIXTURES, CallLog, FakeClock, aws, calls, desired,
+                                        down, life, make_aws, moto_session, session, store)
+from tests.support.aws_inventory import (EMPTY, expected_inventory, inventory, record_matches_aws,
+                                         reply_keys_of, route_keys_of)
+from tests.support.aws_strict import _apigw_backend
 from wsdeploy.errors import DeployError, UserError
 from wsdeploy.provision.deploy import apply_up, prepare_up, up
 from wsdeploy.provision.desired import DesiredConnections

@@ -10,10 +10,12 @@ from urllib.parse import unquote
 
 import pytest
 
-from tests.support.aws import (ACCOUNT, EMPTY, REGION, STRICT_FIXTURES, CallLog, FakeClock, aws,
-                               calls, desired, down, expected_inventory, inventory, life,
-                               make_aws, moto_session, record_matches_aws, reply_keys_of,
-                               role_not_assumable_for, route_keys_of, session, store)
+from tests.support.aws_faults import role_not_assumable_for
+from tests.support.aws_fixtures import (ACCOUNT, REGION, STRICT_FIXTURES, CallLog, FakeClock, aws,
+                                        calls, desired, down, life, make_aws, moto_session,
+                                        session, store)
+from tests.support.aws_inventory import (EMPTY, expected_inventory, inventory, record_matches_aws,
+                                         reply_keys_of, route_keys_of)
 from wsdeploy.errors import DeployError, UserError
 from wsdeploy.provision.deploy import prepare_up, up
 from wsdeploy.provision.handlers.permission import create_permission
@@ -283,7 +285,7 @@ def test_a_lost_state_file_does_not_stop_down(session, aws, store):
 
 
 def test_a_same_named_function_without_our_tags_is_never_taken_over(session, aws, calls, store):
-    from tests.support.aws import zip_of
+    from tests.support.aws_fixtures import zip_of
     iam = session.client("iam")
     arn = iam.create_role(RoleName="other", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     session.client("lambda").create_function(FunctionName="chat-dev-ws", Role=arn, Runtime="python3.13",
@@ -351,7 +353,7 @@ def test_other_errors_of_create_function_are_not_retried(session, store):
     clock = FakeClock()
 
     def refuse(model, **_):
-        from tests.support.aws import _error
+        from tests.support.aws_strict import _error
         return _error(model.name, "InvalidParameterValueException", "Unzipped size must be smaller")
 
     session.events.register("before-call.lambda.CreateFunction", refuse)
@@ -563,7 +565,7 @@ TOO_BIG = ("Lambda was unable to configure your environment variables because th
 
 
 def _refuse(session, operation, message):
-    from tests.support.aws import _error
+    from tests.support.aws_strict import _error
 
     def refuse(model, **_):
         return _error(model.name, "InvalidParameterValueException", message)
@@ -682,7 +684,7 @@ def test_status_shows_a_failed_function_as_drifted(session, aws, store):
 
 # -- auto-deploy turned off by hand -----------------------------------------------------------------
 def test_refresh_turns_auto_deploy_back_on(session, aws, calls, store):
-    from tests.support.aws import _apigw_backend
+    from tests.support.aws_strict import _apigw_backend
     up(aws, desired(), store)
     api_id = store.load()["resources"]["api"]["id"]
     _apigw_backend().apis[api_id].stages["dev"].auto_deploy = False   # moto has no UpdateStage
@@ -703,7 +705,7 @@ IN_PROGRESS = ("The operation cannot be performed at this time. An update is in 
 
 
 def test_add_permission_waits_out_an_update_in_progress(session, calls, store):
-    from tests.support.aws import refuse_first
+    from tests.support.aws_faults import refuse_first
     refused = refuse_first(session, "AddPermission", 2, "ResourceConflictException", IN_PROGRESS)
     clock = FakeClock()
     up(make_aws(session, clock), desired(), store)
@@ -726,7 +728,7 @@ def test_a_removed_reply_route_loses_its_response_then_the_route(session, aws, c
 
 # -- down and logs it does not own ---------------------------------------------------------------------
 def _someone_elses_function_and_logs(session):
-    from tests.support.aws import zip_of
+    from tests.support.aws_fixtures import zip_of
     arn = session.client("iam").create_role(RoleName="other", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     session.client("lambda").create_function(FunctionName="chat-dev-ws", Role=arn, Runtime="python3.13",
                                              Handler="x.y", Code={"ZipFile": zip_of("")[0]})
@@ -767,7 +769,7 @@ def test_down_without_state_deletes_the_untagged_group_lambda_made_for_our_funct
 # -- pages, as a big account answers ----------------------------------------------------------------
 def test_every_list_is_read_past_its_first_page(session, store):
     """moto never pages: here every paginated call answers one item per page."""
-    from tests.support.aws import Pages
+    from tests.support.aws_strict import Pages
     apigw = session.client("apigatewayv2")
     for name, tags in (("chat-dev-ws", {"wsdeploy:app": "other"}), ("another-api", {})):
         apigw.create_api(Name=name, ProtocolType="WEBSOCKET",

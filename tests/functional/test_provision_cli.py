@@ -9,8 +9,9 @@ import os
 
 import pytest
 
-from tests.support.aws import (EMPTY, CallLog, Faults, expected_inventory, inventory,
-                               moto_session)
+from tests.support.aws_faults import Faults
+from tests.support.aws_fixtures import CallLog, moto_session
+from tests.support.aws_inventory import EMPTY, expected_inventory, inventory
 from tests.support.package_project import MINIMAL_APP, MINIMAL_TOML, write_project
 import wsdeploy.provision.aws as aws_package
 from wsdeploy.cli import main
@@ -111,7 +112,7 @@ def test_lambdas_measured_environment_never_reaches_the_terminal(project, moto_s
 
     class TooBig:
         def attach(self, session):
-            from tests.support.aws import _error
+            from tests.support.aws_strict import _error
             session.events.register_first("before-call.lambda.CreateFunction", lambda model, **_: _error(
                 model.name, "InvalidParameterValueException",
                 "Lambda was unable to configure your environment variables because the environment "

@@ -9,10 +9,12 @@ from dataclasses import replace
 
 import pytest
 
-from tests.support.aws import (ACCOUNT, EMPTY, REGION, STRICT_FIXTURES, FakeClock, _error, aws,
-                               calls, desired, down, expected_inventory, inventory, life,
-                               make_aws, moto_session, record_matches_aws, route_keys_of,
-                               session, store)
+from tests.support.aws_fixtures import (ACCOUNT, REGION, STRICT_FIXTURES, FakeClock, aws, calls,
+                                        desired, down, life, make_aws, moto_session, session,
+                                        store)
+from tests.support.aws_inventory import (EMPTY, expected_inventory, inventory, record_matches_aws,
+                                         route_keys_of)
+from tests.support.aws_strict import _error
 from wsdeploy.errors import DeployError, UserError
 from wsdeploy.provision.deploy import prepare_up, up
 from wsdeploy.provision.desired import DesiredConnections

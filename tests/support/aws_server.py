@@ -14,7 +14,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.support.aws import REGION
+from tests.support.aws_fixtures import REGION
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -12,7 +12,7 @@ import copy
 
 import pytest
 
-from tests.support.aws import desired
+from tests.support.aws_fixtures import desired
 from wsdeploy.errors import DeployError
 from wsdeploy.provision.deploy import forget_what_is_gone
 from wsdeploy.provision.errors import AwsCallError

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.aws import ACCOUNT, desired
+from tests.support.aws_fixtures import ACCOUNT, desired
 from wsdeploy.errors import UserError
 from wsdeploy.provision.desired import TAG_APP, TAG_STAGE, integration_uri
 from wsdeploy.provision.live import Api, Function, Identity, Integration, Role, Route

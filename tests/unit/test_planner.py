@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import wsdeploy.runtime.connections as connections_module
-from tests.support.aws import ACCOUNT, desired
+from tests.support.aws_fixtures import ACCOUNT, desired
 from wsdeploy.errors import UserError
 from wsdeploy.provision.live import Function, Identity
 from wsdeploy.runtime.env import CONNECTIONS_TRACK_ENV as TRACK_ENV

@@ -1,0 +1,107 @@
+"""What exists in AWS (moto) for a stage, read from AWS itself, and what should: tests compare
+inventory() with expected_inventory() or EMPTY, and a state file's ids with AWS's
+(record_matches_aws).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+
+from tests.support.aws_strict import _apigw_backend
+from wsdeploy.provision.desired import Desired
+
+
+def inventory(session: boto3.Session, name: str = "chat-dev-ws", responses: bool = True) -> dict[str, Any]:
+    """Counts of every kind of resource a stage can have, read from AWS (moto) itself.
+
+    Route responses are counted in moto's in-process backend (moto has no GetRouteResponses):
+    pass responses=False against a moto server."""
+    iam, lam = session.client("iam"), session.client("lambda")
+    logs, apigw = session.client("logs"), session.client("apigatewayv2")
+    roles = [r for r in iam.list_roles()["Roles"] if r["RoleName"] == name]
+    apis = [a for a in apigw.get_apis()["Items"] if a["Name"] == name]
+    functions = [f for f in lam.list_functions()["Functions"] if f["FunctionName"] == name]
+    table = f"{name}-connections"
+    found: dict[str, Any] = {
+        "roles": len(roles),
+        "tables": session.client("dynamodb").list_tables()["TableNames"].count(table),
+        "role_policies": len(iam.list_role_policies(RoleName=name)["PolicyNames"]) if roles else 0,
+        "log_groups": sum(g["logGroupName"] == f"/aws/lambda/{name}"
+                          for g in logs.describe_log_groups()["logGroups"]),
+        "apis": len(apis), "functions": len(functions),
+        "permissions": _permission_count(lam, name) if functions else 0,
+        "integrations": 0, "routes": {}, "route_responses": {}, "stages": 0,
+    }
+    for api in apis:
+        found["integrations"] += len(apigw.get_integrations(ApiId=api["ApiId"])["Items"])
+        found["stages"] += len(apigw.get_stages(ApiId=api["ApiId"])["Items"])
+        for route in apigw.get_routes(ApiId=api["ApiId"])["Items"]:
+            key = route["RouteKey"]
+            found["routes"][key] = found["routes"].get(key, 0) + 1
+            if responses:
+                found_responses = _apigw_backend().apis[api["ApiId"]].routes[route["RouteId"]].route_responses
+                if found_responses:
+                    found["route_responses"][key] = len(found_responses)
+    return found
+
+
+def _permission_count(lam: Any, name: str) -> int:
+    try:
+        return len(json.loads(lam.get_policy(FunctionName=name)["Policy"])["Statement"])
+    except lam.exceptions.ResourceNotFoundException:
+        return 0
+
+
+def expected_inventory(route_keys: list[str], reply_keys: list[str] = (), tables: int = 0) -> dict[str, Any]:
+    return {"roles": 1, "tables": tables, "role_policies": 1, "log_groups": 1, "apis": 1, "functions": 1,
+            "permissions": 1, "integrations": 1, "routes": {k: 1 for k in route_keys},
+            "route_responses": {k: 1 for k in reply_keys}, "stages": 1}
+
+
+EMPTY = {"roles": 0, "tables": 0, "role_policies": 0, "log_groups": 0, "apis": 0, "functions": 0,
+         "permissions": 0, "integrations": 0, "routes": {}, "route_responses": {}, "stages": 0}
+
+
+def record_matches_aws(session: boto3.Session, record: dict, responses: bool = True) -> list[str]:
+    """Where the state file's ids differ from what AWS has (empty when they agree)."""
+    problems = []
+    res = record["resources"]
+    apigw, lam, iam = session.client("apigatewayv2"), session.client("lambda"), session.client("iam")
+    api_id = res["api"]["id"]
+    if [a["ApiId"] for a in apigw.get_apis()["Items"]] != [api_id]:
+        problems.append("api id")
+    if [i["IntegrationId"] for i in apigw.get_integrations(ApiId=api_id)["Items"]] != [res["integration"]["id"]]:
+        problems.append("integration id")
+    live_routes = {r["RouteKey"]: r["RouteId"] for r in apigw.get_routes(ApiId=api_id)["Items"]}
+    if live_routes != {k: v["id"] for k, v in res["routes"].items()}:
+        problems.append(f"routes {live_routes} != {res['routes']}")
+    for key, entry in res["routes"].items() if responses else ():
+        found_responses = set(_apigw_backend().apis[api_id].routes[entry["id"]].route_responses)
+        if found_responses != ({entry["response_id"]} if entry["response_id"] else set()):
+            problems.append(f"route response of {key}")
+    if lam.get_function(FunctionName="chat-dev-ws")["Configuration"]["FunctionArn"] != res["function"]["arn"]:
+        problems.append("function arn")
+    if iam.get_role(RoleName="chat-dev-ws")["Role"]["Arn"] != res["role"]["arn"]:
+        problems.append("role arn")
+    tables = session.client("dynamodb").list_tables()["TableNames"]
+    if "table" in res:
+        arn = session.client("dynamodb").describe_table(TableName=res["table"]["name"])["Table"]["TableArn"]
+        if arn != res["table"]["arn"]:
+            problems.append("table arn")
+    elif "chat-dev-ws-connections" in tables:
+        problems.append("table not recorded")
+    if {s["name"] if isinstance(s, dict) else s for s in [res["stage"]]} != {
+            s["StageName"] for s in apigw.get_stages(ApiId=api_id)["Items"]}:
+        problems.append("stage")
+    return problems
+
+
+def reply_keys_of(d: Desired) -> list[str]:
+    return [r.key for r in d.routes if r.reply]
+
+
+def route_keys_of(d: Desired) -> list[str]:
+    return [r.key for r in d.routes]
