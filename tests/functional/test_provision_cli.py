@@ -164,11 +164,6 @@ def test_status_shows_each_resource_and_drift_made_by_hand(project, moto_session
 
 def test_down_asks_on_a_terminal_and_does_nothing_on_no(project, moto_session, capsys, monkeypatch):
     assert cli(capsys, "up")[0] == 0
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
     monkeypatch.setattr("sys.stdin", Terminal("n\n"))
     code, out, err = cli(capsys, "down")
     assert code == 1 and "Nothing was deleted" in err
@@ -177,6 +172,35 @@ def test_down_asks_on_a_terminal_and_does_nothing_on_no(project, moto_session, c
     code, out, err = cli(capsys, "down")
     assert code == 0, err
     assert inventory(moto_session) == EMPTY
+
+
+class Terminal(io.StringIO):
+    """Standard input that is a terminal, with the user's answers in it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_up_deletes_a_table_only_when_confirmed(project, moto_session, capsys, hooks, monkeypatch):
+    """Turning tracking off loses data: no terminal and no --yes stops before any write (exit
+    2, naming the table); on a terminal, "no" changes nothing; "yes" deletes it."""
+    (project / "wsdeploy.toml").write_text(TRACKED_TOML)
+    assert cli(capsys, "up")[0] == 0
+    (project / "wsdeploy.toml").write_text(TRACKED_TOML.replace("enabled = true", "enabled = false"))
+    log = CallLog()
+    hooks.append(log)
+    code, out, err = cli(capsys, "up")
+    assert code == 2 and log.writes == [] and out == ""
+    assert "refusing to delete what this plan deletes without confirmation" in err
+    assert "It would delete: table chat-dev-ws-connections (every connection and room membership" in err
+    assert inventory(moto_session)["tables"] == 1
+    monkeypatch.setattr("sys.stdin", Terminal("n\n"))
+    code, out, err = cli(capsys, "up")
+    assert code == 1 and "Nothing was changed" in err and log.writes == []
+    monkeypatch.setattr("sys.stdin", Terminal("y\n"))
+    code, out, err = cli(capsys, "up")
+    assert code == 0, err
+    assert inventory(moto_session) == expected_inventory(ROUTES)
 
 
 def test_logs_rejects_a_duration_it_cannot_read(project, capsys):
@@ -211,7 +235,7 @@ def test_connection_tracking_from_dry_run_to_status_to_off_to_down(project, moto
                                          "status": "drifted", "fields": ["ttl"]}]
 
     (project / "wsdeploy.toml").write_text(TRACKED_TOML.replace("enabled = true", "enabled = false"))
-    code, out, err = cli(capsys, "up")
+    code, out, err = cli(capsys, "up", "--yes")
     assert code == 0, err
     assert "- delete table chat-dev-ws-connections: connection tracking is off; this deletes every item in it" in err
     assert "warning: connection tracking is off in wsdeploy.toml, so the DynamoDB table" in err

@@ -68,13 +68,13 @@ def status_table(report: Any) -> Table:
     return table
 
 
-def require_terminal_or_yes(yes: bool, what: str) -> bool:
+def require_terminal_or_yes(yes: bool, what: str, listing: str = "") -> bool:
     """True when the user must be asked; refuses outright with no terminal to ask on."""
     if yes:
         return False
     if not sys.stdin.isatty():
         raise UserError(f"refusing to {what} without confirmation: no terminal to ask on. "
-                        "Pass --yes to confirm")
+                        f"Pass --yes to confirm{listing}")
     return True
 
 

@@ -9,16 +9,19 @@ import typer
 from ..package import build_package
 from ..provision.deploy import apply_up, prepare_up
 from ..provision.desired import desired_from
+from ..provision.kinds import destructive, spec
+from ..provision.steps import Plan
 from . import app
 from .console import CONFIG_OPTION, STAGE_ARGUMENT
-from .render import ProgressReporter, print_result, say, show_plan
+from .render import ProgressReporter, print_result, require_terminal_or_yes, say, show_plan
 from .stage import open_stage
 
 UP_HELP = (
     "Deploy a stage to AWS: an API Gateway WebSocket API, one Lambda function, its IAM role "
     "and log group and, with connections enabled in wsdeploy.toml, a DynamoDB table of who is "
     "connected, made with direct API calls (no CloudFormation). Turning connections off "
-    "deletes that table and everything in it; the plan says so first.\n\n"
+    "deletes that table and everything in it: `up` asks first (--yes skips the question; "
+    "without a terminal, --yes is required).\n\n"
     "First it builds the package and reads what already exists, then prints the plan: what "
     "it will create, update (and which fields), delete or adopt. Only what differs is "
     "changed: with nothing changed no write is made; changed code only updates the code.\n\n"
@@ -36,6 +39,9 @@ def up_command(
     refresh: bool = typer.Option(False, "--refresh",
                                  help="Check every resource against AWS, not only the function, API and routes, "
                                       "and repair what was changed by hand (a few more read calls)."),
+    yes: bool = typer.Option(False, "--yes", "-y",
+                             help="Carry out deletes that lose data (a connections table turned off) "
+                                  "without asking. Without a terminal they need --yes."),
 ) -> None:
     opened = open_stage(config, stage, show_warnings=True)
     cfg, aws, store = opened.cfg, opened.aws, opened.store
@@ -51,6 +57,7 @@ def up_command(
     with store.locked("up", reporter.notice):
         prepared = prepare_up(aws, d, store, refresh)
         show_plan(prepared.plan, with_unchanged=False)
+        confirm_deletes(prepared.plan, yes)
         try:
             url = apply_up(aws, d, store, prepared, reporter)
         finally:
@@ -60,3 +67,16 @@ def up_command(
     else:
         say(f"Deployed; recorded in {opened.where}.", "bold green")
     print_result(url)
+
+
+def confirm_deletes(plan: Plan, yes: bool) -> None:
+    """Nothing that loses data runs unasked: a prompt on a terminal, else --yes; without
+    either, stop before any write (exit 2), saying what would be lost."""
+    steps = destructive(plan.steps)
+    if not steps:
+        return
+    lost = "; ".join(f"{step.kind.label} {step.name} ({spec(step.kind).loses})" for step in steps)
+    if require_terminal_or_yes(yes, "delete what this plan deletes", f". It would delete: {lost}") \
+            and not typer.confirm(f"This deletes {lost}. Go on?", default=False, err=True):
+        say("Nothing was changed.")
+        raise typer.Exit(1)

@@ -11,7 +11,7 @@ its AWS calls (`aws/<service>.py`). docs/CONTRACTS.md has the recipe for adding 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable, Iterable, Mapping
 
 from .handlers import api, function, integration, log_group, permission, role, routes, stage, table
 from .run import Run
@@ -40,6 +40,8 @@ class KindSpec:
     forget_nested: Callable[[dict, Step], None] | None = None   # an entry inside another's
     duplicates: bool = False           # can exist twice (by id): deleting a duplicate
                                        # forgets nothing recorded
+    loses: str = ""                    # what deleting it loses, when that is data or something
+                                       # users depend on: `up` asks before such a delete
 
     @property
     def label(self) -> str:
@@ -62,7 +64,8 @@ REGISTRY: tuple[KindSpec, ...] = (
     KindSpec(Kind.ROLE, role.ROLE, "role", forgets=("role",)),
     KindSpec(Kind.ROLE_POLICY, role.ROLE_POLICY, "role_policy", forgets=("role_policy",)),
     KindSpec(Kind.LOG_GROUP, log_group.LOG_GROUP, "log_group", forgets=("log_group",)),
-    KindSpec(Kind.TABLE, table.TABLE, "table", forgets=("table",)),
+    KindSpec(Kind.TABLE, table.TABLE, "table", forgets=("table",),
+             loses="every connection and room membership stored in it"),
     KindSpec(Kind.TABLE_TTL, table.TABLE_TTL),
     KindSpec(Kind.API, api.API, "api", forgets=("api", "integration", "routes", "stage"),
              duplicates=True),
@@ -81,6 +84,11 @@ assert set(_BY_KIND) == set(Kind), "every Kind has its entry"
 
 def spec(kind: Kind | str) -> KindSpec:
     return _BY_KIND[Kind(kind)]
+
+
+def destructive(steps: Iterable[Step]) -> list[Step]:
+    """The deletes among `steps` that lose data or something users depend on."""
+    return [s for s in steps if s.action == Action.DELETE and spec(s.kind).loses]
 
 
 def record_keys() -> tuple[str, ...]:
