@@ -261,6 +261,35 @@ def test_down_is_fine_with_resources_already_deleted_by_hand(session, aws, store
     assert inventory(session) == EMPTY and not store.exists()
 
 
+def test_down_refuses_a_record_that_names_another_apps_api_and_deletes_nothing(session, aws, calls, store):
+    """A state file edited (or copied) to name another app's API must not delete that API."""
+    other = session.client("apigatewayv2").create_api(
+        Name="billing-prod-ws", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action",
+        Tags={"wsdeploy:app": "billing", "wsdeploy:stage": "prod"})["ApiId"]
+    up(aws, desired(), store)
+    record = store.load()
+    record["resources"]["api"]["id"] = other
+    store.save(record)
+    calls.clear()
+    with pytest.raises(UserError, match=f"names the API {other}, but it is tagged "
+                                        "wsdeploy:app=billing, wsdeploy:stage=prod"):
+        down(aws, desired(), store)
+    assert calls.writes == []
+    assert other in [a["ApiId"] for a in session.client("apigatewayv2").get_apis()["Items"]]
+    assert inventory(session)["functions"] == 1 and store.exists()
+
+
+def test_down_refuses_a_recorded_resource_whose_tags_say_it_is_another_stages(session, aws, calls, store):
+    up(aws, desired(), store)
+    function_arn = store.load()["resources"]["function"]["arn"]
+    session.client("lambda").tag_resource(Resource=function_arn, Tags={"wsdeploy:stage": "prod"})
+    calls.clear()
+    with pytest.raises(UserError, match="names the Lambda function chat-dev-ws, but it is tagged "
+                                        "wsdeploy:app=chat, wsdeploy:stage=prod"):
+        down(aws, desired(), store)
+    assert calls.writes == []
+
+
 # -- a lost state file -------------------------------------------------------------------------
 def test_a_lost_state_file_is_rebuilt_by_adoption_without_duplicates(session, aws, calls, store):
     d = desired(routes=(("join", True),))

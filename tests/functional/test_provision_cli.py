@@ -10,7 +10,7 @@ import os
 import pytest
 
 from tests.support.aws_faults import Faults
-from tests.support.aws_fixtures import CallLog, moto_session
+from tests.support.aws_fixtures import CallLog, is_read, moto_session
 from tests.support.aws_inventory import EMPTY, expected_inventory, inventory
 from tests.support.package_project import MINIMAL_APP, MINIMAL_TOML, write_project
 import wsdeploy.provision.aws as aws_package
@@ -201,6 +201,45 @@ def test_up_deletes_a_table_only_when_confirmed(project, moto_session, capsys, h
     code, out, err = cli(capsys, "up")
     assert code == 0, err
     assert inventory(moto_session) == expected_inventory(ROUTES)
+
+
+class CtrlCAt:
+    """The user presses Ctrl-C as the answer to the n-th write arrives."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.writes = n, 0
+
+    def attach(self, session) -> None:
+        session.events.register("after-call.*.*", self._after)
+
+    def _after(self, model, **_) -> None:
+        if not is_read(model.name):
+            self.writes += 1
+            if self.writes == self.n:
+                raise KeyboardInterrupt
+
+
+def test_ctrl_c_during_up_says_what_was_done_and_status_what_is_missing(project, moto_session,
+                                                                        capsys, hooks):
+    hooks.append(CtrlCAt(6))      # role, log group (2 writes), API, role policy; then the function
+    code, out, err = cli(capsys, "up")
+    assert code == 130 and out == ""
+    assert ("Interrupted: 4 of 11 steps done and recorded in .wsdeploy/dev.json; it was interrupted "
+            "during step 5 (create function chat-dev-ws), which may or may not have been made. "
+            "Run `wsdeploy up` again to finish") in err
+    hooks.clear()
+    code, out, err = cli(capsys, "status")
+    assert code == 0, err
+    assert "URL          none yet: partly deployed" in out and "None" not in out
+    assert ("Partly deployed: an `up` was interrupted or failed before it finished; missing: "
+            "permission chat-dev-ws, integration AWS_PROXY, route $connect, route $default, "
+            "route $disconnect, stage dev") in err
+    report = json.loads(cli(capsys, "status", "--json")[1])
+    assert report["partly_deployed"] is True and "stage dev" in report["missing"]
+    assert cli(capsys, "up")[0] == 0
+    assert inventory(moto_session) == expected_inventory(ROUTES)
+    report = json.loads(cli(capsys, "status", "--json")[1])
+    assert report["partly_deployed"] is False and report["missing"] == []
 
 
 def test_logs_rejects_a_duration_it_cannot_read(project, capsys):

@@ -9,7 +9,8 @@ import typer
 from ..provision.teardown import apply_down, prepare_down
 from . import app
 from .console import CONFIG_OPTION, STAGE_ARGUMENT
-from .render import ProgressReporter, error_console, require_terminal_or_yes, say, step_line
+from .render import (ProgressReporter, error_console, interrupted, require_terminal_or_yes, say,
+                     step_line)
 from .stage import open_stage
 
 DOWN_HELP = (
@@ -51,6 +52,9 @@ def down_command(
             raise typer.Exit(1)
         try:
             apply_down(aws, names, store, teardown, reporter)
+        except KeyboardInterrupt:
+            interrupted(reporter, opened.where, "down", "what is gone already is fine")
+            raise typer.Exit(130) from None
         finally:
             reporter.stop()
     say(f"Deleted stage {cfg.stage}; {opened.where} is removed.", "bold green")

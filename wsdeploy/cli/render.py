@@ -36,13 +36,18 @@ def show_plan(plan: Plan, with_unchanged: bool) -> None:
 
 
 class ProgressReporter:
-    """Prints each step as it starts and ends: a deploy takes seconds, so lines beat bars."""
+    """Prints each step as it starts and ends: a deploy takes seconds, so lines beat bars.
+    Remembers how far the run got, for the message when it is interrupted."""
+
+    done, total, running = 0, 0, None
 
     def step_started(self, index: int, total: int, step: Step) -> None:
+        self.total, self.running = total, step
         self._status = error_console.status(f"[{index}/{total}] {escape(step.describe())}")
         self._status.start()
 
     def step_done(self, index: int, total: int, step: Step) -> None:
+        self.done, self.running = index, None
         self._status.stop()
         error_console.print(f"  [green]✓[/] [dim][{index}/{total}][/] {escape(step.describe())}",
                             highlight=False)
@@ -54,6 +59,20 @@ class ProgressReporter:
         status = getattr(self, "_status", None)
         if status is not None:
             status.stop()
+
+
+def interrupted(reporter: ProgressReporter, where: str, command: str, finishes: str) -> None:
+    """Ctrl-C during a run: what was done, that it is recorded, and how to finish."""
+    reporter.stop()
+    if reporter.total == 0:
+        say(f"Interrupted before any change; nothing was changed. Run `wsdeploy {command}` again.",
+            "yellow")
+        return
+    cut = (f"; it was interrupted during step {reporter.done + 1} "
+           f"({reporter.running.describe()}), which may or may not have been made"
+           if reporter.running else "")
+    say(f"Interrupted: {reporter.done} of {reporter.total} steps done and recorded in {where}{cut}. "
+        f"Run `wsdeploy {command}` again to finish: {finishes}.", "yellow")
 
 
 def status_table(report: Any) -> Table:

@@ -10,6 +10,7 @@ import typer
 from ..errors import UserError
 from ..package import build_package
 from ..provision import record as rec
+from ..provision.desired import desired_from
 from ..provision.status import stage_status
 from . import app
 from .console import CONFIG_OPTION, STAGE_ARGUMENT
@@ -35,13 +36,14 @@ def status_command(
     opened = open_stage(config, stage)
     cfg = opened.cfg
     record = opened.load_record()
-    local_sha = None
+    built = None
     if not rec.is_empty(record):
         try:
-            local_sha = build_package(cfg).sha256_b64
+            built = build_package(cfg)
         except UserError as error:
             warn(f"could not build the local package to compare code: {error}")
-    report = stage_status(opened.aws, opened.names, record, local_sha)
+    report = stage_status(opened.aws, opened.names, record, built and built.sha256_b64,
+                          built and desired_from(cfg, built, opened.aws.region))
     if as_json:
         print_result(json.dumps(report.as_json(), indent=2))
         return
@@ -49,12 +51,20 @@ def status_command(
         print_result(f"Stage {cfg.stage} of {cfg.app} is not deployed (no {opened.where}).")
         return
     print_result(f"Stage {cfg.stage} of {cfg.app}, account {report.account}, region {report.region}")
-    print_result(f"URL          {report.url}")
-    print_result(f"Last deploy  {report.deployed_at}")
+    if report.partly_deployed:
+        print_result("URL          none yet: partly deployed")
+        print_result("Last deploy  never finished")
+    else:
+        print_result(f"URL          {report.url}")
+        print_result(f"Last deploy  {report.deployed_at}")
     code = {None: "unknown", True: "differs from the deployed code: run `wsdeploy up`",
             False: "same as deployed"}[report.code_differs]
     print_result(f"Local code   {code}")
     console.print(status_table(report))
-    if report.drift:
+    if report.partly_deployed:
+        lacking = f"; missing: {', '.join(report.missing)}" if report.missing else ""
+        say(f"Partly deployed: an `up` was interrupted or failed before it finished{lacking}. "
+            "Run `wsdeploy up` to finish.", "yellow")
+    elif report.drift:
         say(f"{len(report.drift)} resource(s) differ from the record: `wsdeploy up --refresh` "
             "puts them back.", "yellow")

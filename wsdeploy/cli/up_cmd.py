@@ -13,7 +13,8 @@ from ..provision.kinds import destructive, spec
 from ..provision.steps import Plan
 from . import app
 from .console import CONFIG_OPTION, STAGE_ARGUMENT
-from .render import ProgressReporter, print_result, require_terminal_or_yes, say, show_plan
+from .render import (ProgressReporter, interrupted, print_result, require_terminal_or_yes, say,
+                     show_plan)
 from .stage import open_stage
 
 UP_HELP = (
@@ -60,6 +61,10 @@ def up_command(
         confirm_deletes(prepared.plan, yes)
         try:
             url = apply_up(aws, d, store, prepared, reporter)
+        except KeyboardInterrupt:
+            interrupted(reporter, opened.where, "up", "what exists is found and kept, and the "
+                        "rest is made")
+            raise typer.Exit(130) from None
         finally:
             reporter.stop()
     if not prepared.plan.changes_aws:

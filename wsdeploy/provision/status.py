@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING
 
 from . import record as rec
 from .deploy import reading
-from .desired import StageNames, document_hash, trust_policy
+from .desired import Desired, StageNames, document_hash, trust_policy
 from .live import TTL_ON
 from .observe import observe
+from .planner import plan
 from .seen import Observed
+from .steps import Action
 
 if TYPE_CHECKING:
     from .aws import Aws
@@ -43,6 +45,12 @@ class Report:
     resources: tuple[Row, ...] = ()
     code_differs: bool | None = None     # None: not known (not deployed, or no local build)
     notes: tuple[str, ...] = field(default=())
+    missing: tuple[str, ...] = ()        # what an interrupted `up` has not made yet
+
+    @property
+    def partly_deployed(self) -> bool:
+        """Resources are recorded, but no `up` has finished (it was interrupted or failed)."""
+        return self.deployed and self.deployed_at is None
 
     @property
     def drift(self) -> list[Row]:
@@ -53,12 +61,14 @@ class Report:
         return {"stage": self.stage, "deployed": self.deployed, "url": self.url,
                 "region": self.region, "account": self.account, "deployed_at": self.deployed_at,
                 "resources": rows, "drift": [r for r in rows if r["status"] != OK],
-                "code_differs": self.code_differs, "notes": list(self.notes)}
+                "code_differs": self.code_differs, "notes": list(self.notes),
+                "partly_deployed": self.partly_deployed, "missing": list(self.missing)}
 
 
 def stage_status(aws: "Aws", names: StageNames, record: dict | None,
-                 local_code_sha256: str | None) -> Report:
-    """Reads every resource live (many reads: status is for looking, not for speed)."""
+                 local_code_sha256: str | None, desired: Desired | None = None) -> Report:
+    """Reads every resource live (many reads: status is for looking, not for speed). With
+    `desired` (the local build), a stage whose `up` never finished lists what it lacks."""
     if rec.is_empty(record):
         return Report(names.stage, names.region, False, None, None, None)
     with reading():
@@ -66,8 +76,12 @@ def stage_status(aws: "Aws", names: StageNames, record: dict | None,
     rows = _rows(names, record, o)
     live_code = o.function.live.code_sha256 if o.function else None
     differs = None if local_code_sha256 is None or live_code is None else live_code != local_code_sha256
+    missing = ()
+    if desired is not None and not record.get("deployed_at"):
+        missing = tuple(f"{s.kind.label} {s.name}" for s in plan(desired, o).steps
+                        if s.action == Action.CREATE)
     return Report(names.stage, names.region, True, record.get("url"), record.get("account"),
-                  record.get("deployed_at"), tuple(rows), differs)
+                  record.get("deployed_at"), tuple(rows), differs, missing=missing)
 
 
 def _compare(kind: str, ident: str, recorded: dict | None, seen: object | None,

@@ -10,20 +10,23 @@ up by name and tags whenever the record does not name it, whatever wsdeploy.toml
 APIs are always looked up by name and tags too, recorded or not, so a duplicate left by an
 interrupted create goes with the rest.
 
-The log group /aws/lambda/NAME is the function's: an unrecorded one is deleted only when it
-carries this stage's tags, or when it has none and the function is ours (Lambda makes the
-group itself, untagged); never when a function of that name was left alone as not ours.
+Nothing is deleted on the record's word alone: each resource is read first and deleted only
+when tagged as this stage's (see `_find`). The log group /aws/lambda/NAME is the function's:
+it is deleted when it carries this stage's tags, or when it has none (Lambda makes the group
+itself, untagged) and the function is ours (or gone, and the record names the group); never
+when a function of that name was left alone as not ours.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Mapping
 
+from ..errors import UserError
 from ..state import StateFile
 from . import record as rec
 from .deploy import reading, shown
-from .desired import StageNames
+from .desired import TAG_APP, TAG_STAGE, StageNames
 from .errors import ACCESS_DENIED, AwsCallError
 from .executor import DOWN_RECOVERY, QuietReporter, Reporter, execute
 from .observe import check_identity
@@ -46,7 +49,7 @@ class Teardown:
 
 
 def prepare_down(aws: "Aws", names: StageNames, store: StateFile, keep_logs: bool = False) -> Teardown:
-    """What down would delete; read calls only (and none for what the record names)."""
+    """What down would delete; read calls only."""
     record = store.load()
     rec.check_matches(record, names, shown(store.path))
     with reading():
@@ -54,71 +57,98 @@ def prepare_down(aws: "Aws", names: StageNames, store: StateFile, keep_logs: boo
 
 
 def _find(aws: "Aws", names: StageNames, record: dict | None, keep_logs: bool, where: str) -> Teardown:
+    """Every resource is read before it is deleted, recorded or not, and deleted only when its
+    tags say it is this stage's: a record edited or copied to name another app's resource must
+    not delete it (refused, exit 2, before any delete); an unrecorded one of our name that is
+    not ours is left alone with a notice."""
     check_identity(aws, record, where)
-    steps, notices = [], []
+    found = _Found(names, where)
 
-    recorded_api = rec.get(record, "api")
-    api_ids = [recorded_api["id"]] if recorded_api else []
-    api_ids += sorted(a.id for a in aws.find_apis(names.name)
-                      if is_ours(a.tags, names) and a.id not in api_ids)
-    steps += [Step(Kind.API, "delete", api_id, why="with its routes, integration and stage")
-              for api_id in api_ids]
+    recorded_api = (rec.get(record, "api") or {}).get("id")
+    apis = {a.id: a for a in aws.find_apis(names.name)}
+    if recorded_api and recorded_api not in apis:     # named otherwise, or gone
+        live = aws.get_api(recorded_api)
+        if live is not None:
+            apis[recorded_api] = live
+    for api_id in ([recorded_api] if recorded_api in apis else []) + sorted(set(apis) - {recorded_api}):
+        if found.ours("API", api_id, apis[api_id].tags, recorded=api_id == recorded_api):
+            found.delete(Kind.API, api_id, why="with its routes, integration and stage")
 
-    function_ours, function_left = bool(rec.get(record, "function")), False
+    function = aws.get_function(names.name)
+    function_ours = function is not None and found.ours(
+        "Lambda function", names.name, function.tags, recorded=bool(rec.get(record, "function")))
     if function_ours:
-        steps.append(Step(Kind.FUNCTION, "delete", names.name, why="with its permission"))
-    else:
-        function = aws.get_function(names.name)
-        if function and is_ours(dict(function.tags), names):
-            function_ours = True
-            steps.append(Step(Kind.FUNCTION, "delete", names.name, why="with its permission"))
-        elif function:
-            function_left = True
-            notices.append(f"the Lambda function {names.name} is not tagged as this stage's: left alone")
+        found.delete(Kind.FUNCTION, names.name, why="with its permission")
 
-    if rec.get(record, "table"):
-        steps.append(Step(Kind.TABLE, "delete", names.connections_table, why=WITH_ITEMS))
-    else:
-        try:
-            table = aws.describe_table(names.connections_table)
-        except AwsCallError as error:
-            if error.code != ACCESS_DENIED:
-                raise
-            table = None
-            notices.append(f"could not look for an unrecorded DynamoDB table "
-                           f"{names.connections_table} (these credentials may not call "
-                           "dynamodb:DescribeTable): if connection tracking was ever on, "
-                           "check for it by hand")
-        if table and not table.status == "DELETING":
-            tags = aws.table_tags(table.arn)
-            if tags is not None and is_ours(tags, names):
-                steps.append(Step(Kind.TABLE, "delete", names.connections_table, why=WITH_ITEMS))
-            elif tags is not None:
-                notices.append(f"the DynamoDB table {names.connections_table} is not tagged as "
-                               "this stage's: left alone")
+    table = _table(aws, names, record, found)
+    if table is not None:
+        tags = aws.table_tags(table.arn)
+        if tags is not None and found.ours("DynamoDB table", names.connections_table, tags,
+                                           recorded=bool(rec.get(record, "table"))):
+            found.delete(Kind.TABLE, names.connections_table, why=WITH_ITEMS)
 
-    if rec.get(record, "role"):
-        steps += [Step(Kind.ROLE_POLICY, "delete", names.name), Step(Kind.ROLE, "delete", names.name)]
-    else:
-        role = aws.get_role(names.name)
-        if role and is_ours(dict(role.tags), names):
-            steps += [Step(Kind.ROLE_POLICY, "delete", names.name), Step(Kind.ROLE, "delete", names.name)]
-        elif role:
-            notices.append(f"the IAM role {names.name} is not tagged as this stage's: left alone")
+    role = aws.get_role(names.name)
+    if role is not None and found.ours("IAM role", names.name, role.tags,
+                                       recorded=bool(rec.get(record, "role"))):
+        found.delete(Kind.ROLE_POLICY, names.name)
+        found.delete(Kind.ROLE, names.name)
 
     if keep_logs:
-        notices.append(f"the log group {names.log_group} is kept (--keep-logs)")
-    elif rec.get(record, "log_group"):
-        steps.append(Step(Kind.LOG_GROUP, "delete", names.log_group))
-    elif function_left:
-        notices.append(f"the log group {names.log_group} belongs to that function: left alone")
+        found.notices.append(f"the log group {names.log_group} is kept (--keep-logs)")
+    elif function is not None and not function_ours:
+        found.notices.append(f"the log group {names.log_group} belongs to that function: left alone")
     else:
         tags = aws.log_group_tags(names.log_group)
-        if tags is not None and (is_ours(tags, names) or (not tags and function_ours)):
-            steps.append(Step(Kind.LOG_GROUP, "delete", names.log_group))
-        elif tags is not None:
-            notices.append(f"the log group {names.log_group} is not tagged as this stage's: left alone")
-    return Teardown(record, tuple(steps), tuple(notices))
+        recorded = bool(rec.get(record, "log_group"))
+        # Lambda makes /aws/lambda/NAME itself, untagged: it is ours with our function, or
+        # when recorded and no function of that name is left to own it.
+        lambdas_own = tags == {} and (function_ours or (function is None and recorded))
+        if tags is not None and (lambdas_own or found.ours("log group", names.log_group, tags, recorded)):
+            found.delete(Kind.LOG_GROUP, names.log_group)
+    return Teardown(record, tuple(found.steps), tuple(found.notices))
+
+
+class _Found:
+    """The delete steps and notices of a teardown, and the one rule for what is ours."""
+
+    def __init__(self, names: StageNames, where: str) -> None:
+        self.names, self.where = names, where
+        self.steps: list[Step] = []
+        self.notices: list[str] = []
+
+    def delete(self, kind: Kind, name: str, why: str = "") -> None:
+        self.steps.append(Step(kind, "delete", name, why=why))
+
+    def ours(self, label: str, name: str, tags: Mapping[str, str], recorded: bool) -> bool:
+        """True when tagged as this stage's. Not ours: left alone with a notice, or, when
+        the state file names it, refused before anything is deleted."""
+        if is_ours(tags, self.names):
+            return True
+        if recorded:
+            tagged = ", ".join(f"{k}={v}" for k, v in sorted(tags.items()) if k in (TAG_APP, TAG_STAGE))
+            raise UserError(
+                f"{self.where} names the {label} {name}, but it is "
+                f"{'tagged ' + tagged if tagged else 'not tagged'}, not {TAG_APP}={self.names.app}, "
+                f"{TAG_STAGE}={self.names.stage}: wsdeploy deletes only this stage's resources, so "
+                "nothing was deleted. If the state file was edited or copied from elsewhere, "
+                "restore it, or move it away (down then finds this stage's resources by name and tags)")
+        self.notices.append(f"the {label} {name} is not tagged as this stage's: left alone")
+        return False
+
+
+def _table(aws: "Aws", names: StageNames, record: dict | None, found: _Found) -> Any:
+    """The connections table, if one of our name exists and is not already going."""
+    try:
+        table = aws.describe_table(names.connections_table)
+    except AwsCallError as error:
+        if error.code != ACCESS_DENIED or rec.get(record, "table"):
+            raise
+        found.notices.append(f"could not look for an unrecorded DynamoDB table "
+                             f"{names.connections_table} (these credentials may not call "
+                             "dynamodb:DescribeTable): if connection tracking was ever on, "
+                             "check for it by hand")
+        return None
+    return table if table is not None and table.status != "DELETING" else None
 
 
 def apply_down(aws: "Aws", names: StageNames, store: StateFile, teardown: Teardown,
