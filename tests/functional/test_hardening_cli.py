@@ -1,0 +1,58 @@
+"""Input that must stop `wsdeploy` with exit 2 and one message, before any AWS call (issue 14).
+
+The CLI runs in-process; every botocore call is recorded, and refused, so a check that lets
+bad input through fails here instead of reaching AWS.
+"""
+
+from __future__ import annotations
+
+import botocore.client
+import pytest
+
+from tests.support.package_project import MINIMAL_APP, write_project
+from wsdeploy.cli import main
+
+
+@pytest.fixture
+def aws_calls(monkeypatch):
+    """Every botocore API call the command attempts; none is sent anywhere."""
+    calls = []
+
+    def refuse(client, operation, params):
+        calls.append(operation)
+        raise AssertionError(f"AWS was called: {operation}")
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", refuse)
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("COLUMNS", "200")
+    return calls
+
+
+def cli(capsys, *args) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("toml, key", [
+    ('[app]\nname = "bx\\n"\n[stages.dev]\n', "app.name"),
+    ('[app]\nname = "bx"\n[stages."dev\\n"]\n', "stages.dev\\n"),
+    ('[app]\nname = "bx"\nenvironment = { "GOOD\\n" = "1" }\n[stages.dev]\n', "app.environment.GOOD\\n"),
+    ('[app]\nname = "bx"\nroute_selection = "$request.body.action\\n"\n[stages.dev]\n', "app.route_selection"),
+    ('[app]\nname = "bx"\nregion = "us-east-1\\n"\n[stages.dev]\n', "app.region"),
+    ('[app]\nname = "bx"\nenvironment = { TOKEN = "a\\u0000b" }\n[stages.dev]\n', "app.environment.TOKEN"),
+])
+def test_up_refuses_a_value_with_a_control_character_before_any_aws_call(tmp_path, monkeypatch, capsys,
+                                                                         aws_calls, toml, key):
+    write_project(tmp_path, toml, {"app.py": MINIMAL_APP})
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "up")
+    assert code == 2, err
+    assert aws_calls == []
+    assert err.startswith("error: wsdeploy.toml has 1 problem:\n") and f"\n  {key}: " in err
+    assert "internal error" not in err and "Traceback" not in err and out == ""
