@@ -6,11 +6,16 @@ bad input through fails here instead of reaching AWS.
 
 from __future__ import annotations
 
+import json
+
 import botocore.client
 import pytest
 
+from tests.support.aws import moto_session
 from tests.support.package_project import MINIMAL_APP, write_project
 from wsdeploy.cli import main
+
+__all__ = ["moto_session"]   # the fixture, imported for pytest
 
 
 @pytest.fixture
@@ -55,4 +60,35 @@ def test_up_refuses_a_value_with_a_control_character_before_any_aws_call(tmp_pat
     assert code == 2, err
     assert aws_calls == []
     assert err.startswith("error: wsdeploy.toml has 1 problem:\n") and f"\n  {key}: " in err
+    assert "internal error" not in err and "Traceback" not in err and out == ""
+
+
+# -- a damaged state file ------------------------------------------------------------------------
+@pytest.fixture
+def deployed(tmp_path, monkeypatch, moto_session, capsys):
+    """A project deployed to moto; its state file is the test's to damage."""
+    write_project(tmp_path, files={"app.py": MINIMAL_APP})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["up"]) == 0
+    capsys.readouterr()
+    return tmp_path / ".wsdeploy" / "dev.json"
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda text: text.replace('"app": "chat"', '"app": "ch\\u00e9t"').encode().replace(
+        b"ch\\u00e9t", b"ch\xe9t"), "is not UTF-8 text"),
+    (lambda text: text.replace('"region": "eu-west-1"', '"region": 5').encode(),
+     "is damaged: region must be a string or null, not a number"),
+    (lambda text: json.dumps({**json.loads(text), "resources": []}).encode(),
+     "is damaged: resources must be an object, not a list"),
+])
+@pytest.mark.parametrize("command", ["up", "status", "down"])
+def test_a_damaged_state_file_stops_each_command_with_one_message(deployed, capsys, damage, message,
+                                                                  command):
+    deployed.write_bytes(damage(deployed.read_text()))
+    code, out, err = cli(capsys, command, *(["--yes"] if command == "down" else []))
+    assert code == 2, err
+    (error,) = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert message in error and "move it away" in error
     assert "internal error" not in err and "Traceback" not in err and out == ""
