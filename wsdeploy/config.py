@@ -466,9 +466,10 @@ def _check_source_inside(stage: str, stage_table: dict, settings: dict, project_
     source = settings["source"]
     if not _plain_text(source) or settings["source_outside"] is True:
         return
-    folder = (project_dir / source).resolve()
-    home = project_dir.resolve()
-    if not folder.is_dir() or folder == home or home in folder.parents:
+    if not (project_dir / source).is_dir():  # reported as not found (a link loop too)
+        return
+    folder, home = (project_dir / source).resolve(), project_dir.resolve()
+    if folder == home or home in folder.parents:
         return
     where = f"stages.{stage}" if "source" in stage_table else "app"
     problems.add(f"{where}.source", f"{_show(source)} is {folder}, outside the folder of "

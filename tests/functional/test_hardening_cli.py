@@ -92,3 +92,54 @@ def test_a_damaged_state_file_stops_each_command_with_one_message(deployed, caps
     (error,) = [line for line in err.splitlines() if line.startswith("error: ")]
     assert message in error and "move it away" in error
     assert "internal error" not in err and "Traceback" not in err and out == ""
+
+
+# -- the source folder: loops, a folder outside the project, files that look like secrets -------
+def test_package_refuses_a_symlink_loop_with_one_message(tmp_path, monkeypatch, capsys, aws_calls):
+    write_project(tmp_path, files={"app.py": MINIMAL_APP})
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "a").symlink_to("b")
+    (tmp_path / "static" / "b").symlink_to("a")
+    monkeypatch.chdir(tmp_path)
+    for command in ("package", "up"):
+        code, out, err = cli(capsys, command)
+        assert code == 2 and out == "" and aws_calls == []
+        assert err.startswith("error: static/") and "never reaches a file (its links form a loop)" in err
+        assert "internal error" not in err
+
+
+def test_package_refuses_a_source_outside_the_project_unless_confirmed(tmp_path, monkeypatch, capsys):
+    write_project(tmp_path / "shared", files={"app.py": MINIMAL_APP})
+    write_project(tmp_path / "proj", '[app]\nname = "chat"\nsource = "../shared"\n[stages.dev]\n')
+    monkeypatch.chdir(tmp_path / "proj")
+    code, out, err = cli(capsys, "package")
+    assert code == 2 and out == ""
+    assert "add source_outside = true to [app]" in err
+    write_project(tmp_path / "proj", '[app]\nname = "chat"\nsource = "../shared"\n'
+                                     'source_outside = true\n[stages.dev]\n')
+    code, out, err = cli(capsys, "package")
+    assert code == 0, err
+
+
+def test_package_lists_the_files_it_left_out_as_secrets(tmp_path, monkeypatch, capsys):
+    key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n"
+    write_project(tmp_path, files={"app.py": MINIMAL_APP, "id_ed25519": key, "notes.txt": key})
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "package", "--list")
+    assert code == 0, err
+    assert ("  left out 2 file(s) that look like secrets (to package one, list it in include in "
+            "wsdeploy.toml):\n"
+            "    id_ed25519  its name is that of a key or credentials file\n"
+            "    notes.txt   it holds a PRIVATE KEY block\n") in out
+    assert "  id_ed25519\n" not in out and "  notes.txt\n" not in out and "  app.py\n" in out
+
+
+def test_up_warns_of_the_files_it_left_out_as_secrets(tmp_path, monkeypatch, moto_session, capsys):
+    write_project(tmp_path, files={"app.py": MINIMAL_APP, "deploy.pem": "x"})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, err = cli(capsys, "up")
+    assert code == 0, err
+    assert ("warning: left out of the package, as they look like secrets: deploy.pem (its name is "
+            "that of a key or credentials file). To package one, list it in include in "
+            "wsdeploy.toml\n") in err

@@ -485,3 +485,11 @@ def test_one_outside_source_in_app_is_reported_once_for_all_stages(tmp_path):
 def test_a_subfolder_and_an_absolute_path_inside_are_fine(tmp_path):
     write_project(tmp_path, app(f'source = "{tmp_path}/src"'), {"src/app.py": ""})
     assert load_stage(tmp_path / "wsdeploy.toml").source_dir == tmp_path / "src"
+
+
+def test_a_source_that_is_a_link_loop_is_not_found_rather_than_a_crash(tmp_path):
+    (tmp_path / "loop").symlink_to("loop")
+    assert problems(tmp_path, app('source = "loop"')) == [
+        f'app.source: folder "loop" not found (looked for {tmp_path}/loop); it is relative to '
+        "wsdeploy.toml"
+    ]

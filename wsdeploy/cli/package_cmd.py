@@ -35,6 +35,9 @@ PACKAGE_HELP = (
     "your exclude globs), wsdeploy's small runtime, and your requirements installed for "
     "Lambda's platform. Your handlers are imported and checked first, so a broken module is "
     "reported here rather than after a deploy.\n\n"
+    "Files that look like secrets (private keys, id_rsa, *.pem, *.key, *.p12, credentials*, "
+    "secrets.json, *.tfstate, kubeconfig, any file holding a PRIVATE KEY block) are left out "
+    "and listed; `include` in wsdeploy.toml forces one in.\n\n"
     "The same inputs give the same bytes, so the printed SHA-256 (in Lambda's CodeSha256 "
     "form) tells whether your code changed."
 )
@@ -70,5 +73,12 @@ def package_command(
         f"  handler  {built.handler.module}: {routes}",
         highlight=False, markup=False,
     )
+    if built.left_out:
+        width = max(len(item.path) for item in built.left_out)
+        console.print(f"  left out {len(built.left_out)} file(s) that look like secrets (to package "
+                      "one, list it in include in wsdeploy.toml):", highlight=False, markup=False,
+                      soft_wrap=True)
+        console.print("\n".join(f"    {item.path:<{width}}  {item.reason}" for item in built.left_out),
+                      highlight=False, markup=False, soft_wrap=True)
     if list_files:
         console.print("\n".join("  " + name for name in built.files), highlight=False, markup=False)

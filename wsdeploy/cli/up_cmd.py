@@ -22,7 +22,9 @@ UP_HELP = (
     "deletes that table and everything in it; the plan says so first.\n\n"
     "First it builds the package and reads what already exists, then prints the plan: what "
     "it will create, update (and which fields), delete or adopt. Only what differs is "
-    "changed: with nothing changed no write is made; changed code only updates the code.\n\n"
+    "changed: with nothing changed no write is made; changed code only updates the code. "
+    "Files that look like secrets are left out of the package, with a warning naming them "
+    "(see `wsdeploy package --help`).\n\n"
     "Each step is recorded in .wsdeploy/STAGE.json as soon as it is done, so an interrupted "
     "run is resumed by running `wsdeploy up` again. Ends by printing the wss:// URL."
 )
@@ -43,6 +45,10 @@ def up_command(
         warn(warning)
     aws = connect(cfg)
     built = build_package(cfg, progress=lambda line: say(line + " ..."))
+    if built.left_out:
+        files = "; ".join(f"{item.path} ({item.reason})" for item in built.left_out)
+        warn(f"left out of the package, as they look like secrets: {files}. To package one, list "
+             "it in include in wsdeploy.toml")
     d = desired_from(cfg, built, aws.region)
     store = StateFile(cfg.state_dir, cfg.stage)
     say(f"Stage {cfg.stage} of {cfg.app} in {aws.region}: package {built.sha256_b64[:12]}…, "
