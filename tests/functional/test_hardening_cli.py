@@ -143,3 +143,33 @@ def test_up_warns_of_the_files_it_left_out_as_secrets(tmp_path, monkeypatch, mot
     assert ("warning: left out of the package, as they look like secrets: deploy.pem (its name is "
             "that of a key or credentials file). To package one, list it in include in "
             "wsdeploy.toml\n") in err
+
+
+# -- environment values in AWS's messages ----------------------------------------------------------
+def test_an_escaped_environment_value_in_an_aws_error_never_reaches_the_terminal(
+        tmp_path, monkeypatch, moto_session, capsys):
+    """AWS quotes values JSON-escaped: a quote, a backslash or an accent must not let one through."""
+    from tests.support.aws import _error
+    from wsdeploy.cli import render
+
+    secret = 'pa"ss\\w\u00f6rd-42'
+    write_project(tmp_path, '[app]\nname = "chat"\n[app.environment]\n'
+                            f'DB_PASSWORD = {json.dumps(secret)}\n[stages.dev]\n', {"app.py": MINIMAL_APP})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "200")
+    escaped = json.dumps(secret)[1:-1]          # pa\"ss\\w\u00f6rd-42
+    real = render.make_session
+
+    def make_session(profile, region):
+        session = real(profile, region)
+        session.events.register_first("before-call.lambda.CreateFunction", lambda model, **_: _error(
+            model.name, "InvalidParameterValueException",
+            f'Value {escaped} at "environment.variables.DB_PASSWORD" failed to satisfy constraint'))
+        return session
+
+    monkeypatch.setattr(render, "make_session", make_session)
+    code, out, err = cli(capsys, "up")
+    assert code == 1 and 'Value *** at "environment.variables.DB_PASSWORD"' in err
+    for shown in (secret, escaped, "ss\\\\w"):
+        assert shown not in err and shown not in out
+        assert shown not in (tmp_path / ".wsdeploy" / "dev.json").read_text()
