@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from .discover import (HandlerInfo, find_handler_module, glob_to_regex, iter_source_files,
                        link_lambda_provided, read_handlers)
 from .errors import UserError
+from .private_files import create_private, private_dir
 from .secret_files import LeftOut, split_secrets
 
 if TYPE_CHECKING:
@@ -119,6 +120,7 @@ def install_requirements(cfg: StageConfig, progress: Progress | None = None) -> 
     target = cfg.state_dir / CACHE_DIRNAME / f"requirements-{_cache_key(cfg, text)}"
     if target.is_dir():
         return target
+    private_dir(private_dir(cfg.state_dir) / CACHE_DIRNAME)  # private packages stay private
     if progress:
         progress(f"installing {cfg.requirements.name} for Lambda ({cfg.runtime}, {cfg.architecture})")
     building = target.with_name(target.name + f".tmp{os.getpid()}")
@@ -129,7 +131,8 @@ def install_requirements(cfg: StageConfig, progress: Progress | None = None) -> 
     requirements = cfg.requirements
     if filtered != text:  # a sibling copy, so relative -r and --find-links still resolve
         requirements = cfg.requirements.with_name(f".wsdeploy-requirements-{os.getpid()}.txt")
-        requirements.write_text(filtered + "\n", encoding="utf-8")
+        with os.fdopen(create_private(requirements), "w", encoding="utf-8") as out:
+            out.write(filtered + "\n")  # private: index URLs may carry tokens
     try:
         done = subprocess.run(pip_command(cfg, requirements, building), capture_output=True,
                               text=True, cwd=cfg.requirements.parent)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .errors import UserError
+from .private_files import create_private, private_dir
 
 SCHEMA_VERSION = 1
 EMPTY_LOCK_SECONDS = 5.0
@@ -85,10 +86,10 @@ class StateFile:
 
     def save(self, data: dict[str, Any]) -> None:
         """Atomically replaces the file: temporary file, fsync, rename, fsync of the folder."""
-        self.dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.dir)
         data = {**data, "schema": SCHEMA_VERSION, "updated_at": utc_now()}
         temporary = self.dir / f".{self.path.name}.{os.getpid()}.tmp"
-        with open(temporary, "w", encoding="utf-8") as out:
+        with os.fdopen(create_private(temporary), "w", encoding="utf-8") as out:
             json.dump(data, out, indent=2, sort_keys=True)
             out.write("\n")
             out.flush()
@@ -112,7 +113,7 @@ class StateFile:
     def locked(self, command: str, notice: Callable[[str], None] | None = None) -> Iterator[None]:
         """Holds the stage's lock for the block; UserError (exit 2) if a live run holds it."""
         notice = notice or (lambda _: None)
-        self.dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.dir)
         mine = {"pid": os.getpid(), "host": socket.gethostname(), "command": command,
                 "started": utc_now()}
         self._acquire(mine, notice)
@@ -125,7 +126,7 @@ class StateFile:
     def _acquire(self, mine: dict, notice: Callable[[str], None]) -> None:
         for _ in range(5):
             try:
-                fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                fd = create_private(self.lock_path, exclusive=True)
             except FileExistsError:
                 holder = _read_json(self.lock_path)
                 if holder is None:          # vanished, or still being written: look again

@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from ..config import display_path, load_stage
 from ..package import build_package
+from ..private_files import private_dir, write_atomically
 from . import app
 from .console import CONFIG_OPTION, STAGE_ARGUMENT, console, error_console, warn
 
@@ -22,11 +23,14 @@ def _human(size: int) -> str:
     return ""  # unreachable
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def _write_zip(path: Path, data: bytes, state_dir: Path) -> None:
+    """Written whole or not at all; in the state folder (the default place) readable by its
+    owner only, elsewhere as the umask says."""
+    private = Path(os.path.normpath(state_dir)) in Path(os.path.normpath(path)).parents
+    if private:
+        private_dir(state_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    partial.write_bytes(data)
-    partial.replace(path)
+    write_atomically(path, data, private=private)
 
 
 PACKAGE_HELP = (
@@ -61,7 +65,7 @@ def package_command(
     built = build_package(cfg, skip=[destination],
                           progress=lambda line: error_console.print(escape(line) + " ...",
                                                                     highlight=False))
-    _write_atomically(destination, built.data)
+    _write_zip(destination, built.data, cfg.state_dir.absolute())
 
     routes = ", ".join(route.key + (" (reply)" if route.reply else "") for route in built.handler.routes)
     console.print(f"Packaged {cfg.app} (stage {cfg.stage}) into {display_path(destination)}",
