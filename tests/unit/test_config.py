@@ -493,3 +493,17 @@ def test_a_source_that_is_a_link_loop_is_not_found_rather_than_a_crash(tmp_path)
         f'app.source: folder "loop" not found (looked for {tmp_path}/loop); it is relative to '
         "wsdeploy.toml"
     ]
+
+
+@pytest.mark.parametrize("setting, message", [
+    ('include = "*.pem"', 'app.include: must be a list of glob strings such as ["tests/**", "*.md"], '
+                          'not a string ("*.pem")'),
+    ('source_outside = "yes"', 'app.source_outside: must be true or false, not a string ("yes")'),
+])
+def test_include_and_source_outside_are_checked(tmp_path, setting, message):
+    assert problems(tmp_path, app(setting)) == [message]
+
+
+def test_include_is_read_per_stage(tmp_path):
+    config = write_project(tmp_path, app('include = ["ca.pem"]', '[stages.dev]\n[stages.prod]\ninclude = []\n'))
+    assert load_stage(config, "dev").include == ("ca.pem",) and load_stage(config, "prod").include == ()
