@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from ..config import display_path, load_stage
 from ..package import build_package
+from ..private_files import private_dir, write_atomically
 from . import app
 from .console import CONFIG_OPTION, STAGE_ARGUMENT, console, error_console, warn
 
@@ -22,11 +23,14 @@ def _human(size: int) -> str:
     return ""  # unreachable
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def _write_zip(path: Path, data: bytes, state_dir: Path) -> None:
+    """Written whole or not at all; in the state folder (the default place) readable by its
+    owner only, elsewhere as the umask says."""
+    private = Path(os.path.normpath(state_dir)) in Path(os.path.normpath(path)).parents
+    if private:
+        private_dir(state_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    partial.write_bytes(data)
-    partial.replace(path)
+    write_atomically(path, data, private=private)
 
 
 PACKAGE_HELP = (
@@ -35,6 +39,9 @@ PACKAGE_HELP = (
     "your exclude globs), wsdeploy's small runtime, and your requirements installed for "
     "Lambda's platform. Your handlers are imported and checked first, so a broken module is "
     "reported here rather than after a deploy.\n\n"
+    "Files that look like secrets (private keys, id_rsa, *.pem, *.key, *.p12, credentials*, "
+    "secrets.json, *.tfstate, kubeconfig, any file holding a PRIVATE KEY block) are left out "
+    "and listed; `include` in wsdeploy.toml forces one in.\n\n"
     "The same inputs give the same bytes, so the printed SHA-256 (in Lambda's CodeSha256 "
     "form) tells whether your code changed."
 )
@@ -58,7 +65,7 @@ def package_command(
     built = build_package(cfg, skip=[destination],
                           progress=lambda line: error_console.print(escape(line) + " ...",
                                                                     highlight=False))
-    _write_atomically(destination, built.data)
+    _write_zip(destination, built.data, cfg.state_dir.absolute())
 
     routes = ", ".join(route.key + (" (reply)" if route.reply else "") for route in built.handler.routes)
     console.print(f"Packaged {cfg.app} (stage {cfg.stage}) into {display_path(destination)}",
@@ -70,5 +77,12 @@ def package_command(
         f"  handler  {built.handler.module}: {routes}",
         highlight=False, markup=False,
     )
+    if built.left_out:
+        width = max(len(item.path) for item in built.left_out)
+        console.print(f"  left out {len(built.left_out)} file(s) that look like secrets (to package "
+                      "one, list it in include in wsdeploy.toml):", highlight=False, markup=False,
+                      soft_wrap=True)
+        console.print("\n".join(f"    {item.path:<{width}}  {item.reason}" for item in built.left_out),
+                      highlight=False, markup=False, soft_wrap=True)
     if list_files:
         console.print("\n".join("  " + name for name in built.files), highlight=False, markup=False)

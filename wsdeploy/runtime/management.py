@@ -34,9 +34,9 @@ def encode(data: Any) -> bytes:
     elif isinstance(data, str):
         payload = data.encode("utf-8")
     elif isinstance(data, (dict, list)):
-        import json
+        from .json_text import compact_json
 
-        payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        payload = compact_json(data, "the message").encode("utf-8")
     else:
         raise TypeError(
             f"send_message takes a dict, list, str or bytes, not {type(data).__name__}"
@@ -131,6 +131,7 @@ class ManagementClient:
         """
         import http.client
 
+        _check_connection_id(connection_id)
         path = f"{self._base_path}/@connections/{self._quote(connection_id, safe='')}"
         url = f"{self._scheme}://{self._netloc}{path}"
         idempotent = method != "POST"
@@ -165,6 +166,17 @@ class ManagementClient:
                                  data, connection_id, len(body))
             return response.status, data
         raise AssertionError("unreachable")
+
+
+def _check_connection_id(connection_id: Any) -> None:
+    """Refuses, before any request, an id that would change the URL's meaning: "" names the
+    @connections collection itself, "." and ".." are dot segments that HTTP clients and
+    servers resolve away (/dev/@connections/.. is /dev/), so the call would reach another path."""
+    if not isinstance(connection_id, str):
+        raise TypeError(f"a connection id is a string, not {type(connection_id).__name__}")
+    if connection_id in ("", ".", ".."):
+        raise ValueError(f"{connection_id!r} is not a connection id: the gateway's ids look like "
+                         "'GDvEhc9SoAMCJvg=' (requestContext.connectionId of an event)")
 
 
 def _error_for(status: int, error_type: str, data: bytes, connection_id: str, size: int) -> Exception:
