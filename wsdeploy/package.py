@@ -25,6 +25,7 @@ from . import lambda_platform
 from .discover import (HandlerInfo, find_handler_module, glob_to_regex, iter_source_files,
                        link_lambda_provided, read_handlers)
 from .errors import UserError
+from .handler_cache import handlers_of
 from .private_files import create_private, private_dir
 from .secret_files import LeftOut, split_secrets
 
@@ -279,19 +280,25 @@ def build_package(cfg: StageConfig, skip: Iterable[Path] = (),
     find_handler_module(cfg)  # a discovery mistake shows before any slow pip install
     requirements_dir = install_requirements(cfg, progress)
     entries = _collect(cfg, requirements_dir, source)
-    with tempfile.TemporaryDirectory(prefix="wsdeploy-package-") as scratch:
-        # Read the routes from the package itself, beside only what Lambda provides: an import
-        # that works from the source folder but not from the zip fails here, not in Lambda.
-        tree = _lay_out(entries, Path(scratch) / "package")
-        provided = link_lambda_provided(Path(scratch) / "lambda-provided")
-        handler = _read_packaged_handlers(cfg, tree, provided, left_out)
     sizes = {name: path.stat().st_size for name, path in entries.items()}
     unzipped = sum(sizes.values())
     _check_limit(unzipped, MAX_UNZIPPED_BYTES, "unzipped", sizes)
     data = _zip(entries)
     _check_limit(len(data), MAX_ZIPPED_BYTES, "zipped", sizes)
+    sha256 = code_sha256(data)
+
+    def read() -> HandlerInfo:
+        with tempfile.TemporaryDirectory(prefix="wsdeploy-package-") as scratch:
+            # Read the routes from the package itself, beside only what Lambda provides: an
+            # import that works from the source folder but not from the zip fails here, not
+            # in Lambda.
+            tree = _lay_out(entries, Path(scratch) / "package")
+            provided = link_lambda_provided(Path(scratch) / "lambda-provided")
+            return _read_packaged_handlers(cfg, tree, provided, left_out)
+
+    handler = handlers_of(cfg, sha256, read)   # the same package was read before: no import
     return BuiltPackage(
-        data=data, sha256_b64=code_sha256(data), size=len(data), file_count=len(entries),
+        data=data, sha256_b64=sha256, size=len(data), file_count=len(entries),
         handler=handler, files=tuple(sorted(entries)), unzipped_size=unzipped,
         requirements_dir=requirements_dir, left_out=tuple(left_out),
     )
