@@ -7,10 +7,11 @@ import json
 
 import pytest
 
-from wsdeploy.emulator.connections import OPEN, Connection, ConnectionTable
+from wsdeploy.emulator.connections import CONNECTING, OPEN, Connection, ConnectionTable
 from wsdeploy.emulator.limits import MAX_MESSAGE_BYTES
-from wsdeploy.emulator.front_door import parse_head, phrase, serialize
-from wsdeploy.emulator.management_api import Reply, forbidden, gone, is_management_request, plan
+from wsdeploy.emulator.front_door import parse_head
+from wsdeploy.emulator.http_replies import Reply, forbidden, gone, phrase, serialize
+from wsdeploy.emulator.management_api import is_management_request, plan
 
 SIGNED = {"authorization": "AWS4-HMAC-SHA256 Credential=x/20241111/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=0"}
 ID = "BFHPhfCWIAMCKlQ="
@@ -64,7 +65,7 @@ def test_unknown_or_connecting_connections_are_gone_with_the_error_type(table, m
         decided = decide(table, method, target=target)
         assert decided.reply.status == 410 and decided.reply.error_type == "GoneException"
         assert decided.action is None
-        table.get(ID).state = "connecting"  # $connect not returned yet: gone as well
+        table.get(ID).state = CONNECTING  # $connect not returned yet: gone as well
 
 
 def test_management_routes_need_the_stage_prefix(table):
@@ -126,3 +127,15 @@ def test_every_error_body_is_spelled_as_the_gateway_spells_them(table):
     assert decide(table, headers={}).reply.body == b'{"message":"Missing Authentication Token"}'
     too_large = decide(table, body=b"x" * (MAX_MESSAGE_BYTES + 1)).reply
     assert too_large.body.startswith(b'{"message":"payload is ')
+
+
+def test_handshake_refusals_are_built_as_front_door_replies_are():
+    from wsdeploy.emulator.http_replies import handshake_response, upgrade_required
+
+    response = handshake_response(gone("abc="))
+    assert (response.status_code, response.reason_phrase) == (410, "Gone")
+    assert response.headers["x-amzn-ErrorType"] == "GoneException"
+    assert response.headers["Connection"] == "close" and response.body == gone("abc=").body
+    told = handshake_response(upgrade_required("ws://127.0.0.1:1/dev"))
+    assert told.status_code == 426 and b"wscat -c ws://127.0.0.1:1/dev" in told.body
+    assert told.headers["Content-Type"] == "text/plain; charset=utf-8"

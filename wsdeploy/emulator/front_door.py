@@ -10,31 +10,21 @@ Every door is in the gateway's set of doors from its first byte until it is hand
 closed, so that stopping can close them all: since Python 3.12.1 `asyncio.Server.wait_closed`
 waits for every connection, a silent one included. A connection that has not sent its first
 request line within `first_line_timeout` seconds is closed.
-
-This module also builds every HTTP reply the emulator sends (`reply_headers`, `serialize`), here
-and, through the server, in websockets' handshake responses.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import http
-import time
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Awaitable, Callable, Coroutine
 
-from .ids import request_uuid
-from .management_api import Reply, forbidden, is_management_request, message_body, too_large
+from .http_replies import (Reply, bad_request, forbidden, head_too_large, internal_error,
+                           serialize, too_large)
+from .management_api import is_management_request
 
 MAX_HEAD_BYTES = 16 * 1024
 MAX_BODY_BYTES = 1024 * 1024  # larger bodies are read and dropped, then answered with a 413
 FIRST_LINE_TIMEOUT = 10.0  # seconds a new connection has to send its first request line
-
-_CLASS_PHRASES = {1: "Informational", 2: "Success", 3: "Redirection", 4: "Client Error",
-                  5: "Server Error"}
-
 
 @dataclass(frozen=True)
 class HttpRequest:
@@ -56,42 +46,6 @@ def parse_head(head: bytes) -> tuple[str, str, str, dict[str, str]]:
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
     return method, target, version, headers
-
-
-def phrase(status: int) -> str:
-    """The reason phrase for a status, also for one http.HTTPStatus does not know (a `$connect`
-    handler may answer 460): then the phrase of its class."""
-    try:
-        return http.HTTPStatus(status).phrase
-    except ValueError:
-        return _CLASS_PHRASES.get(status // 100, "Unknown")
-
-
-@lru_cache(maxsize=2)
-def _date_at(second: int) -> str:
-    return email.utils.formatdate(second, usegmt=True)
-
-
-def _http_date() -> str:
-    return _date_at(int(time.time()))
-
-
-def reply_headers(reply: Reply, keep_alive: bool) -> list[tuple[str, str]]:
-    """The headers of an HTTP reply, the same wherever the emulator answers."""
-    headers = [("Date", _http_date()), ("Content-Type", reply.content_type),
-               ("x-amzn-RequestId", request_uuid()),
-               ("Connection", "keep-alive" if keep_alive else "close")]
-    if reply.status != 204:
-        headers.append(("Content-Length", str(len(reply.body))))
-    if reply.error_type:
-        headers.append(("x-amzn-ErrorType", reply.error_type))
-    return headers
-
-
-def serialize(reply: Reply, keep_alive: bool) -> bytes:
-    lines = [f"HTTP/1.1 {reply.status} {phrase(reply.status)}"]
-    lines += [f"{name}: {value}" for name, value in reply_headers(reply, keep_alive)]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + reply.body
 
 
 class FrontDoor(asyncio.Protocol):
@@ -163,16 +117,16 @@ class FrontDoor(asyncio.Protocol):
             head_end = self._buffer.find(b"\r\n\r\n")
             if head_end < 0:
                 if len(self._buffer) > MAX_HEAD_BYTES:
-                    self._respond(Reply(431), keep_alive=False)
+                    self._respond(head_too_large(), keep_alive=False)
                 return
             try:
                 method, target, version, headers = parse_head(bytes(self._buffer[:head_end]))
                 length = int(headers.get("content-length", "0"))
             except ValueError:
-                self._respond(Reply(400), keep_alive=False)
+                self._respond(bad_request(), keep_alive=False)
                 return
             if "transfer-encoding" in headers or length < 0:
-                self._respond(Reply(400), keep_alive=False)
+                self._respond(bad_request(), keep_alive=False)
                 return
             keep_alive = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
             if length > MAX_BODY_BYTES:  # too big to hold: drop it as it comes, then say so
@@ -193,7 +147,7 @@ class FrontDoor(asyncio.Protocol):
             else:
                 reply = forbidden()
         except Exception:  # noqa: BLE001 - a bug of ours must not leave the client hanging
-            reply = Reply(500, message_body("Internal server error"))
+            reply = internal_error()
         self._busy = False
         self._respond(reply, keep_alive and not self._closing)
         self._next()

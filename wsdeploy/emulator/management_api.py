@@ -1,11 +1,7 @@
 """The `@connections` management API (section 4 of the spec) as pure decisions.
 
-`plan()` turns one HTTP request into the reply and, for POST and DELETE, the action the
-network shell must take. Every error carries `x-amzn-ErrorType`, because botocore raises its
-modelled exceptions (`GoneException`, ...) only from that header. The message texts are this
-emulator's own, worded to help debugging; the bodies are compact JSON, `{"message":"..."}`, as the
-gateway's own HTTP errors are (`{"message":"Forbidden"}`), and every HTTP error body the emulator
-sends is built by `message_body`.
+`plan()` turns one HTTP request into the reply (built by `http_replies`) and, for POST and
+DELETE, the action the network shell must take.
 """
 
 from __future__ import annotations
@@ -18,20 +14,11 @@ from typing import Mapping
 from urllib.parse import unquote, urlsplit
 
 from .connections import Connection, ConnectionTable
+from .http_replies import Reply, forbidden, gone, too_large
 from .limits import MAX_MESSAGE_BYTES
 
 _PATH = re.compile(r"^/(?P<stage>[^/]*)/@connections/(?P<id>[^/]+)$")
 POST, GET, DELETE = "POST", "GET", "DELETE"
-
-
-@dataclass(frozen=True)
-class Reply:
-    """An HTTP reply, for the front door or for websockets' handshake (front_door.reply_headers)."""
-
-    status: int
-    body: bytes = b""
-    error_type: str | None = None
-    content_type: str = "application/json"
 
 
 @dataclass(frozen=True)
@@ -47,32 +34,6 @@ class Plan:
 def is_management_request(target: str) -> bool:
     """Whether an HTTP request is meant for @connections (anything with that path segment)."""
     return "/@connections" in urlsplit(target).path
-
-
-def message_body(message: str) -> bytes:
-    """An HTTP error body as the gateway writes them: {"message":"Forbidden"}."""
-    return json.dumps({"message": message}, separators=(",", ":")).encode()
-
-
-def _error(status: int, error_type: str, message: str) -> Reply:
-    return Reply(status, message_body(message), error_type)
-
-
-def forbidden(message: str = "Forbidden") -> Reply:
-    """403 ForbiddenException: a path the API does not have (the gateway's own words by default)."""
-    return _error(403, "ForbiddenException", message)
-
-
-def too_large(size: int) -> Reply:
-    """413 PayloadTooLargeException, so boto3 raises its modelled exception."""
-    return _error(413, "PayloadTooLargeException",
-                  f"payload is {size} bytes; the limit is {MAX_MESSAGE_BYTES}")
-
-
-def gone(connection_id: str) -> Reply:
-    return _error(410, "GoneException",
-                  f"connection {connection_id} is not open (closed, unknown, or its $connect "
-                  "has not returned yet)")
 
 
 def _iso(epoch_ms: int) -> str:

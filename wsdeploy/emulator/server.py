@@ -1,5 +1,6 @@
 """The network shell: one port for WebSocket clients at `/{stage}` and for the @connections API
-at `/{stage}/@connections/{id}`, around the pure core (events, routing, table, limits).
+at `/{stage}/@connections/{id}`, around the pure core (events, routing, table, limits,
+decisions): it runs handlers and moves bytes, and `decisions` says what each outcome comes to.
 
 Handlers run on worker threads (`workers`) through the runtime's entry point; the event loop
 only moves bytes and makes the cheap decisions (which route a message takes), so a handler that
@@ -25,24 +26,22 @@ from dataclasses import dataclass
 from typing import Any, Callable, Coroutine
 
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from ..errors import UserError
-from . import events, ids, limits, management_api
+from . import decisions, events, http_replies, ids, limits, management_api
 from .app_loader import AppLoader
-from .connections import CLOSING, CONNECTING, OPEN, Connection, ConnectionTable
+from .connections import CONNECTING, Connection, ConnectionTable
+from .decisions import MessageVerdict, Outcome
 from .environment import Environment
-from .front_door import FrontDoor, HttpRequest, phrase, reply_headers
-from .invoke import UNKNOWN, EventFactory, Invoker, Outcome
-from .management_api import Reply, message_body
+from .front_door import FrontDoor, HttpRequest
+from .http_replies import Reply, handshake_response
+from .invoke import UNKNOWN, EventFactory, Invoker
 from .routing import RouteSelector
 from .settings import DevSettings
 from .workers import WorkerPool
 
-_NOT_FORWARDED = {"connection", "upgrade", "sec-websocket-accept", "content-length",
-                  "transfer-encoding"}
 _SETTLE_SECONDS = 5.0  # after the grace: how long stopping waits for what it has just aborted
 
 
@@ -59,12 +58,6 @@ class EventRecord:
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def handshake_response(reply: Reply) -> Response:
-    """An HTTP reply to a handshake request (websockets serves one request per socket)."""
-    return Response(reply.status, phrase(reply.status),
-                    Headers(reply_headers(reply, keep_alive=False)), reply.body)
 
 
 def _header(request: Request, name: str) -> str | None:
@@ -89,17 +82,12 @@ class Gateway:
 
     def __init__(self, settings: DevSettings,
                  on_event: Callable[[EventRecord], None] = lambda record: None,
-                 on_notice: Callable[[str, str], None] = lambda kind, text: None,
-                 route_table: Callable[[dict[str, bool]], dict[str, bool]] | None = None):
+                 on_notice: Callable[[str, str], None] = lambda kind, text: None):
         self.settings = settings
         self.table = ConnectionTable()
         self.selector = RouteSelector(settings.route_selection)
         self._on_event = on_event
         self._on_notice = on_notice  # ("reloaded" | "failed" | "abandoned", text)
-        # For tests only: narrows the routes a message can take. A valid app always has $default
-        # (the runtime refuses one without it), so the "Forbidden" frame, which the gateway sends
-        # when no route and no $default takes a message, is reachable in no other way.
-        self._route_table = route_table or (lambda routes: routes)
         self.loader = AppLoader(settings.source_dir, settings.handler_module, on_notice,
                                 settings.exclude)
         self.invoker = Invoker(self.loader, settings.function)
@@ -243,9 +231,10 @@ class Gateway:
         return outcome
 
     def _log(self, route_key: str, connection: Connection, outcome: Outcome,
-             status: int | str) -> None:
+             status: int | str, detail: str | None = None) -> None:
         self._on_event(EventRecord(route_key, connection.connection_id, status,
-                                   outcome.duration_ms, outcome.error or ""))
+                                   outcome.duration_ms,
+                                   (outcome.error or "") if detail is None else detail))
 
     # -- HTTP: handshakes and @connections ----------------------------------------------
     def _front_door(self, protocol: Any, server: Server, **options: Any) -> FrontDoor:
@@ -264,11 +253,9 @@ class Gateway:
     async def _process_request(self, ws: ServerConnection, request: Request) -> Response:
         path = request.path.split("?", 1)[0]
         if path.rstrip("/") != f"/{self.settings.stage}":
-            return handshake_response(management_api.forbidden())
+            return handshake_response(http_replies.forbidden())
         if "websocket" not in (_header(request, "Upgrade") or "").lower():
-            return handshake_response(Reply(
-                426, f"This is a WebSocket endpoint: connect with a WebSocket client, e.g. "
-                     f"wscat -c {self.url}\n".encode(), content_type="text/plain; charset=utf-8"))
+            return handshake_response(http_replies.upgrade_required(self.url))
         handshake = ws.protocol.accept(request)  # websockets' own checks of the upgrade
         if handshake.status_code != 101:
             return handshake  # malformed: refused before any $connect, as the gateway does
@@ -306,31 +293,16 @@ class Gateway:
                                                     request_id, now_ms)
 
         outcome = await self._run("$connect", make_event)
-        if outcome.abandoned:
+        verdict = decisions.connect_verdict(outcome, self._stopping)
+        if verdict.forget:
             self._forget(ws)
-            self._log("$connect", connection, outcome, "stopped")
-            return handshake_response(Reply(503, message_body("Service Unavailable")))
-        status = outcome.status or 200
-        if outcome.error is None and not 200 <= status < 600:
-            outcome.error = (f"malformed result: statusCode {status} is not a final HTTP status; "
-                             "return 2xx to accept or 4xx/5xx to refuse")
-        if outcome.error:
-            self._forget(ws)
-            status, message = ((504, limits.TIMED_OUT) if outcome.timed_out
-                               else (502, limits.INTERNAL_ERROR))
-            self._log("$connect", connection, outcome, status)
-            return handshake_response(Reply(status, message_body(message)))
-        self._log("$connect", connection, outcome, status)
-        if not 200 <= status < 300:
-            self._forget(ws)
-            return handshake_response(Reply(status, (outcome.body or "").encode()))
-        if self._stopping:  # accepted too late: the client is told so, and $disconnect follows
-            return handshake_response(Reply(503, message_body("Service Unavailable")))
-        for name, value in outcome.headers.items():  # e.g. Sec-WebSocket-Protocol
-            if name.lower() not in _NOT_FORWARDED:
-                if name in handshake.headers:
-                    del handshake.headers[name]
-                handshake.headers[name] = value
+        self._log("$connect", connection, outcome, verdict.status, verdict.detail)
+        if verdict.reply is not None:
+            return handshake_response(verdict.reply)
+        for name, value in verdict.headers:  # e.g. Sec-WebSocket-Protocol
+            if name in handshake.headers:
+                del handshake.headers[name]
+            handshake.headers[name] = value
         return handshake
 
     async def _watch(self, ws: ServerConnection) -> None:
@@ -347,23 +319,23 @@ class Gateway:
         opened (the client left while `$connect` ran, or the gateway answered 503 as it
         stopped), raise its `$disconnect` (1006) and forget it."""
         connection = self._by_socket.get(ws)
-        if connection is None or connection.state != CONNECTING:
+        if connection is None or connection.state is not CONNECTING:
             return  # refused, or opened (then _client raises its $disconnect)
-        connection.state = CLOSING
+        cause = connection.end(limits.ABNORMAL)
         self._forget(ws)
-        self._spawn(self._disconnect(connection, limits.ABNORMAL))
+        self._spawn(self._disconnect(connection, cause))
 
     def _forget(self, ws: ServerConnection) -> None:
         connection = self._by_socket.pop(ws, None)
         if connection is not None:
             self.table.remove(connection.connection_id)
 
-    async def _management(self, request: HttpRequest) -> management_api.Reply:
+    async def _management(self, request: HttpRequest) -> Reply:
         plan = management_api.plan(request.method, request.target, request.headers,
                                    request.body, self.settings.stage, self.table)
         if plan.action == "post" and plan.connection is not None:
             if not await self._send(plan.connection, plan.payload):
-                return management_api.gone(plan.connection.connection_id)
+                return http_replies.gone(plan.connection.connection_id)
         elif plan.action == "delete" and plan.connection is not None:
             self._close(plan.connection, limits.DELETED)
         return plan.reply
@@ -371,9 +343,8 @@ class Gateway:
     # -- WebSocket: frames -------------------------------------------------------------
     async def _client(self, ws: ServerConnection) -> None:
         connection = self._by_socket.get(ws)
-        if connection is None or connection.state != CONNECTING:
+        if connection is None or not connection.open():
             return  # its socket went away first: _never_opened has raised its $disconnect
-        connection.state = OPEN
         if self._stopping:  # opened as stopping began, after it closed the others
             self._close(connection, limits.SHUTDOWN)
         try:
@@ -387,19 +358,17 @@ class Gateway:
             pass  # over the size limits (websockets closed it with 1009), or the network
         finally:
             await ws.wait_closed()
-            cause = connection.close_cause or self._client_cause(ws)
-            connection.state = CLOSING
+            cause = connection.end(self._client_cause(ws))
             self._forget(ws)
             self._spawn(self._disconnect(connection, cause))
 
     @staticmethod
     def _client_cause(ws: ServerConnection) -> limits.CloseCause:
         received, sent = ws.protocol.close_rcvd, ws.protocol.close_sent
-        if received is not None and (sent is None or ws.protocol.close_rcvd_then_sent):
-            return limits.client_close(received.code, received.reason)
-        if sent is not None:  # websockets closed it: 1009 over a size limit, 1002, ...
-            return limits.CloseCause(sent.code, sent.reason)
-        return limits.ABNORMAL
+        return decisions.client_cause(
+            None if received is None else decisions.Close(received.code, received.reason),
+            None if sent is None else decisions.Close(sent.code, sent.reason),
+            ws.protocol.close_rcvd_then_sent)
 
     async def _message(self, connection: Connection, body: str, now_ms: int) -> None:
         assert self.api is not None
@@ -408,44 +377,38 @@ class Gateway:
         try:
             routes = self.loader.routes  # the version serving now; None if none ever loaded
             if routes is not None:
-                route_key = self.selector.select(body, self._route_table(routes))
-                if route_key is None:
-                    self._on_event(EventRecord("(no route)", connection.connection_id,
-                                               "Forbidden", 0.0))
-                    await self._error_frame(connection, limits.FORBIDDEN, request_id)
+                route_key = self.selector.select(body, routes)
+                if route_key is None:  # decided here: no worker needed
+                    await self._answer(connection, decisions.no_route(), 0.0, request_id)
                     return
             selected = route_key
 
             def make_event(current: dict[str, bool]) -> tuple[str, dict] | None:
                 key = selected if current is routes else self.selector.select(
-                    body, self._route_table(current))  # reloaded since: select again
+                    body, current)  # reloaded since: select again
                 if key is None:
                     return None
                 return key, events.message_event(api, connection, key, body, request_id,
                                                  message_id, now_ms)
 
             outcome = await self._run(route_key, make_event)
-            route_key = outcome.route_key or route_key
-            if outcome.abandoned:
-                self._log(route_key, connection, outcome, "stopped")
-            elif outcome.route_key is None:
-                self._log("(no route)", connection, outcome, "Forbidden")
-                await self._error_frame(connection, limits.FORBIDDEN, request_id)
-            elif outcome.timed_out:
-                self._log(route_key, connection, outcome, 504)
-                await self._error_frame(connection, limits.TIMED_OUT, request_id)
-            elif outcome.error:
-                self._log(route_key, connection, outcome, "error")
-                await self._error_frame(connection, limits.INTERNAL_ERROR, request_id)
-            else:
-                self._log(route_key, connection, outcome, outcome.status or 200)
-                if outcome.reply and outcome.body is not None:
-                    await self._send(connection, outcome.body.encode("utf-8"))
+            verdict = decisions.message_verdict(outcome, route_key)
+            await self._answer(connection, verdict, outcome.duration_ms, request_id)
         except Exception as error:  # noqa: BLE001 - a bug of ours: said, and answered as one
             self._on_event(EventRecord(route_key, connection.connection_id, "error", 0.0,
                                        _internal_error(error)))
             with contextlib.suppress(Exception):
                 await self._error_frame(connection, limits.INTERNAL_ERROR, request_id)
+
+    async def _answer(self, connection: Connection, verdict: MessageVerdict,
+                      duration_ms: float, request_id: str) -> None:
+        """Say the message's event line, then send the client what the verdict says."""
+        self._on_event(EventRecord(verdict.route_key, connection.connection_id, verdict.status,
+                                   duration_ms, verdict.detail))
+        if verdict.gateway_frame is not None:
+            await self._error_frame(connection, verdict.gateway_frame, request_id)
+        elif verdict.reply is not None:
+            await self._send(connection, verdict.reply.encode("utf-8"))
 
     async def _error_frame(self, connection: Connection, message: str, request_id: str) -> None:
         frame = limits.gateway_frame(message, connection.connection_id, request_id)
@@ -457,9 +420,7 @@ class Gateway:
         try:
             outcome = await self._run("$disconnect", lambda routes: (
                 "$disconnect", events.disconnect_event(api, connection, cause, request_id, now_ms)))
-            status = ("stopped" if outcome.abandoned else 504 if outcome.timed_out
-                      else "error" if outcome.error else outcome.status or 200)
-            self._log("$disconnect", connection, outcome, status)
+            self._log("$disconnect", connection, outcome, decisions.disconnect_status(outcome))
         except Exception as error:  # noqa: BLE001 - a bug of ours: said, never silent
             self._on_event(EventRecord("$disconnect", connection.connection_id, "error", 0.0,
                                        _internal_error(error)))
@@ -486,10 +447,8 @@ class Gateway:
 
     def _close(self, connection: Connection, cause: limits.CloseCause) -> None:
         """Begin closing a connection from the gateway's side; don't wait for the client."""
-        if connection.close_cause is None:
-            connection.close_cause = cause
-        connection.state = CLOSING
-        self._spawn(connection.channel.close(cause.code, cause.reason))
+        if connection.close(cause):
+            self._spawn(connection.channel.close(cause.code, cause.reason))
 
     async def _sweep(self) -> None:
         """Close connections past the idle timeout or the maximum duration."""
