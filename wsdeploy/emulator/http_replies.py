@@ -84,14 +84,19 @@ def upgrade_required(url: str) -> Reply:
                       f"wscat -c {url}\n".encode(), content_type="text/plain; charset=utf-8")
 
 
-def bad_request() -> Reply:
-    """400: a request the front door cannot read."""
-    return Reply(400)
+def bad_request(message: str = "Bad Request") -> Reply:
+    """400: a request the front door cannot read (or will not: see front_door)."""
+    return _error(400, None, message)
 
 
 def head_too_large() -> Reply:
     """431: a request head over the front door's limit."""
     return Reply(431)
+
+
+def timed_out() -> Reply:
+    """408: a request that did not arrive in time."""
+    return _error(408, None, "Request Timeout")
 
 
 def internal_error() -> Reply:

@@ -1,7 +1,8 @@
 """The `@connections` management API (section 4 of the spec) as pure decisions.
 
 `plan()` turns one HTTP request into the reply (built by `http_replies`) and, for POST and
-DELETE, the action the network shell must take.
+DELETE, the action the network shell must take; `decide()` does the same for a call that has
+no HTTP request around it (a handler's, in-process).
 """
 
 from __future__ import annotations
@@ -55,16 +56,21 @@ def connection_info(connection: Connection) -> bytes:
 
 def plan(method: str, target: str, headers: Mapping[str, str], body: bytes, stage: str,
          table: ConnectionTable) -> Plan:
-    """Decide what one @connections request does. `headers` keys are lower case."""
+    """Decide what one @connections HTTP request does. `headers` keys are lower case."""
     match = _PATH.match(urlsplit(target).path)
     if match is None or match.group("stage") != stage:
         return Plan(forbidden(
             f"no such resource: the management API is at /{stage}/@connections/{{connectionId}}"))
     if not headers.get("authorization", "").startswith("AWS4-HMAC-SHA256 "):
         return Plan(forbidden("Missing Authentication Token"))  # the gateway wants SigV4
+    return decide(method, unquote(match.group("id")), body, table)
+
+
+def decide(method: str, connection_id: str, body: bytes, table: ConnectionTable) -> Plan:
+    """Decide what one call does, once its path and signature are checked: also for the calls
+    of handlers running in `wsdeploy dev`, which reach the gateway in-process."""
     if method not in (POST, GET, DELETE):
         return Plan(forbidden(f"{method} is not supported on @connections"))
-    connection_id = unquote(match.group("id"))
     connection = table.open(connection_id)
     if method == POST and len(body) > MAX_MESSAGE_BYTES:
         return Plan(too_large(len(body)))
