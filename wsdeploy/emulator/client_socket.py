@@ -12,6 +12,7 @@ Everything else (the handshake, the size limits, ping, close) is websockets' own
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable
 
 from websockets.asyncio.server import ServerConnection
@@ -32,6 +33,8 @@ class ClientSocket(ServerConnection):
         self.gateway_connection: Any = None  # the gateway's Connection, once $connect runs
         self._fragments: list[bytes] = []
         self._binary = False
+        self._held = 0  # bytes of sends handed to the loop by workers, not yet written
+        self._held_lock = threading.Lock()
 
     def process_event(self, event: Any) -> None:
         if self.request is None:  # the handshake request: websockets' own
@@ -82,7 +85,18 @@ class ClientSocket(ServerConnection):
         self.send_data()
         return True
 
+    def hold(self, size: int) -> None:
+        """A worker hands the loop a send of `size` bytes (any thread)."""
+        with self._held_lock:
+            self._held += size
+
+    def release(self, size: int) -> None:
+        """The loop has taken a held send over (written it, or given up on it)."""
+        with self._held_lock:
+            self._held -= size
+
     @property
     def unsent(self) -> int:
-        """Bytes written but not yet taken by the OS (the client is not reading them)."""
-        return self.transport.get_write_buffer_size()
+        """Bytes meant for the client that the OS has not taken yet: written but not sent (the
+        client is not reading them), and handed over by workers but not yet written."""
+        return self.transport.get_write_buffer_size() + self._held

@@ -344,18 +344,26 @@ class Gateway:
         @connections API, carried out by the loop without waiting for it. A post to a client
         that already has `max_unsent_bytes` waiting fails at once, with 410."""
         plan = management_api.decide(method, connection_id, body, self.table)
-        reply = plan.reply
-        if plan.connection is not None and plan.action is not None:
-            over = plan.action == "post" and self._over_limit(plan.connection, len(body))
+        connection, reply = plan.connection, plan.reply
+        if connection is not None and plan.action is not None:
+            held = len(plan.payload)
+            over = held > 0 and self._over_limit(connection, held)
+            if not over:
+                connection.channel.hold(held)  # counted as unsent until the loop takes it
             try:  # in order with the handler's other calls and its return
-                self._handoff.call(  # type: ignore[union-attr]
-                    self._overflow if over else self._carry_out,
-                    plan.connection if over else plan)
+                if over:
+                    self._handoff.call(self._overflow, connection)  # type: ignore[union-attr]
+                else:
+                    self._handoff.call(self._carry_out_held, plan)  # type: ignore[union-attr]
             except RuntimeError:  # the loop is closed: the gateway has stopped
                 over = True
             if over:
                 reply = http_replies.gone(connection_id)
         return reply.status, reply.error_type or "", reply.body
+
+    def _carry_out_held(self, plan: management_api.Plan) -> None:
+        plan.connection.channel.release(len(plan.payload))  # type: ignore[union-attr]
+        self._carry_out(plan)
 
     # -- WebSocket: messages -----------------------------------------------------------
     async def _client(self, ws: ClientSocket) -> None:
