@@ -229,7 +229,7 @@ def test_a_missing_name_and_stage_only_keys(tmp_path):
         "stages.dev.default_stage: default_stage belongs in [app]",
         "stages.dev.stages: unknown key; valid keys: handler_module, source, exclude, requirements, "
         "region, profile, runtime, architecture, memory, timeout, log_retention_days, "
-        "route_selection, environment, connections",
+        "route_selection, environment, connections, domain",
     ]
 
 

@@ -8,7 +8,9 @@ down needs one call per top-level resource. Something already gone counts as del
 connections table goes right after the function, the only thing that used it; it is looked
 up by name and tags whenever the record does not name it, whatever wsdeploy.toml says now.
 APIs are always looked up by name and tags too, recorded or not, so a duplicate left by an
-interrupted create goes with the rest.
+interrupted create goes with the rest. So are custom domain names (one GetDomainNames), which
+go first, with their DNS records before them: API Gateway refuses to delete an API that a
+domain still maps.
 
 The log group /aws/lambda/NAME is the function's: an unrecorded one is deleted only when it
 carries this stage's tags, or when it has none and the function is ours (Lambda makes the
@@ -20,10 +22,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..errors import UserError
 from ..state import StateFile
 from . import record as rec
 from .deploy import reading, shown
 from .desired import StageNames
+from .dns import best_zone, ours
 from .errors import ACCESS_DENIED, AwsCallError
 from .executor import DOWN_RECOVERY, QuietReporter, Reporter, execute
 from .observe import check_identity
@@ -57,6 +61,7 @@ def _find(aws: "Aws", names: StageNames, record: dict | None, keep_logs: bool, w
     check_identity(aws, record, where)
     steps, notices = [], []
 
+    steps += _domains(aws, names, record)
     recorded_api = rec.get(record, "api")
     api_ids = [recorded_api["id"]] if recorded_api else []
     api_ids += sorted(a.id for a in aws.find_apis(names.name)
@@ -119,6 +124,29 @@ def _find(aws: "Aws", names: StageNames, record: dict | None, keep_logs: bool, w
         elif tags is not None:
             notices.append(f"the log group {names.log_group} is not tagged as this stage's: left alone")
     return Teardown(record, tuple(steps), tuple(notices))
+
+
+def _domains(aws: "Aws", names: StageNames, record: dict | None) -> list[Step]:
+    """The recorded custom domain and any other tagged as this stage's: records, then name."""
+    recorded = rec.get(record, "domain_name")
+    found = [d for d in aws.find_domain_names() if is_ours(d.tags, names)
+             and not (recorded and d.name == recorded["name"])]
+    steps = []
+    for name, target in ([(recorded["name"], None)] if recorded else []) + [(d.name, d.target) for d in found]:
+        dns = rec.get(record, "dns_records")
+        if (dns and dns["name"] == name) or (target and _unrecorded_records(aws, name, target)):
+            steps.append(Step(Kind.DNS_RECORDS, "delete", name, why="alias A and AAAA"))
+        steps.append(Step(Kind.DOMAIN_NAME, "delete", name, why="with its API mapping"))
+    return steps
+
+
+def _unrecorded_records(aws: "Aws", name: str, target: str) -> bool:
+    """Whether alias records of a domain the record does not name are where `up` puts them."""
+    try:
+        zone = best_zone(aws.hosted_zones(), name)
+    except UserError:     # two public zones of that name: neither is touched
+        return False
+    return bool(zone and ours(aws.record_sets(zone.id, name), target))
 
 
 def apply_down(aws: "Aws", names: StageNames, store: StateFile, teardown: Teardown,
