@@ -164,32 +164,31 @@ def fresh_up_with_domain(attach, faulty):
         recover(aws, store, WITH_DOMAIN)
 
 
-def updating_domain(attach, faulty):
+def _changing_domain(attach, faulty, next_of):
+    """A stage deployed with WITH_DOMAIN; the faulty command is `up` of next_of(aws)."""
     with world(attach) as (aws, store):
         with_domain_ready(aws)
         up(aws, WITH_DOMAIN, store)
-        changed = replace(WITH_DOMAIN, domain=DesiredDomain(
-            NAME, base_path="v1", certificate_arn=issued_certificate(aws.session, "*.example.com")))
-        faulty(lambda: up(aws, changed, store))
-        recover(aws, store, changed)
+        after = next_of(aws)
+        faulty(lambda: up(aws, after, store))
+        recover(aws, store, after)
+
+
+def updating_domain(attach, faulty):
+    _changing_domain(attach, faulty, lambda aws: replace(WITH_DOMAIN, domain=DesiredDomain(
+        NAME, base_path="v1", certificate_arn=issued_certificate(aws.session, "*.example.com"))))
 
 
 def renaming_domain(attach, faulty):
-    with world(attach) as (aws, store):
-        with_domain_ready(aws)
-        up(aws, WITH_DOMAIN, store)
+    def renamed(aws):
         issued_certificate(aws.session, "live.example.org")
         hosted_zone(aws.session, "example.org")
-        faulty(lambda: up(aws, RENAMED, store))
-        recover(aws, store, RENAMED)
+        return RENAMED
+    _changing_domain(attach, faulty, renamed)
 
 
 def turning_domain_off(attach, faulty):
-    with world(attach) as (aws, store):
-        with_domain_ready(aws)
-        up(aws, WITH_DOMAIN, store)
-        faulty(lambda: up(aws, PLAIN, store))
-        recover(aws, store, PLAIN)
+    _changing_domain(attach, faulty, lambda aws: PLAIN)
 
 
 def down_with_domain(attach, faulty):
