@@ -14,6 +14,12 @@ For comparison, a well-known tool that also deploys WebSocket APIs by direct cal
 makes 27 calls on a fresh deploy and 35 on a no-op redeploy (about 25 of them writes).
 Times are moto's, on loopback: they show wsdeploy's own overhead, not AWS's latency.
 
+Issue 13: the echo app with a custom domain (an issued certificate and a Route 53 zone made
+first): a fresh and a no-op `up`, a changed base path, turning the domain off and on again,
+`down`. These run against moto in-process, made strict as the tests make it (moto's server
+gives a domain no regional target and lacks UpdateApiMapping), so their times are not
+comparable with the rows above; their call counts are.
+
 Then the whole commands, as a user runs them (issue 9): the wall time of `wsdeploy up` with
 nothing to change and of `wsdeploy status`, each a fresh process, side by side with
 `chalice deploy` of a one-route Chalice WebSocket app with nothing to change, against the same
@@ -53,6 +59,7 @@ from wsdeploy.state import StateFile  # noqa: E402
 
 WAITS = {"GetFunctionConfiguration"}   # only the waiter polls it
 TRACKED_TOML = '[app]\nname = "chat"\n\n[app.connections]\nenabled = true\n\n[stages.dev]\n'
+DOMAIN_TOML = '[app]\nname = "chat"\n\n[stages.dev]\ndomain = { name = "ws.example.com" }\n'
 
 
 def kind(operation: str) -> str:
@@ -81,8 +88,8 @@ def report(rows: list, runs: int) -> None:
               f"{median:>10.1f}")
         print("    " + ", ".join(f"{op} x{n}" if n > 1 else op for op, n in counts.items()))
     print(f"(median of {runs} run(s); goals: fresh <= 17 calls, tracked 3 more plus the table's "
-          "ACTIVE polls; no-op <= 5 calls and 0 writes, tracked or not; code-only 1 write + waits. "
-          "moto's tables are ACTIVE at once: no polls here)")
+          "ACTIVE polls; no-op <= 5 calls and 0 writes, tracked, with a domain or not; code-only 1 "
+          "write + waits. moto's tables are ACTIVE at once: no polls here)")
 
 
 def tracked_up(folder: Path, rows: list) -> None:
@@ -101,6 +108,38 @@ def tracked_up(folder: Path, rows: list) -> None:
     measure("turn tracking on", lambda: up(aws, tracked, store), log, rows)
     measure("down, tracked", lambda: apply_down(aws, tracked, store,
                                                 prepare_down(aws, tracked, store)), log, rows)
+
+
+def domain_up(folder: Path, rows: list) -> None:
+    """The echo app with a custom domain, in-process against strict moto (see the docstring)."""
+    from moto import mock_aws
+    from tests.support.aws_domains import hosted_zone, issued_certificate
+    from tests.support.aws_fixtures import new_session
+    from tests.support.aws_strict import make_strict
+
+    endpoint = os.environ.pop("AWS_ENDPOINT_URL", None)    # in-process: no server
+    try:
+        with mock_aws():
+            session = new_session()
+            make_strict(session)
+            issued_certificate(session)
+            hosted_zone(session)
+            log = CallLog().attach(session)
+            cfg = load_stage(write_project(folder, DOMAIN_TOML, echo=True))
+            aws, store = Aws(session), StateFile(cfg.state_dir, cfg.stage)
+            with_domain = desired_from(cfg, build_package(cfg), aws.region)
+            moved = replace(with_domain, domain=replace(with_domain.domain, base_path="v1"))
+            plain = replace(with_domain, domain=None)
+            measure("fresh up, domain", lambda: up(aws, with_domain, store), log, rows)
+            measure("no-op up, domain", lambda: up(aws, with_domain, store), log, rows)
+            measure("change base path", lambda: up(aws, moved, store), log, rows)
+            measure("turn domain off", lambda: up(aws, plain, store), log, rows)
+            measure("turn domain on", lambda: up(aws, moved, store), log, rows)
+            measure("down, domain", lambda: apply_down(aws, moved, store,
+                                                       prepare_down(aws, moved, store)), log, rows)
+    finally:
+        if endpoint is not None:
+            os.environ["AWS_ENDPOINT_URL"] = endpoint
 
 
 CHALICE_VERSION = "1.34.0"
@@ -207,6 +246,7 @@ def main() -> None:
                 measure("down", lambda: apply_down(aws, changed, store,
                                                    prepare_down(aws, changed, store)), log, rows)
                 tracked_up(Path(folder) / f"tracked{run}", rows)
+                domain_up(Path(folder) / f"domain{run}", rows)
             print(f"echo app against a moto server on 127.0.0.1 (package build, not counted: "
                   f"{build * 1000:.0f} ms)")
             report(rows, runs)

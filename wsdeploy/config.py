@@ -56,6 +56,12 @@ UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 # and line breaks (a NUL cannot even be passed to a process) are refused there.
 ENV_VALUE_UNPRINTABLE = frozenset({"Cc"})
 ENV_VALUE_WHITESPACE = "\t\n\r"
+DNS_LABEL_RE = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.ASCII)
+CERTIFICATE_ARN_RE = re.compile(
+    r"arn:aws[a-z-]*:acm:([a-z]{2}(?:-[a-z]+)+-[0-9]+):[0-9]{12}:certificate/[A-Za-z0-9-]+", re.ASCII)
+HOSTED_ZONE_ID_RE = re.compile(r"(?:/hostedzone/)?([A-Z0-9]{1,32})", re.ASCII)
+BASE_PATH_RE = re.compile(r"[A-Za-z0-9$\-_.+!*'()]+(?:/[A-Za-z0-9$\-_.+!*'()]+)*", re.ASCII)  # API Gateway's
+BASE_PATH_MAX = 300
 
 DEFAULTS: dict[str, Any] = {
     "handler_module": None,
@@ -74,11 +80,14 @@ DEFAULTS: dict[str, Any] = {
     "route_selection": "$request.body.action",
     "environment": {},
     "connections": {},
+    "domain": None,
 }
+DOMAIN_KEYS = ("name", "certificate_arn", "hosted_zone_id", "base_path")
 CONNECTIONS_DEFAULTS: dict[str, Any] = {"enabled": False, "ttl_hours": 2, "track": True}
 TTL_HOURS_RANGE = (1, 24 * 365)  # a connection lives at most 2 hours; longer is for app data
 STAGE_KEYS = tuple(DEFAULTS)                      # what a stage may override
-APP_KEYS = ("name", "default_stage") + STAGE_KEYS  # what [app] may hold
+STAGE_ONLY = ("domain",)                          # what only a stage may set
+APP_KEYS = ("name", "default_stage") + tuple(k for k in STAGE_KEYS if k not in STAGE_ONLY)  # [app]
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,16 @@ class ConnectionsConfig:
     enabled: bool = False
     ttl_hours: float = 2       # items expire by DynamoDB TTL; the gateway's maximum connection life
     track: bool = True         # the runtime records $connect and forgets $disconnect itself
+
+
+@dataclass(frozen=True)
+class DomainConfig:
+    """A stage's `domain`: wss://NAME/BASE_PATH in front of the API's stage."""
+
+    name: str                          # lowercase, no trailing dot
+    certificate_arn: str | None = None  # None: the ISSUED ACM certificate covering name
+    hosted_zone_id: str | None = None   # None: the public Route 53 zone with the longest suffix
+    base_path: str = ""                 # the API mapping key; "" maps the name's root
 
 
 @dataclass(frozen=True)
@@ -114,6 +133,7 @@ class StageConfig:
     warnings: tuple[str, ...] = ()
     connections: ConnectionsConfig = ConnectionsConfig()
     include: tuple[str, ...] = ()   # globs forcing files that look like secrets into the package
+    domain: DomainConfig | None = None
 
     @property
     def resource_name(self) -> str:
@@ -320,6 +340,89 @@ def _check_connections(value: Any) -> list[tuple[str, str]]:
     return found
 
 
+def _check_domain_name(value: Any) -> str | None:
+    problem = _want(str, "a DNS name such as \"ws.example.com\"")(value)
+    if problem:
+        return problem
+    name = value.lower().removesuffix(".")
+    if "*" in name:
+        return (f"{_show(value)} is a wildcard: wsdeploy maps one name to one stage; give the "
+                "name itself, e.g. \"ws.example.com\" (a wildcard certificate may cover it)")
+    labels = name.split(".")
+    if len(labels) < 2 or len(name) > 253 or labels[-1].isdigit() or not all(
+            DNS_LABEL_RE.fullmatch(label) for label in labels):
+        return (f"{_show(value)} is not a DNS name: two or more labels joined by dots, each of 1 to "
+                "63 letters, digits or '-' (not first or last), 253 characters in all, e.g. "
+                "\"ws.example.com\" (international names in their xn-- form)")
+    return None
+
+
+def _check_certificate_arn(value: Any) -> str | None:
+    problem = _want(str, "an ACM certificate ARN")(value)
+    if problem or CERTIFICATE_ARN_RE.fullmatch(value):
+        return problem
+    return (f"{_show(value)} is not an ACM certificate ARN such as "
+            "\"arn:aws:acm:eu-west-1:123456789012:certificate/1234abcd-...\" (`aws acm "
+            "list-certificates` shows them); leave it out to let wsdeploy find the certificate")
+
+
+def certificate_region_problem(arn: str | None, region: str | None) -> str | None:
+    """API Gateway takes a regional domain's certificate from ACM in the API's own region."""
+    match = CERTIFICATE_ARN_RE.fullmatch(arn or "")
+    if not match or not region or match.group(1) == region:
+        return None
+    return (f"the certificate is in {match.group(1)}, but the stage deploys to {region}: a regional "
+            f"API Gateway domain needs a certificate from ACM in {region} (request or import one "
+            "there, or leave certificate_arn out to let wsdeploy find it)")
+
+
+def _check_hosted_zone_id(value: Any) -> str | None:
+    problem = _want(str, "a Route 53 hosted zone id")(value)
+    if problem or HOSTED_ZONE_ID_RE.fullmatch(value):
+        return problem
+    return (f"{_show(value)} is not a Route 53 hosted zone id such as \"Z0123456789ABCDEFGHIJ\" "
+            "(the Id `aws route53 list-hosted-zones` shows, with or without /hostedzone/)")
+
+
+def _check_base_path(value: Any) -> str | None:
+    problem = _want(str, "a path such as \"v1\" or \"\" (the name's root)")(value)
+    if problem or value == "" or (BASE_PATH_RE.fullmatch(value) and len(value) <= BASE_PATH_MAX):
+        return problem
+    if value.startswith("/") or value.endswith("/"):
+        return f"{_show(value)}: write the path without a leading or trailing '/', e.g. \"v1\""
+    return (f"{_show(value)} is not a base path API Gateway accepts: segments of letters, digits "
+            f"and $-_.+!*'() joined by single '/', {BASE_PATH_MAX} characters at most; \"\" maps "
+            "the name's root")
+
+
+DOMAIN_CHECKS = {"name": _check_domain_name, "certificate_arn": _check_certificate_arn,
+                 "hosted_zone_id": _check_hosted_zone_id, "base_path": _check_base_path}
+
+
+def _check_domain(value: Any) -> list[tuple[str, str]]:
+    """(key, problem) pairs for a stage's `domain`; the key is "" for the whole table."""
+    if not isinstance(value, dict):
+        return [("", f"must be a table such as {{ name = \"ws.example.com\" }}, "
+                     f"not {_type_name(value)} ({_show(value)})")]
+    found = [(key, _unknown_key_message(key, "domain", DOMAIN_KEYS))
+             for key in value if key not in DOMAIN_CHECKS]
+    if "name" not in value:
+        found.append(("name", "missing: the name clients connect to, e.g. name = \"ws.example.com\""))
+    found += [(key, problem) for key, check in DOMAIN_CHECKS.items()
+              if key in value and (problem := check(value[key]))]
+    return found
+
+
+def _domain_config(value: dict | None) -> DomainConfig | None:
+    if value is None:
+        return None
+    zone = value.get("hosted_zone_id")
+    return DomainConfig(name=value["name"].lower().removesuffix("."),
+                        certificate_arn=value.get("certificate_arn"),
+                        hosted_zone_id=HOSTED_ZONE_ID_RE.fullmatch(zone).group(1) if zone else None,
+                        base_path=value.get("base_path", ""))
+
+
 CHECKS: dict[str, Callable[[Any], str | None]] = {
     "name": _check_name,
     "default_stage": _want(str, "a stage name"),
@@ -413,6 +516,9 @@ def _check_table(table: dict, where: str, allowed: tuple[str, ...], problems: _P
         elif key == "connections":
             for sub, message in _check_connections(value):
                 problems.add(f"{where}.connections{'.' + sub if sub else ''}", message)
+        elif key == "domain":
+            for sub, message in _check_domain(value):
+                problems.add(f"{where}.domain{'.' + sub if sub else ''}", message)
         else:
             message = _unprintable_problem(value) or CHECKS[key](value)
             if message:
@@ -424,6 +530,9 @@ def _unknown_key_message(key: str, where: str, allowed: tuple[str, ...]) -> str:
         return "the app name is the same in every stage; set it once in [app]"
     if key == "default_stage" and where.startswith("stages."):
         return "default_stage belongs in [app]"
+    if key in STAGE_ONLY and where == "app":
+        return (f"a {key} belongs to one stage: set it in [stages.NAME], e.g. "
+                "domain = { name = \"ws.example.com\" }")
     hint = _did_you_mean(key, list(allowed))
     return f"unknown key{hint}; valid keys: {', '.join(allowed)}"
 
@@ -448,7 +557,7 @@ def _check_paths(table: dict, where: str, project_dir: Path, problems: _Problems
 def _merged(app_table: dict, stage_table: dict) -> dict:
     """A stage's keys replace the app's, except the tables environment and connections,
     whose keys are merged one by one."""
-    settings = {**DEFAULTS, **{k: v for k, v in app_table.items() if k in STAGE_KEYS}}
+    settings = {**DEFAULTS, **{k: v for k, v in app_table.items() if k in STAGE_KEYS and k in APP_KEYS}}
     settings.update({k: v for k, v in stage_table.items() if k in STAGE_KEYS})
     for name, base in (("environment", {}), ("connections", CONNECTIONS_DEFAULTS)):
         merged = dict(base)
@@ -488,6 +597,11 @@ def _check_stage_whole(app: Any, stage: str, settings: dict, problems: _Problems
         if len(name) > naming.MAX_RESOURCE_NAME:
             problems.add(where, f"the resource name {_show(name)} is {len(name)} characters; "
                                 f"AWS allows {naming.MAX_RESOURCE_NAME}: shorten the app or stage name")
+    domain, region = settings["domain"], settings["region"]
+    if isinstance(domain, dict) and isinstance(region, str) and isinstance(domain.get("certificate_arn"), str):
+        problem = certificate_region_problem(domain["certificate_arn"], region)
+        if problem:
+            problems.add(f"{where}.domain.certificate_arn", problem)
     environment = settings["environment"]
     if all(isinstance(v, str) for v in environment.values()):
         # Lambda measures the variables as one JSON object, and on refusal prints that object,
@@ -576,6 +690,14 @@ def _warnings(settings: dict, stage: str, project_dir: Path) -> tuple[str, ...]:
     return tuple(found)
 
 
+def check_region(cfg: StageConfig, region: str) -> None:
+    """What needs the region when wsdeploy.toml does not set it (it came from AWS_REGION or the
+    profile): a domain's certificate must be in it. UserError, before any AWS call."""
+    problem = certificate_region_problem(cfg.domain.certificate_arn if cfg.domain else None, region)
+    if problem:
+        raise UserError(f"{display_path(cfg.config_path)}: stages.{cfg.stage}.domain.certificate_arn: {problem}")
+
+
 def resolve_config_path(config_path: Path | str | None) -> Path:
     """The absolute path of the config file: the one given, else ./wsdeploy.toml."""
     return Path(config_path or CONFIG_FILENAME).expanduser().absolute()
@@ -611,4 +733,5 @@ def load_stage(config_path: Path | str | None = None, stage: str | None = None) 
         environment=MappingProxyType(dict(sorted(settings["environment"].items()))),
         warnings=_warnings(settings, chosen, project_dir),
         connections=ConnectionsConfig(**settings["connections"]),
+        domain=_domain_config(settings["domain"]),
     )

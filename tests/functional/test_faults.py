@@ -11,6 +11,12 @@ CreateTable, the polls until ACTIVE, UpdateTimeToLive, DeleteTable); SECOND turn
 off (UpdateFunctionConfiguration, PutRolePolicy, DeleteTable), and `turning_tracking_on` the
 other way (CreateTable, PutRolePolicy, UpdateTimeToLive, UpdateFunctionConfiguration).
 
+The custom domain's scenarios (an ISSUED certificate and a hosted zone made first, as a user
+has them): a fresh up with a domain (its look-ups, CreateDomainName, CreateApiMapping,
+ChangeResourceRecordSets), changing its base path and certificate (UpdateApiMapping,
+UpdateDomainName), renaming it (the old records and name deleted, the new made), turning it
+off, and down with one (records, then the name, before the API it maps).
+
 moto is made strict (tests/support/aws_strict.py) so that it answers as AWS does where it is
 lenient: among others, a new table is CREATING at first and refuses TTL until ACTIVE, a
 deleted one is DELETING for a while, and TTL cannot be turned on twice.
@@ -30,6 +36,7 @@ from pathlib import Path
 import pytest
 from moto import mock_aws
 
+from tests.support.aws_domains import NAME, hosted_zone, issued_certificate
 from tests.support.aws_faults import Faults
 from tests.support.aws_fixtures import (CallLog, desired, down, fake_aws_environment, make_aws,
                                         new_session)
@@ -38,7 +45,7 @@ from tests.support.aws_inventory import (EMPTY, expected_inventory, inventory, r
 from tests.support.aws_strict import make_strict
 from wsdeploy.errors import DeployError
 from wsdeploy.provision.deploy import up
-from wsdeploy.provision.desired import DesiredConnections
+from wsdeploy.provision.desired import DesiredConnections, DesiredDomain
 from wsdeploy.state import StateFile
 
 TRACKING = DesiredConnections(ttl_hours=2, track=True)
@@ -46,12 +53,16 @@ FIRST = desired("v = 1\n", routes=(("join", True), ("leave", False)), connection
 SECOND = replace(desired("v = 2\n", routes=(("join", False), ("shout", True))),
                  memory=512, retention_days=30, route_selection="$request.body.type")
 UNTRACKED = replace(FIRST, connections=None)
+WITH_DOMAIN = desired("v = 1\n", domain=DesiredDomain(NAME))    # the built-in routes only
+RENAMED = replace(WITH_DOMAIN, domain=DesiredDomain("live.example.org"))
+PLAIN = replace(WITH_DOMAIN, domain=None)
 
 
 def assert_converged(aws, store, d):
     session = aws.session
     assert inventory(session) == expected_inventory(route_keys_of(d), reply_keys_of(d),
-                                                    tables=1 if d.connections else 0)
+                                                    tables=1 if d.connections else 0,
+                                                    domains=1 if d.domain else 0)
     assert record_matches_aws(session, store.load()) == []
     plan, _ = up(aws, d, store)
     assert plan.steps == (), [s.describe() for s in plan.steps]
@@ -140,6 +151,55 @@ def failing_down(attach, faulty):
         assert not store.exists()
 
 
+def with_domain_ready(aws) -> str:
+    """What a user has before a domain: an ISSUED certificate for it and its zone."""
+    hosted_zone(aws.session)
+    return issued_certificate(aws.session)
+
+
+def fresh_up_with_domain(attach, faulty):
+    with world(attach) as (aws, store):
+        with_domain_ready(aws)
+        faulty(lambda: up(aws, WITH_DOMAIN, store))
+        recover(aws, store, WITH_DOMAIN)
+
+
+def _changing_domain(attach, faulty, next_of):
+    """A stage deployed with WITH_DOMAIN; the faulty command is `up` of next_of(aws)."""
+    with world(attach) as (aws, store):
+        with_domain_ready(aws)
+        up(aws, WITH_DOMAIN, store)
+        after = next_of(aws)
+        faulty(lambda: up(aws, after, store))
+        recover(aws, store, after)
+
+
+def updating_domain(attach, faulty):
+    _changing_domain(attach, faulty, lambda aws: replace(WITH_DOMAIN, domain=DesiredDomain(
+        NAME, base_path="v1", certificate_arn=issued_certificate(aws.session, "*.example.com"))))
+
+
+def renaming_domain(attach, faulty):
+    def renamed(aws):
+        issued_certificate(aws.session, "live.example.org")
+        hosted_zone(aws.session, "example.org")
+        return RENAMED
+    _changing_domain(attach, faulty, renamed)
+
+
+def turning_domain_off(attach, faulty):
+    _changing_domain(attach, faulty, lambda aws: PLAIN)
+
+
+def down_with_domain(attach, faulty):
+    with world(attach) as (aws, store):
+        with_domain_ready(aws)
+        up(aws, WITH_DOMAIN, store)
+        faulty(lambda: down(aws, WITH_DOMAIN, store))
+        down(aws, WITH_DOMAIN, store)
+        assert not store.exists()
+
+
 _project: list[Path] = []
 
 
@@ -153,11 +213,15 @@ def _environment(monkeypatch, tmp_path):
         yield
 
 
-SCENARIOS = {s.__name__: s for s in (fresh_up, updating_up, turning_tracking_on, failing_down)}
+SCENARIOS = {s.__name__: s for s in (fresh_up, updating_up, turning_tracking_on, failing_down,
+                                     fresh_up_with_domain, updating_domain, renaming_domain,
+                                     turning_domain_off, down_with_domain)}
 # How many AWS calls each scenario's faulty command makes when nothing fails: each is broken
 # in turn, one test each. test_each_scenario_makes_exactly_the_calls_its_positions_break
 # says the number to write here when the provisioner's calls change.
-CALLS = {"fresh_up": 24, "updating_up": 14, "turning_tracking_on": 10, "failing_down": 13}
+CALLS = {"fresh_up": 24, "updating_up": 14, "turning_tracking_on": 10, "failing_down": 14,
+         "fresh_up_with_domain": 23, "updating_domain": 6, "renaming_domain": 13,
+         "turning_domain_off": 6, "down_with_domain": 15}
 POSITIONS = [pytest.param(name, n, id=f"{name}-call{n}")
              for name, total in CALLS.items() for n in range(1, total + 1)]
 
@@ -195,3 +259,24 @@ def test_the_scenarios_include_the_tables_calls(scenario):
     if scenario in (fresh_up, turning_tracking_on):
         polls = [i for i, op in enumerate(made) if op == "DescribeTable"]
         assert made.index("CreateTable") < polls[-1] < made.index("UpdateTimeToLive")
+
+
+DOMAIN_CALLS = {
+    fresh_up_with_domain: {"GetDomainName", "ListHostedZones", "ListResourceRecordSets", "ListCertificates",
+                           "CreateDomainName", "CreateApiMapping", "ChangeResourceRecordSets"},
+    updating_domain: {"DescribeCertificate", "UpdateDomainName", "UpdateApiMapping"},
+    renaming_domain: {"GetDomainName", "ListHostedZones", "ListResourceRecordSets", "ListCertificates",
+                      "ChangeResourceRecordSets", "DeleteDomainName", "CreateDomainName", "CreateApiMapping"},
+    turning_domain_off: {"ListResourceRecordSets", "ChangeResourceRecordSets", "DeleteDomainName"},
+    down_with_domain: {"GetDomainNames", "ListResourceRecordSets", "ChangeResourceRecordSets",
+                       "DeleteDomainName"},
+}
+
+
+@pytest.mark.parametrize("scenario", list(DOMAIN_CALLS), ids=lambda f: f.__name__)
+def test_the_domain_scenarios_include_every_call_of_a_custom_domain(scenario):
+    """Keeps the scenarios honest: between them they break every call a custom domain makes."""
+    made = calls_of(scenario)
+    assert DOMAIN_CALLS[scenario] <= set(made), made
+    if scenario is down_with_domain:   # the domain goes before the API it maps
+        assert made.index("DeleteDomainName") < made.index("DeleteApi")

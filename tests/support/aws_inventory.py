@@ -34,6 +34,7 @@ def inventory(session: boto3.Session, name: str = "chat-dev-ws", responses: bool
         "apis": len(apis), "functions": len(functions),
         "permissions": _permission_count(lam, name) if functions else 0,
         "integrations": 0, "routes": {}, "route_responses": {}, "stages": 0,
+        **_domain_inventory(session),
     }
     for api in apis:
         found["integrations"] += len(apigw.get_integrations(ApiId=api["ApiId"])["Items"])
@@ -48,6 +49,20 @@ def inventory(session: boto3.Session, name: str = "chat-dev-ws", responses: bool
     return found
 
 
+def _domain_inventory(session: boto3.Session) -> dict[str, int]:
+    """Custom domain names, their API mappings, and alias records to API Gateway targets in
+    every hosted zone (the certificates and zones are the user's: not counted)."""
+    apigw, route53 = session.client("apigatewayv2"), session.client("route53")
+    domains = apigw.get_domain_names()["Items"]
+    records = 0
+    for zone in route53.list_hosted_zones()["HostedZones"]:
+        sets = route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+        records += sum(".execute-api." in (r.get("AliasTarget") or {}).get("DNSName", "") for r in sets)
+    return {"domain_names": len(domains), "dns_records": records,
+            "api_mappings": sum(len(apigw.get_api_mappings(DomainName=d["DomainName"])["Items"])
+                                for d in domains)}
+
+
 def _permission_count(lam: Any, name: str) -> int:
     try:
         return len(json.loads(lam.get_policy(FunctionName=name)["Policy"])["Statement"])
@@ -55,14 +70,18 @@ def _permission_count(lam: Any, name: str) -> int:
         return 0
 
 
-def expected_inventory(route_keys: list[str], reply_keys: list[str] = (), tables: int = 0) -> dict[str, Any]:
+def expected_inventory(route_keys: list[str], reply_keys: list[str] = (), tables: int = 0,
+                       domains: int = 0, dns_records: int | None = None) -> dict[str, Any]:
+    """`domains`: custom domain names, each with its mapping and (by default) A and AAAA."""
     return {"roles": 1, "tables": tables, "role_policies": 1, "log_groups": 1, "apis": 1, "functions": 1,
             "permissions": 1, "integrations": 1, "routes": {k: 1 for k in route_keys},
-            "route_responses": {k: 1 for k in reply_keys}, "stages": 1}
+            "route_responses": {k: 1 for k in reply_keys}, "stages": 1, "domain_names": domains,
+            "api_mappings": domains, "dns_records": 2 * domains if dns_records is None else dns_records}
 
 
 EMPTY = {"roles": 0, "tables": 0, "role_policies": 0, "log_groups": 0, "apis": 0, "functions": 0,
-         "permissions": 0, "integrations": 0, "routes": {}, "route_responses": {}, "stages": 0}
+         "permissions": 0, "integrations": 0, "routes": {}, "route_responses": {}, "stages": 0,
+         "domain_names": 0, "api_mappings": 0, "dns_records": 0}
 
 
 def record_matches_aws(session: boto3.Session, record: dict, responses: bool = True) -> list[str]:
@@ -93,9 +112,34 @@ def record_matches_aws(session: boto3.Session, record: dict, responses: bool = T
             problems.append("table arn")
     elif "chat-dev-ws-connections" in tables:
         problems.append("table not recorded")
+    problems += _domain_matches(session, res, api_id)
     if {s["name"] if isinstance(s, dict) else s for s in [res["stage"]]} != {
             s["StageName"] for s in apigw.get_stages(ApiId=api_id)["Items"]}:
         problems.append("stage")
+    return problems
+
+
+def _domain_matches(session: boto3.Session, res: dict, api_id: str) -> list[str]:
+    apigw = session.client("apigatewayv2")
+    domains = {d["DomainName"]: d for d in apigw.get_domain_names()["Items"]}
+    recorded = res.get("domain_name")
+    if recorded is None:
+        return ["domain name not recorded"] if domains else []
+    if list(domains) != [recorded["name"]]:
+        return [f"domain names {list(domains)} != {recorded['name']}"]
+    problems = []
+    if domains[recorded["name"]]["DomainNameConfigurations"][0]["ApiGatewayDomainName"] != recorded["target"]:
+        problems.append("domain target")
+    mappings = apigw.get_api_mappings(DomainName=recorded["name"])["Items"]
+    if [(m["ApiMappingId"], m["ApiId"]) for m in mappings] != [(res["api_mapping"]["id"], api_id)]:
+        problems.append("api mapping")
+    dns = res.get("dns_records")
+    if dns:
+        sets = session.client("route53").list_resource_record_sets(HostedZoneId=dns["zone_id"])["ResourceRecordSets"]
+        aliases = sorted(r["Type"] for r in sets if r["Name"].rstrip(".") == dns["name"]
+                         and (r.get("AliasTarget") or {}).get("DNSName", "").rstrip(".") == dns["target"])
+        if aliases != ["A", "AAAA"]:
+            problems.append(f"dns records {aliases}")
     return problems
 
 

@@ -169,16 +169,20 @@ class TableLife:
 def make_strict(session: boto3.Session) -> TableLife:
     """Makes moto answer as AWS does: deleting what is gone raises NotFound, duplicate route
     keys, route responses, stages and statement ids conflict, GetRouteResponses and
-    UpdateStage work, an integration routes target cannot be deleted, and DynamoDB tables go
-    through CREATING and DELETING (TableLife)."""
+    UpdateStage work, an integration routes target cannot be deleted, DynamoDB tables go
+    through CREATING and DELETING (TableLife), and custom domains, their certificates and DNS
+    records behave as on AWS (aws_strict_domains)."""
+    from tests.support.aws_strict_domains import complete_domain_answers, domain_answer
     session.events.register("before-parameter-build.*.*", _keep_params)
+    complete_domain_answers(session)
     life = TableLife()
 
     def answer(model: Any, context: dict, **_: Any) -> tuple[AWSResponse, dict] | None:
         params = context.get("wsdeploy_test_params", {})
-        if model.service_model.service_name == "dynamodb":
+        service = model.service_model.service_name
+        if service == "dynamodb":
             return life.before(model.name, params)
-        return _strict_answer(model.name, params)
+        return domain_answer(service, model.name, params) or _strict_answer(model.name, params)
 
     def answered(model: Any, parsed: dict, context: dict, **_: Any) -> None:
         if model.service_model.service_name == "dynamodb":

@@ -231,7 +231,7 @@ def test_a_missing_name_and_stage_only_keys(tmp_path):
         "stages.dev.stages: unknown key; valid keys: handler_module, source, source_outside, exclude, "
         "include, requirements, "
         "region, profile, runtime, architecture, memory, timeout, log_retention_days, "
-        "route_selection, environment, connections",
+        "route_selection, environment, connections, domain",
     ]
 
 
@@ -507,3 +507,74 @@ def test_include_and_source_outside_are_checked(tmp_path, setting, message):
 def test_include_is_read_per_stage(tmp_path):
     config = write_project(tmp_path, app('include = ["ca.pem"]', '[stages.dev]\n[stages.prod]\ninclude = []\n'))
     assert load_stage(config, "dev").include == ("ca.pem",) and load_stage(config, "prod").include == ()
+
+
+# -- a stage's custom domain --------------------------------------------------------------------
+ARN = "arn:aws:acm:eu-west-1:123456789012:certificate/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_a_domain_is_read_and_normalised(tmp_path):
+    toml = app(stages=f'[stages.dev]\ndomain = {{ name = "WS.Example.com.", certificate_arn = "{ARN}", '
+                      'hosted_zone_id = "/hostedzone/Z0123ABC", base_path = "chat/v1" }\n[stages.prod]\n')
+    config = write_project(tmp_path, toml)
+    from wsdeploy.config import DomainConfig
+    assert load_stage(config, "dev").domain == DomainConfig("ws.example.com", ARN, "Z0123ABC", "chat/v1")
+    assert load_stage(config, "prod").domain is None
+    assert load_stage(write_project(tmp_path / "b", app(stages='[stages.dev]\ndomain = { name = "a.b" }\n')),
+                      ).domain == DomainConfig("a.b")
+
+
+@pytest.mark.parametrize("domain, message", [
+    ('"ws.example.com"', 'stages.dev.domain: must be a table such as { name = "ws.example.com" }, '
+                         'not a string ("ws.example.com")'),
+    ('{ base_path = "" }', 'stages.dev.domain.name: missing: the name clients connect to, e.g. '
+                           'name = "ws.example.com"'),
+    ('{ name = "ws.example.com", zone = "Z1" }', 'stages.dev.domain.zone: unknown key; valid keys: name, '
+                                                 'certificate_arn, hosted_zone_id, base_path'),
+    ('{ name = "localhost" }', 'stages.dev.domain.name: "localhost" is not a DNS name: two or more labels '
+                               "joined by dots, each of 1 to 63 letters, digits or '-' (not first or last), "
+                               '253 characters in all, e.g. "ws.example.com" (international names in their '
+                               'xn-- form)'),
+    ('{ name = "-ws.example.com" }', 'stages.dev.domain.name: "-ws.example.com" is not a DNS name'),
+    ('{ name = "ws.exa_mple.com" }', 'stages.dev.domain.name: "ws.exa_mple.com" is not a DNS name'),
+    ('{ name = "10.0.0.1" }', 'stages.dev.domain.name: "10.0.0.1" is not a DNS name'),
+    (f'{{ name = "{"a" * 64}.com" }}', f'stages.dev.domain.name: "{"a" * 64}.com" is not a DNS name'),
+    ('{ name = "https://ws.example.com" }', 'stages.dev.domain.name: "https://ws.example.com" is not a DNS name'),
+    ('{ name = "*.example.com" }', 'stages.dev.domain.name: "*.example.com" is a wildcard'),
+    ('{ name = 7 }', 'stages.dev.domain.name: must be a DNS name such as "ws.example.com", not an integer (7)'),
+    ('{ name = "a.b", certificate_arn = "arn:aws:iam::123456789012:server-certificate/x" }',
+     'stages.dev.domain.certificate_arn: "arn:aws:iam::123456789012:server-certificate/x" is not an ACM '
+     'certificate ARN'),
+    ('{ name = "a.b", hosted_zone_id = "example.com" }',
+     'stages.dev.domain.hosted_zone_id: "example.com" is not a Route 53 hosted zone id'),
+    ('{ name = "a.b", base_path = "/v1" }',
+     "stages.dev.domain.base_path: \"/v1\": write the path without a leading or trailing '/', e.g. \"v1\""),
+    ('{ name = "a.b", base_path = "a//b" }', 'stages.dev.domain.base_path: "a//b" is not a base path '
+                                             'API Gateway accepts'),
+    ('{ name = "a.b", base_path = "v 1" }', 'stages.dev.domain.base_path: "v 1" is not a base path'),
+    (f'{{ name = "a.b", base_path = "{"v" * 301}" }}', 'stages.dev.domain.base_path: "vvv'),
+])
+def test_every_domain_mistake_is_named(tmp_path, domain, message):
+    found = problems(tmp_path, app(stages=f"[stages.dev]\ndomain = {domain}\n"))
+    assert len(found) == 1 and found[0].startswith(message), found
+
+
+def test_a_domain_belongs_to_a_stage_not_the_app(tmp_path):
+    assert problems(tmp_path, app('domain = { name = "ws.example.com" }')) == [
+        'app.domain: a domain belongs to one stage: set it in [stages.NAME], e.g. domain = '
+        '{ name = "ws.example.com" }']
+
+
+def test_the_certificate_must_be_in_the_stages_region_set_or_found(tmp_path):
+    other = ARN.replace("eu-west-1", "us-east-1")
+    assert problems(tmp_path, app('region = "eu-west-1"', f'[stages.dev]\ndomain = {{ name = "a.b", '
+                                                          f'certificate_arn = "{other}" }}\n')) == [
+        "stages.dev.domain.certificate_arn: the certificate is in us-east-1, but the stage deploys to "
+        "eu-west-1: a regional API Gateway domain needs a certificate from ACM in eu-west-1 (request or "
+        "import one there, or leave certificate_arn out to let wsdeploy find it)"]
+    from wsdeploy.config import check_region
+    cfg = load_stage(write_project(tmp_path / "b", app(stages=f'[stages.dev]\ndomain = {{ name = "a.b", '
+                                                                f'certificate_arn = "{other}" }}\n')))
+    check_region(cfg, "us-east-1")
+    with pytest.raises(UserError, match="stages.dev.domain.certificate_arn: the certificate is in us-east-1"):
+        check_region(cfg, "eu-west-1")

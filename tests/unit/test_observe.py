@@ -53,6 +53,11 @@ class FakeAws:
     def get_integrations(self, api_id): return self._answer("get_integrations", [])
     def get_permission_source(self, name, sid): return self._answer("get_permission_source")
     def get_stage(self, api_id, name): return self._answer("get_stage")
+    def get_domain_name(self, name): return self._answer("get_domain_name")
+    def get_api_mappings(self, domain): return self._answer("get_api_mappings", [])
+    def hosted_zones(self): return self._answer("hosted_zones", [])
+    def record_sets(self, zone_id, name): return self._answer("record_sets", [])
+    def list_certificates(self): return self._answer("list_certificates", [])
 
 
 def api(api_id: str, created: str = "2026-01-01", tags=TAGS) -> Api:
@@ -142,3 +147,42 @@ def test_the_users_deployed_values_are_hidden_from_error_messages_but_not_wsdepl
     aws = FakeAws(get_function=live)
     observe(aws, D, None)
     assert aws.hidden == ["hunter22"]
+
+
+# -- a custom domain ---------------------------------------------------------------------------
+def domain_name(tags=TAGS):
+    from wsdeploy.provision.live import DomainName
+    return DomainName("ws.example.com", "arn:cert", "d-1.execute-api.eu-west-1.amazonaws.com", "ZAPI",
+                      "REGIONAL", "TLS_1_2", "dualstack", "AVAILABLE", tags)
+
+
+def test_a_stage_without_a_domain_reads_nothing_for_one():
+    aws = FakeAws()
+    o = observe(aws, D, None)
+    assert o.domain_name is None and o.certificate is None and o.zone is None
+    assert not {"get_domain_name", "hosted_zones", "list_certificates"} & set(aws.reads)
+
+
+def test_a_recorded_domain_is_trusted_whole_and_its_certificate_kept():
+    from wsdeploy.provision.desired import DesiredDomain
+    d = desired(domain=DesiredDomain("ws.example.com"))
+    record = {"account": ACCOUNT, "resources": {
+        "domain_name": {"name": "ws.example.com", "certificate_arn": "arn:cert", "target": "t", "target_zone_id": "z"},
+        "api_mapping": {"id": "m", "domain": "ws.example.com", "api_id": "a", "stage": "dev", "key": ""},
+        "dns_records": {"zone_id": "Z1", "zone_name": "example.com", "name": "ws.example.com", "target": "t",
+                        "target_zone_id": "z"}}}
+    aws = FakeAws()
+    o = observe(aws, d, record)
+    assert (o.domain_name.recorded, o.api_mapping.id, o.dns_records.zone_id, o.zone.id, o.certificate.arn) == (
+        True, "m", "Z1", "Z1", "arn:cert")
+    assert not {"get_domain_name", "get_api_mappings", "hosted_zones", "record_sets",
+                "list_certificates"} & set(aws.reads)
+
+
+def test_a_new_name_that_exists_must_be_ours_before_any_write():
+    from wsdeploy.provision.desired import DesiredDomain
+    d = desired(domain=DesiredDomain("ws.example.com"))
+    record = {"account": ACCOUNT, "resources": {"domain_name": {
+        "name": "old.example.com", "certificate_arn": "c", "target": "t", "target_zone_id": "z"}}}
+    with pytest.raises(UserError, match="exists in API Gateway but has no wsdeploy tags"):
+        observe(FakeAws(get_domain_name=domain_name(tags={})), d, record)

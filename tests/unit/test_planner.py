@@ -454,3 +454,92 @@ def test_desired_from_the_config_names_the_configs_table(tmp_path):
               "retention_days": plain.retention_days, "route_selection": plain.route_selection,
               "routes": [[r.key, r.reply] for r in plain.routes], "environment_names": ["LOG_LEVEL"]}
     assert config_hash(plain) == document_hash(before) != config_hash(tracking())
+
+
+# -- a custom domain ---------------------------------------------------------------------------
+from datetime import datetime, timedelta, timezone  # noqa: E402
+
+from wsdeploy.provision.desired import DesiredDomain  # noqa: E402
+from wsdeploy.provision.live import Certificate, HostedZone  # noqa: E402
+from wsdeploy.provision.seen import SeenApiMapping, SeenDnsRecords, SeenDomainName  # noqa: E402
+from wsdeploy.provision.steps import Kind  # noqa: E402
+
+NAME, TARGET = "ws.example.com", "d-1.execute-api.eu-west-1.amazonaws.com"
+WITH_DOMAIN = desired(domain=DesiredDomain(NAME))
+ZONE, CERT = HostedZone("Z1", "example.com"), Certificate("arn:cert")
+
+
+def domain_converged(d=WITH_DOMAIN, recorded: bool = True, **changes) -> Observed:
+    parts = dict(domain_name=SeenDomainName(NAME, "arn:cert", TARGET, "ZAPI", recorded),
+                 api_mapping=SeenApiMapping("m1", API, "dev", "", recorded),
+                 dns_records=SeenDnsRecords("Z1", "example.com", NAME, TARGET, recorded),
+                 certificate=CERT, zone=ZONE)
+    return converged(d, recorded, **{**parts, **changes})
+
+
+def kinds(p) -> list[tuple[str, str, str]]:
+    return [(s.action, s.kind, s.name) for s in p.steps]
+
+
+def test_a_domain_is_made_after_the_stage_name_then_mapping_then_records():
+    p = plan(WITH_DOMAIN, Observed(identity=None, certificate=CERT, zone=ZONE))
+    assert kinds(p)[-4:] == [("create", "stage", "dev"), ("create", "domain_name", NAME),
+                             ("create", "api_mapping", NAME), ("create", "dns_records", NAME)]
+    assert described(p)[-3:] == [
+        f"create domain name {NAME} (REGIONAL, TLS 1.2, certificate arn:cert)",
+        f"create api mapping {NAME} (stage dev)",
+        f"create dns records {NAME} (alias A and AAAA in zone example.com)"]
+
+
+def test_a_domain_as_wanted_is_unchanged_and_unrecorded_parts_are_adopted():
+    p = plan(WITH_DOMAIN, domain_converged())
+    assert p.steps == () and (Kind.DOMAIN_NAME, NAME) in p.unchanged and (Kind.DNS_RECORDS, NAME) in p.unchanged
+    adopted = plan(WITH_DOMAIN, domain_converged(recorded=False))
+    assert [s for s in kinds(adopted) if s[1] in ("domain_name", "api_mapping", "dns_records")] == [
+        ("adopt", "domain_name", NAME), ("adopt", "api_mapping", NAME), ("adopt", "dns_records", NAME)]
+
+
+def test_what_changed_in_a_domain_is_updated_in_place():
+    o = domain_converged(certificate=Certificate("arn:other"),
+                         api_mapping=SeenApiMapping("m1", "old-api", "dev", "v1", True),
+                         dns_records=SeenDnsRecords("Z9", "ws.example.com", NAME, None, True))
+    o = replace(o, domain_name=replace(o.domain_name, settings_ok=False))
+    assert described(plan(WITH_DOMAIN, o)) == [
+        f"update domain name {NAME} (certificate, settings)",
+        f"update api mapping {NAME} (api, base_path)",
+        f"update dns records {NAME} (zone, target)"]
+
+
+def test_a_base_path_names_the_mapping():
+    d = desired(domain=DesiredDomain(NAME, base_path="chat/v1"))
+    assert described(plan(d, domain_converged(d))) == [f"update api mapping {NAME}/chat/v1 (base_path)"]
+
+
+def test_without_a_zone_no_records_are_planned_and_a_new_domain_says_so():
+    p = plan(WITH_DOMAIN, domain_converged(zone=None, dns_records=None, domain_name=None, api_mapping=None))
+    assert [s[1] for s in kinds(p)] == ["domain_name", "api_mapping"]
+    assert any("no public Route 53 hosted zone of this account covers ws.example.com" in n for n in p.notes)
+    assert plan(WITH_DOMAIN, domain_converged(zone=None, dns_records=None)).notes == ()
+
+
+def test_a_domain_turned_off_loses_its_records_then_its_name():
+    p = plan(desired(), domain_converged(d=desired(), certificate=None, zone=None))
+    assert kinds(p) == [("delete", "dns_records", NAME), ("delete", "domain_name", NAME)]
+    assert p.notes == (f"wss://{NAME} will stop answering: the domain is off in wsdeploy.toml",)
+
+
+def test_a_renamed_domain_deletes_the_old_before_making_the_new():
+    d = desired(domain=DesiredDomain("live.example.com"))
+    assert kinds(plan(d, domain_converged(d))) == [
+        ("delete", "dns_records", NAME), ("delete", "domain_name", NAME),
+        ("create", "domain_name", "live.example.com"), ("create", "api_mapping", "live.example.com"),
+        ("create", "dns_records", "live.example.com")]
+
+
+def test_a_certificate_expiring_within_30_days_is_noted():
+    now = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    soon = Certificate("arn:cert", ("ws.example.com",), "ISSUED", "RSA_2048", now + timedelta(days=12))
+    p = plan(WITH_DOMAIN, domain_converged(certificate=soon), now=now)
+    assert p.steps == () and p.notes == (
+        "the certificate arn:cert expires on 2026-06-13, in 12 days: ACM renews the certificates it "
+        "issued while their validation records remain; renew or re-import an imported one",)

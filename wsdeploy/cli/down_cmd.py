@@ -14,7 +14,8 @@ from .render import (ProgressReporter, error_console, interrupted, require_termi
 from .stage import open_stage
 
 DOWN_HELP = (
-    "Delete a stage from AWS: the WebSocket API (with its routes, integration and stage), the "
+    "Delete a stage from AWS: a custom domain's DNS records and domain name (with its API "
+    "mapping), the WebSocket API (with its routes, integration and stage), the "
     "function (with its permission), the connections table (with every item in it), the IAM "
     "role and its policy, and the log group.\n\n"
     "What .wsdeploy/STAGE.json records is deleted by id; anything it does not record (a lost "

@@ -19,8 +19,9 @@ from .stage import open_stage
 
 STATUS_HELP = (
     "Show what a stage has in AWS: each resource recorded in .wsdeploy/STAGE.json against its "
-    "live state (ok, missing, or drifted with the fields that differ), the URL, the last "
-    "deploy time, and whether your local code differs from the deployed code.\n\n"
+    "live state (ok, missing, or drifted with the fields that differ), the URL (and a custom "
+    "domain's, with its certificate's expiry: a warning under 30 days), the last deploy time, "
+    "and whether your local code differs from the deployed code.\n\n"
     "Drift means changed outside wsdeploy since the last `up`; `wsdeploy up --refresh` puts "
     "it back. Makes read calls only."
 )
@@ -51,16 +52,20 @@ def status_command(
         print_result(f"Stage {cfg.stage} of {cfg.app} is not deployed (no {opened.where}).")
         return
     print_result(f"Stage {cfg.stage} of {cfg.app}, account {report.account}, region {report.region}")
-    if report.partly_deployed:
-        print_result("URL          none yet: partly deployed")
-        print_result("Last deploy  never finished")
-    else:
-        print_result(f"URL          {report.url}")
-        print_result(f"Last deploy  {report.deployed_at}")
+    if report.custom_url:
+        print_result(f"Custom URL   {report.custom_url}")
+    print_result(f"URL          {report.url or 'none yet: partly deployed'}")
+    if report.certificate:
+        cert = report.certificate
+        print_result(f"Certificate  {cert['arn']} ({cert['status'] or 'not found'}"
+                     f"{', expires ' + cert['expires'][:10] if cert['expires'] else ''})")
+    print_result(f"Last deploy  {report.deployed_at or 'never finished'}")
     code = {None: "unknown", True: "differs from the deployed code: run `wsdeploy up`",
             False: "same as deployed"}[report.code_differs]
     print_result(f"Local code   {code}")
     console.print(status_table(report))
+    for note in report.notes:
+        warn(note)
     if report.partly_deployed:
         lacking = f"; missing: {', '.join(report.missing)}" if report.missing else ""
         say(f"Partly deployed: an `up` was interrupted or failed before it finished{lacking}. "

@@ -6,15 +6,16 @@ from pathlib import Path
 
 import typer
 
+from ..config import check_region
 from ..package import build_package
-from ..provision.deploy import apply_up, prepare_up
+from ..provision.deploy import apply_up, dns_instructions, prepare_up, result_urls
 from ..provision.desired import desired_from
 from ..provision.kinds import destructive, spec
 from ..provision.steps import Plan
 from . import app
-from .console import CONFIG_OPTION, STAGE_ARGUMENT, warn
+from .console import CONFIG_OPTION, STAGE_ARGUMENT
 from .render import (ProgressReporter, interrupted, print_result, require_terminal_or_yes, say,
-                     show_plan)
+                     show_plan, warn)
 from .stage import open_stage
 
 UP_HELP = (
@@ -29,7 +30,11 @@ UP_HELP = (
     "Files that look like secrets are left out of the package, with a warning naming them "
     "(see `wsdeploy package --help`).\n\n"
     "Each step is recorded in .wsdeploy/STAGE.json as soon as it is done, so an interrupted "
-    "run is resumed by running `wsdeploy up` again. Ends by printing the wss:// URL."
+    "run is resumed by running `wsdeploy up` again. Ends by printing the wss:// URL on "
+    "stdout; with a custom domain, its URL first, then the API's own, one per line.\n\n"
+    "A stage's domain = { name = ... } gets an API Gateway domain name with the ACM certificate "
+    "that covers it, a mapping to the stage and, when Route 53 hosts the name's zone, alias "
+    "records; changing the name or turning it off deletes the old one, so `up` asks first."
 )
 
 
@@ -43,11 +48,13 @@ def up_command(
                                  help="Check every resource against AWS, not only the function, API and routes, "
                                       "and repair what was changed by hand (a few more read calls)."),
     yes: bool = typer.Option(False, "--yes", "-y",
-                             help="Carry out deletes that lose data (a connections table turned off) "
-                                  "without asking. Without a terminal they need --yes."),
+                             help="Carry out deletes that lose data or a name clients use (a connections "
+                                  "table or a custom domain turned off) without asking. Without a "
+                                  "terminal they need --yes."),
 ) -> None:
     opened = open_stage(config, stage, show_warnings=True)
     cfg, aws, store = opened.cfg, opened.aws, opened.store
+    check_region(cfg, aws.region)
     built = build_package(cfg, progress=lambda line: say(line + " ..."))
     if built.left_out:
         files = "; ".join(f"{item.path} ({item.reason})" for item in built.left_out)
@@ -77,7 +84,11 @@ def up_command(
         say(f"Up to date: nothing to change (recorded in {opened.where}).")
     else:
         say(f"Deployed; recorded in {opened.where}.", "bold green")
-    print_result(url)
+    record = store.load() or {}
+    if dns_instructions(record):
+        warn(dns_instructions(record))
+    for line in result_urls(record) or [url]:   # the custom domain's URL first
+        print_result(line)
 
 
 def confirm_deletes(plan: Plan, yes: bool) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Iterator
 from ..errors import DeployError
 from ..state import StateFile, utc_now
 from . import record as rec
-from .desired import Desired, config_hash, websocket_url
+from .desired import Desired, config_hash, custom_url, websocket_url
 from .errors import AwsCallError
 from .executor import UP_RECOVERY, QuietReporter, Reporter, execute, failure_message
 from .kinds import REGISTRY
@@ -107,7 +107,8 @@ def forget_what_is_gone(record: dict, observed: Observed) -> bool:
 def finish(run: Run) -> str:
     """Records the URL and what was deployed; saves only if that changed."""
     url = websocket_url(run.d, run.partition, run.api_id)
-    summary = {"url": url, "code_sha256": run.d.code_sha256, "config_hash": config_hash(run.d)}
+    summary = {"url": url, "code_sha256": run.d.code_sha256, "config_hash": config_hash(run.d),
+               "custom_url": domain_url(run.record)}
     if any(run.record.get(key) != value for key, value in summary.items()) or not run.record.get("deployed_at"):
         run.record.update(summary, deployed_at=utc_now())
         run.save(run.record)
@@ -119,3 +120,26 @@ def up(aws: "Aws", d: Desired, store: StateFile, reporter: Reporter | None = Non
     """Prepare and apply in one go (tests and the benchmark); the CLI adds the lock."""
     prepared = prepare_up(aws, d, store, refresh)
     return prepared.plan, apply_up(aws, d, store, prepared, reporter)
+
+
+def domain_url(record: dict) -> str | None:
+    """wss://NAME/BASE_PATH of the recorded custom domain and mapping, if any."""
+    domain, mapping = rec.get(record, "domain_name"), rec.get(record, "api_mapping")
+    return custom_url(domain["name"], mapping["key"]) if domain and mapping else None
+
+
+def result_urls(record: dict) -> list[str]:
+    """What `up` prints on stdout, one per line: the custom domain's URL first, if any, then
+    the API's own."""
+    return [url for url in (record.get("custom_url"), record.get("url")) if url]
+
+
+def dns_instructions(record: dict) -> str | None:
+    """With a custom domain whose DNS is not in Route 53: the record to make, and where."""
+    domain = rec.get(record, "domain_name")
+    if not domain or rec.get(record, "dns_records"):
+        return None
+    return (f"no public Route 53 hosted zone of this account covers {domain['name']}, so wsdeploy "
+            f"made no DNS record for it. At your DNS provider, point {domain['name']} at "
+            f"{domain['target']} (a CNAME record, or alias/ANAME records where the provider has "
+            f"them); {record.get('custom_url') or 'the custom URL'} answers once the name resolves")

@@ -29,6 +29,9 @@ TTL_ATTRIBUTE = "ttl"
 TABLE_ACTIONS = ("dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:GetItem",
                  "dynamodb:Query")
 PERMISSION_ID = "wsdeploy-apigateway-invoke"
+# A custom domain name: WebSocket APIs take only REGIONAL ones with TLS 1.2; dualstack so that
+# its AAAA alias resolves (API Gateway's default is IPv4 only).
+DOMAIN_ENDPOINT, DOMAIN_TLS, DOMAIN_IP_TYPE = "REGIONAL", "TLS_1_2", "dualstack"
 DNS_SUFFIX = {"aws-cn": "amazonaws.com.cn"}   # every other partition: amazonaws.com
 
 
@@ -44,6 +47,31 @@ class DesiredConnections:
 
     ttl_hours: float
     track: bool
+
+
+@dataclass(frozen=True)
+class DesiredDomain:
+    """A stage's custom domain; the certificate and zone, when not given, are found in AWS."""
+
+    name: str
+    base_path: str = ""
+    certificate_arn: str | None = None
+    hosted_zone_id: str | None = None
+
+    @property
+    def url(self) -> str:
+        return custom_url(self.name, self.base_path)
+
+
+def custom_url(name: str, base_path: str) -> str:
+    """The URL clients use: the mapping serves the stage at the name's root or its base path."""
+    return f"wss://{name}" + (f"/{base_path}" if base_path else "")
+
+
+def domain_configuration(certificate_arn: str) -> dict[str, str]:
+    """The one DomainNameConfiguration of a wsdeploy domain."""
+    return {"CertificateArn": certificate_arn, "EndpointType": DOMAIN_ENDPOINT,
+            "SecurityPolicy": DOMAIN_TLS, "IpAddressType": DOMAIN_IP_TYPE}
 
 
 @dataclass(frozen=True)
@@ -90,6 +118,7 @@ class Desired(StageNames):
     code_sha256: str = ""
     code: bytes = field(default=b"", repr=False, compare=False)
     connections: DesiredConnections | None = None    # None: no table, no grant, no variables
+    domain: DesiredDomain | None = None              # None: no custom domain
 
     def route(self, key: str) -> DesiredRoute | None:
         return next((r for r in self.routes if r.key == key), None)
@@ -110,7 +139,14 @@ def desired_from(cfg: Any, package: Any, region: str) -> Desired:
         code_sha256=package.sha256_b64, code=package.data,
         connections=(DesiredConnections(cfg.connections.ttl_hours, cfg.connections.track)
                      if cfg.connections.enabled else None),
+        domain=_desired_domain(getattr(cfg, "domain", None)),
     )
+
+
+def _desired_domain(domain: Any) -> DesiredDomain | None:
+    if domain is None:
+        return None
+    return DesiredDomain(domain.name, domain.base_path, domain.certificate_arn, domain.hosted_zone_id)
 
 
 def wants_table(d: StageNames) -> bool:
@@ -215,6 +251,9 @@ def config_hash(d: Desired) -> str:
               "environment_names": [k for k, _ in d.user_environment]}
     if d.connections is not None:   # only when on: stages without it keep their old hash
         fields["connections"] = [d.connections.ttl_hours, d.connections.track]
+    if d.domain is not None:        # the same
+        fields["domain"] = [d.domain.name, d.domain.base_path, d.domain.certificate_arn,
+                            d.domain.hosted_zone_id]
     return document_hash(fields)
 
 

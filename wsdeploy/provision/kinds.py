@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
 
-from .handlers import api, function, integration, log_group, permission, role, routes, stage, table
+from .handlers import (api, domain, function, integration, log_group, permission, role, routes,
+                       stage, table)
 from .run import Run
 from .steps import Action, Kind, Step
 
@@ -77,6 +78,11 @@ REGISTRY: tuple[KindSpec, ...] = (
     KindSpec(Kind.ROUTE, routes.ROUTE, "routes", forget_nested=_forget_route),
     KindSpec(Kind.ROUTE_RESPONSE, routes.ROUTE_RESPONSE, forget_nested=_forget_route_response),
     KindSpec(Kind.STAGE, stage.STAGE, "stage", forgets=("stage",)),
+    KindSpec(Kind.DOMAIN_NAME, domain.DOMAIN_NAME, "domain_name", forgets=("domain_name", "api_mapping"),
+             loses="the address clients connect to: it stops answering, and made again it gets "
+                   "a new regional target"),
+    KindSpec(Kind.API_MAPPING, domain.API_MAPPING, "api_mapping", forgets=("api_mapping",)),
+    KindSpec(Kind.DNS_RECORDS, domain.DNS_RECORDS, "dns_records", forgets=("dns_records",)),
 )
 _BY_KIND = {spec.kind: spec for spec in REGISTRY}
 assert set(_BY_KIND) == set(Kind), "every Kind has its entry"

@@ -111,3 +111,57 @@ def arn_partition_account(arn: str) -> Identity:
     """The partition and account of any ARN (arn:PARTITION:service:region:ACCOUNT:...)."""
     parts = arn.split(":")
     return Identity(account=parts[4], partition=parts[1])
+
+
+@dataclass(frozen=True)
+class DomainName:
+    """An API Gateway custom domain name and its one (regional) configuration."""
+
+    name: str
+    certificate_arn: str
+    target: str                  # ApiGatewayDomainName: d-xxxx.execute-api.REGION.amazonaws.com
+    target_zone_id: str          # the Route 53 zone of that target, for alias records
+    endpoint_type: str
+    security_policy: str
+    ip_address_type: str
+    status: str                  # DomainNameStatus: AVAILABLE, UPDATING, ...
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ApiMapping:
+    id: str
+    api_id: str
+    stage: str
+    key: str                     # the base path; "" for the name's root
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """An ACM certificate as a listing or a description shows it. Read from the record
+    (trusted), only `arn` is known."""
+
+    arn: str
+    names: tuple[str, ...] = ()          # DomainName and subject alternative names
+    status: str | None = None            # ISSUED, PENDING_VALIDATION, EXPIRED, ...
+    key_algorithm: str | None = None     # RSA_2048, EC_prime256v1, ...
+    not_after: Any = None                # datetime, when read
+    names_complete: bool = True          # False: a listing cut the names at 100
+
+
+@dataclass(frozen=True)
+class HostedZone:
+    id: str                      # without /hostedzone/
+    name: str                    # without the trailing dot
+    private: bool = False
+
+
+@dataclass(frozen=True)
+class RecordSet:
+    """One Route 53 record set; `raw` is what ListResourceRecordSets answered, which a DELETE
+    must repeat exactly."""
+
+    name: str                    # without the trailing dot
+    type: str
+    alias_target: str | None     # an alias's DNS name, lowercase, without the trailing dot
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)

@@ -7,7 +7,8 @@ recorded, and looked up by name and tags when not, which is how a resource creat
 interrupted run, or listed in a lost state file, is adopted instead of created twice.
 Connection tracking's table follows the same rule, and an unrecorded table is looked up only
 when tracking is on, so a stage without it pays no read for it.
-With `full`, everything is read live (`up --refresh` and `status`).
+With `full`, everything is read live (`up --refresh` and `status`). The custom domain's
+reads are in observe_domain.py, by the same rule.
 
 Duplicates: an API or an integration made twice for one stage (by a create re-sent after its
 answer was lost, as older versions let botocore do) is ours by its tags (the API) or by the
@@ -29,6 +30,7 @@ from .desired import (PERMISSION_ID, ROLE_POLICY_NAME, TABLE_BILLING, TABLE_KEYS
                       wants_table)
 from .errors import ACCESS_DENIED, AwsCallError
 from .live import Function, Identity, arn_partition_account
+from .observe_domain import observe_domain
 from .ownership import is_ours, require_tags
 from .seen import (Observed, SeenApi, SeenFunction, SeenIntegration, SeenLogGroup,
                    SeenPermission, SeenPolicy, SeenRole, SeenRoute, SeenStage, SeenTable)
@@ -75,6 +77,7 @@ def observe(aws: "Aws", d: StageNames, record: dict | None, full: bool = False) 
         integration=integration, routes=routes,
         stage=_stage(aws, d, record, api, full),
         extra_apis=extra_apis, extra_integrations=extra_integrations,
+        **observe_domain(aws, d, record, api, full),
     )
 
 

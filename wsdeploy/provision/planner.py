@@ -12,11 +12,19 @@ Turning connection tracking off runs the other way round: the function loses its
 first, then the role its grant, and the table (with every item in it) is deleted last.
 Duplicates of the integration or the API (observe.py) are deleted at the very end, once no
 route targets them any more.
+
+A custom domain comes after the stage (its API mapping needs the stage): domain name, mapping,
+DNS records. Renamed or turned off, the old one's records and domain name (its mapping goes
+with it) are deleted first, so nothing of it is left behind however the run ends.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from ..errors import UserError
+from .certificates import expiry_warning
+from .dns import normal
 from .desired import (TABLE_BILLING, TTL_ATTRIBUTE, Desired, document_hash, function_changes,
                       function_settings, integration_uri, permission_source_arn, role_policy,
                       trust_policy)
@@ -41,8 +49,9 @@ class _Builder:
         return tuple(item for item in everything if item not in changing)
 
 
-def plan(d: Desired, o: Observed) -> Plan:
-    """The steps that turn what is observed into what is desired, in a safe order."""
+def plan(d: Desired, o: Observed, now: datetime | None = None) -> Plan:
+    """The steps that turn what is observed into what is desired, in a safe order. `now`
+    (default: the clock) dates the warning of a certificate about to expire."""
     b = _Builder()
     partition = o.identity.partition if o.identity else None
     account = o.identity.account if o.identity else None
@@ -122,6 +131,7 @@ def plan(d: Desired, o: Observed) -> Plan:
         b.adopt_unrecorded(Kind.STAGE, d.stage, o.stage)
         if o.stage.auto_deploy is False:
             b.add(Kind.STAGE, "update", d.stage, ("auto-deploy",), "turned off outside wsdeploy")
+    _plan_domain(b, d, o, now or datetime.now(timezone.utc))
     if removing_table:
         b.add(Kind.TABLE, "delete", d.connections_table,
               why="connection tracking is off; this deletes every item in it")
@@ -132,7 +142,7 @@ def plan(d: Desired, o: Observed) -> Plan:
                   (Kind.LOG_GROUP, d.log_group), (Kind.API, d.name),
                   (Kind.ROLE_POLICY, d.name), (Kind.FUNCTION, d.name), (Kind.PERMISSION, d.name),
                   (Kind.INTEGRATION, "AWS_PROXY"), *((Kind.ROUTE, r.key) for r in d.routes),
-                  (Kind.STAGE, d.stage)]
+                  (Kind.STAGE, d.stage), *_domain_parts(d, o)]
     for extra in o.extra_integrations:
         b.add(Kind.INTEGRATION, "delete", extra, why="a duplicate, invoking this function too")
     for extra in o.extra_apis:
@@ -168,6 +178,69 @@ def _plan_table(b: _Builder, d: Desired, o: Observed) -> bool:
             "`wsdeploy up --refresh` an hour later")
         return False
     return True
+
+
+def _domain_parts(d: Desired, o: Observed) -> list[tuple[str, str]]:
+    if d.domain is None:
+        return []
+    parts = [(Kind.DOMAIN_NAME, d.domain.name), (Kind.API_MAPPING, mapping_name(d))]
+    return parts + ([(Kind.DNS_RECORDS, d.domain.name)] if o.zone else [])
+
+
+def mapping_name(d: Desired) -> str:
+    """How plans name the API mapping: the name, and its base path if any."""
+    return d.domain.name + (f"/{d.domain.base_path}" if d.domain.base_path else "")
+
+
+def _plan_domain(b: _Builder, d: Desired, o: Observed, now: datetime) -> None:
+    """`o.certificate` is set whenever a domain is wanted (observe_domain.py)."""
+    want, domain, dns, mapping = d.domain, o.domain_name, o.dns_records, o.api_mapping
+    if domain is not None and (want is None or domain.name != want.name):
+        why = f"the domain is now {want.name}" if want else "the domain is off in wsdeploy.toml"
+        if dns is not None:
+            b.add(Kind.DNS_RECORDS, "delete", dns.name, why=f"alias A and AAAA in zone {dns.zone_name}")
+        b.add(Kind.DOMAIN_NAME, "delete", domain.name, why=f"{why}; its API mapping goes with it")
+        b.notes.append(f"wss://{domain.name} will stop answering: {why}")
+        domain = dns = mapping = None
+    if want is None:
+        return
+    certificate = o.certificate.arn
+    if domain is None:
+        b.add(Kind.DOMAIN_NAME, "create", want.name, ("REGIONAL", "TLS 1.2", f"certificate {certificate}"))
+    else:
+        b.adopt_unrecorded(Kind.DOMAIN_NAME, want.name, domain)
+        changes = tuple(f for f, differs in (("certificate", domain.certificate_arn != certificate),
+                                             ("settings", not domain.settings_ok)) if differs)
+        if changes:
+            b.add(Kind.DOMAIN_NAME, "update", want.name, changes)
+    warning = expiry_warning(o.certificate, now)
+    if warning:
+        b.notes.append(warning)
+    api_id = o.api.id if o.api else None
+    if mapping is None:
+        b.add(Kind.API_MAPPING, "create", mapping_name(d), (f"stage {d.stage}",))
+    else:
+        b.adopt_unrecorded(Kind.API_MAPPING, mapping_name(d), mapping)
+        changes = tuple(f for f, differs in (("api", mapping.api_id != api_id),
+                                             ("stage", mapping.stage != d.stage),
+                                             ("base_path", mapping.key != want.base_path)) if differs)
+        if changes:
+            b.add(Kind.API_MAPPING, "update", mapping_name(d), changes)
+    zone = o.zone
+    if zone is None and domain is None:   # said once more, with the target, after `up`
+        b.notes.append(f"no public Route 53 hosted zone of this account covers {want.name}, so "
+                       "wsdeploy makes no DNS record for it: `wsdeploy up` says which to make")
+    if zone is None:
+        return
+    if dns is None:
+        b.add(Kind.DNS_RECORDS, "create", want.name, (f"alias A and AAAA in zone {zone.name}",))
+    else:
+        b.adopt_unrecorded(Kind.DNS_RECORDS, want.name, dns)
+        changes = tuple(f for f, differs in (
+            ("zone", (dns.zone_id, dns.name) != (zone.id, want.name)),
+            ("target", domain is None or dns.target != normal(domain.target))) if differs)
+        if changes:
+            b.add(Kind.DNS_RECORDS, "update", want.name, changes)
 
 
 def _plan_function(b: _Builder, d: Desired, o: Observed, partition: str | None,

@@ -1,7 +1,7 @@
 """The content of a stage's state file: what wsdeploy created, by id, and what it last wrote.
 
 Layout (JSON): app, stage, region, name, partition, account, created_at, updated_at,
-deployed_at, url, code_sha256, config_hash, and `resources`:
+deployed_at, url, custom_url (with a custom domain), code_sha256, config_hash, and `resources`:
 
     role         {name, arn, trust_sha256}
     role_policy  {name, sha256}
@@ -14,6 +14,10 @@ deployed_at, url, code_sha256, config_hash, and `resources`:
     integration  {id, uri}
     routes       {route key: {id, target, reply, response_id}}
     stage        {name}
+    domain_name  {name, certificate_arn, target, target_zone_id}   a custom domain; target: its
+                                                    regional name (d-....execute-api...)
+    api_mapping  {id, domain, api_id, stage, key}   key: the base path ("" for the root)
+    dns_records  {zone_id, zone_name, name, target, target_zone_id}   alias A and AAAA
 
 Policies are kept as SHA-256 fingerprints and the environment by variable names only, so the
 file holds no secret.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .desired import TTL_ATTRIBUTE
-from .live import TTL_ON, Function, Identity
+from .live import TTL_ON, Certificate, Function, HostedZone, Identity
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,34 @@ class SeenStage:
 
 
 @dataclass(frozen=True)
+class SeenDomainName:
+    name: str
+    certificate_arn: str
+    target: str                        # the regional target alias records point at
+    target_zone_id: str
+    recorded: bool
+    settings_ok: bool = True           # REGIONAL, TLS 1.2, dualstack (False only when read)
+
+
+@dataclass(frozen=True)
+class SeenApiMapping:
+    id: str
+    api_id: str
+    stage: str
+    key: str
+    recorded: bool
+
+
+@dataclass(frozen=True)
+class SeenDnsRecords:
+    zone_id: str
+    zone_name: str
+    name: str
+    target: str | None                 # what both records alias; None: not both to one target
+    recorded: bool
+
+
+@dataclass(frozen=True)
 class Observed:
     """Each resource that exists, or None; `recorded` says whether the state file has it."""
 
@@ -117,6 +145,11 @@ class Observed:
     stage: SeenStage | None = None
     extra_apis: tuple[str, ...] = ()           # ids: this stage's too, beside `api`
     extra_integrations: tuple[str, ...] = ()   # ids: on `api`, invoking our function too
+    domain_name: SeenDomainName | None = None  # the recorded one, else the wanted one if ours
+    api_mapping: SeenApiMapping | None = None  # on `domain_name`, to our API
+    dns_records: SeenDnsRecords | None = None
+    certificate: Certificate | None = None     # the one the domain should use (trusted: arn only)
+    zone: HostedZone | None = None             # where its records should be; None: not in Route 53
 
     def route(self, key: str) -> SeenRoute | None:
         return next((r for r in self.routes if r.key == key), None)

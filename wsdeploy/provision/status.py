@@ -8,12 +8,15 @@ differs from the deployed code is reported on its own.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 
 from typing import TYPE_CHECKING
 
 from . import record as rec
-from .deploy import reading
+from .certificates import expiry_warning
+from .deploy import dns_instructions, reading
 from .desired import Desired, StageNames, document_hash, trust_policy
+from .dns import normal
 from .live import TTL_ON
 from .observe import observe
 from .planner import plan
@@ -45,6 +48,8 @@ class Report:
     resources: tuple[Row, ...] = ()
     code_differs: bool | None = None     # None: not known (not deployed, or no local build)
     notes: tuple[str, ...] = field(default=())
+    custom_url: str | None = None        # with a custom domain
+    certificate: dict | None = None      # the domain's: arn, status, expires (ISO 8601)
     missing: tuple[str, ...] = ()        # what an interrupted `up` has not made yet
 
     @property
@@ -62,13 +67,17 @@ class Report:
                 "region": self.region, "account": self.account, "deployed_at": self.deployed_at,
                 "resources": rows, "drift": [r for r in rows if r["status"] != OK],
                 "code_differs": self.code_differs, "notes": list(self.notes),
+                "custom_url": self.custom_url, "certificate": self.certificate,
                 "partly_deployed": self.partly_deployed, "missing": list(self.missing)}
 
 
 def stage_status(aws: "Aws", names: StageNames, record: dict | None,
-                 local_code_sha256: str | None, desired: Desired | None = None) -> Report:
+                 local_code_sha256: str | None, desired: Desired | None = None,
+                 now: datetime | None = None) -> Report:
     """Reads every resource live (many reads: status is for looking, not for speed). With
-    `desired` (the local build), a stage whose `up` never finished lists what it lacks."""
+    `desired` (the local build), a stage whose `up` never finished lists what it lacks. Notes
+    warn of a domain certificate expiring within 30 days (`now`: the clock) and say which DNS
+    record to make where Route 53 does not host the domain's zone."""
     if rec.is_empty(record):
         return Report(names.stage, names.region, False, None, None, None)
     with reading():
@@ -80,8 +89,14 @@ def stage_status(aws: "Aws", names: StageNames, record: dict | None,
     if desired is not None and not record.get("deployed_at"):
         missing = tuple(f"{s.kind.label} {s.name}" for s in plan(desired, o).steps
                         if s.action == Action.CREATE)
+    notes = tuple(n for n in (expiry_warning(o.certificate, now or datetime.now(timezone.utc)),
+                              dns_instructions(record)) if n)
+    cert = o.certificate
+    certificate = {"arn": cert.arn, "status": cert.status,
+                   "expires": cert.not_after.isoformat() if cert.not_after else None} if cert else None
     return Report(names.stage, names.region, True, record.get("url"), record.get("account"),
-                  record.get("deployed_at"), tuple(rows), differs, missing=missing)
+                  record.get("deployed_at"), tuple(rows), differs, notes,
+                  record.get("custom_url"), certificate, missing)
 
 
 def _compare(kind: str, ident: str, recorded: dict | None, seen: object | None,
@@ -128,10 +143,26 @@ def _rows(names: StageNames, record: dict, o: Observed) -> list[Row]:
         rows.append(_compare("route", key, mine, seen, differing))
     rows.append(_compare("stage", names.stage, get("stage"), o.stage,
                          ["auto_deploy"] if o.stage and o.stage.auto_deploy is False else []))
+    rows += _domain_rows(record, o)
     # duplicates (observe.py): found by tags or by the function they invoke, never recorded
     rows += [Row("integration", extra, UNTRACKED, ("duplicate",)) for extra in o.extra_integrations]
     rows += [Row("api", extra, UNTRACKED, ("duplicate",)) for extra in o.extra_apis]
     return [row for row in rows if row is not None]
+
+
+def _domain_rows(record: dict, o: Observed) -> list[Row | None]:
+    domain, mapping, dns = (rec.get(record, k) for k in ("domain_name", "api_mapping", "dns_records"))
+    seen = o.domain_name
+    domain_drift = [] if seen is None or domain is None else (
+        _differ(domain, {"certificate_arn": seen.certificate_arn, "target": seen.target})
+        + ([] if seen.settings_ok else ["settings"]))
+    m = o.api_mapping
+    dns_drift = ["target"] if o.dns_records and dns and o.dns_records.target != normal(dns["target"]) else []
+    return [_compare("domain_name", (domain or {}).get("name", seen.name if seen else ""), domain, seen,
+                     domain_drift),
+            _compare("api_mapping", (mapping or {}).get("id", m.id if m else ""), mapping, m,
+                     _differ(mapping, {"api_id": m.api_id, "stage": m.stage, "key": m.key} if m else {})),
+            _compare("dns_records", (dns or {}).get("name", ""), dns, o.dns_records, dns_drift)]
 
 
 def _differ(recorded: dict | None, live: dict) -> list[str]:

@@ -29,6 +29,9 @@ class Kind(StrEnum):
     ROUTE = "route"
     ROUTE_RESPONSE = "route_response"
     STAGE = "stage"
+    DOMAIN_NAME = "domain_name"
+    API_MAPPING = "api_mapping"
+    DNS_RECORDS = "dns_records"
 
     @property
     def label(self) -> str:

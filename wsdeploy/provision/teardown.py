@@ -8,7 +8,9 @@ down needs one call per top-level resource. Something already gone counts as del
 connections table goes right after the function, the only thing that used it; it is looked
 up by name and tags whenever the record does not name it, whatever wsdeploy.toml says now.
 APIs are always looked up by name and tags too, recorded or not, so a duplicate left by an
-interrupted create goes with the rest.
+interrupted create goes with the rest. So are custom domain names (one GetDomainNames), which
+go first, with their DNS records before them: API Gateway refuses to delete an API that a
+domain still maps.
 
 Nothing is deleted on the record's word alone: each resource is read first and deleted only
 when tagged as this stage's (see `_find`). The log group /aws/lambda/NAME is the function's:
@@ -27,6 +29,7 @@ from ..state import StateFile
 from . import record as rec
 from .deploy import reading, shown
 from .desired import TAG_APP, TAG_STAGE, StageNames
+from .dns import best_zone, ours
 from .errors import ACCESS_DENIED, AwsCallError
 from .executor import DOWN_RECOVERY, QuietReporter, Reporter, execute
 from .observe import check_identity
@@ -65,6 +68,7 @@ def _find(aws: "Aws", names: StageNames, record: dict | None, keep_logs: bool, w
     check_identity(aws, record, where, function and function.arn)
     found = _Found(names, where)
 
+    _domains(aws, names, record, found)     # first: AWS refuses to delete a mapped API
     recorded_api = (rec.get(record, "api") or {}).get("id")
     apis = {a.id: a for a in aws.find_apis(names.name)}
     if recorded_api and recorded_api not in apis:     # named otherwise, or gone
@@ -149,6 +153,33 @@ def _table(aws: "Aws", names: StageNames, record: dict | None, found: _Found) ->
                              "check for it by hand")
         return None
     return table if table is not None and table.status != "DELETING" else None
+
+
+def _domains(aws: "Aws", names: StageNames, record: dict | None, found: _Found) -> None:
+    """The recorded custom domain (refused unless tagged as ours) and any other tagged as this
+    stage's: their records, then the name."""
+    recorded = (rec.get(record, "domain_name") or {}).get("name")
+    live = {d.name: d for d in aws.find_domain_names()}
+    others = sorted(n for n, d in live.items() if n != recorded and is_ours(d.tags, names))
+    dns = rec.get(record, "dns_records")
+    for name in ([recorded] if recorded else []) + others:
+        domain = live.get(name)
+        if domain is not None and not found.ours("custom domain name", name, domain.tags,
+                                                  recorded=name == recorded):
+            continue
+        target = domain.target if domain is not None and name != recorded else None
+        if (dns and dns["name"] == name) or (target and _unrecorded_records(aws, name, target)):
+            found.delete(Kind.DNS_RECORDS, name, why="alias A and AAAA")
+        found.delete(Kind.DOMAIN_NAME, name, why="with its API mapping")
+
+
+def _unrecorded_records(aws: "Aws", name: str, target: str) -> bool:
+    """Whether alias records of a domain the record does not name are where `up` puts them."""
+    try:
+        zone = best_zone(aws.hosted_zones(), name)
+    except UserError:     # two public zones of that name: neither is touched
+        return False
+    return bool(zone and ours(aws.record_sets(zone.id, name), target))
 
 
 def apply_down(aws: "Aws", names: StageNames, store: StateFile, teardown: Teardown,

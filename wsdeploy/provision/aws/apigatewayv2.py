@@ -1,11 +1,12 @@
-"""API Gateway (v2): the WebSocket API, its integration, routes, route responses and stage."""
+"""API Gateway (v2): the WebSocket API, its integration, routes, route responses and stage, and
+a custom domain name with its API mapping."""
 
 from __future__ import annotations
 
 from typing import Any, Iterator, Mapping
 
-from ..errors import AlreadyExists
-from ..live import Api, Integration, Route, Stage
+from ..errors import AlreadyExists, AwsCallError
+from ..live import Api, ApiMapping, DomainName, Integration, Route, Stage
 from .core import AwsCore
 
 
@@ -111,6 +112,54 @@ class ApiGatewayCalls(AwsCore):
     def turn_on_auto_deploy(self, api_id: str, name: str) -> None:
         self._call("apigatewayv2", "update_stage", ApiId=api_id, StageName=name, AutoDeploy=True)
 
+    # -- custom domain names ---------------------------------------------------------------
+    def get_domain_name(self, name: str) -> DomainName | None:
+        found = self._call("apigatewayv2", "get_domain_name", missing_ok=True, DomainName=name)
+        return _domain_name(found) if found else None
+
+    def find_domain_names(self) -> list[DomainName]:
+        """Every custom domain name of the region; the caller checks the tags."""
+        return [_domain_name(item) for item in self._pages("get_domain_names")]
+
+    def create_domain_name(self, name: str, configuration: Mapping[str, str],
+                           tags: Mapping[str, str]) -> DomainName:
+        """AlreadyExists when the name exists (API Gateway says so with a BadRequestException)."""
+        try:
+            return _domain_name(self._call("apigatewayv2", "create_domain_name", DomainName=name,
+                                           DomainNameConfigurations=[dict(configuration)],
+                                           Tags=dict(tags)))
+        except AwsCallError as error:
+            if error.code == "BadRequestException" and "already exists" in error.message:
+                raise AlreadyExists(error.operation, error.code, error.message) from None
+            raise
+
+    def update_domain_name(self, name: str, configuration: Mapping[str, str]) -> DomainName:
+        return _domain_name(self._call("apigatewayv2", "update_domain_name", DomainName=name,
+                                       DomainNameConfigurations=[dict(configuration)]))
+
+    def delete_domain_name(self, name: str) -> None:
+        """Its API mappings go with it."""
+        self._call("apigatewayv2", "delete_domain_name", missing_ok=True, DomainName=name)
+
+    def get_api_mappings(self, domain: str) -> list[ApiMapping]:
+        return [_mapping(m) for m in self._pages("get_api_mappings", DomainName=domain)]
+
+    def get_api_mapping(self, domain: str, mapping_id: str) -> ApiMapping | None:
+        found = self._call("apigatewayv2", "get_api_mapping", missing_ok=True, DomainName=domain,
+                           ApiMappingId=mapping_id)
+        return _mapping(found) if found else None
+
+    def create_api_mapping(self, domain: str, api_id: str, stage: str, key: str) -> ApiMapping:
+        """AlreadyExists when the domain maps `key` already."""
+        return _mapping(self._call("apigatewayv2", "create_api_mapping", DomainName=domain,
+                                   ApiId=api_id, Stage=stage, ApiMappingKey=key))
+
+    def update_api_mapping(self, domain: str, mapping_id: str, api_id: str, stage: str,
+                           key: str) -> ApiMapping:
+        return _mapping(self._call("apigatewayv2", "update_api_mapping", DomainName=domain,
+                                   ApiMappingId=mapping_id, ApiId=api_id, Stage=stage,
+                                   ApiMappingKey=key))
+
     def _pages(self, operation: str, **params: Any) -> Iterator[dict]:
         token = None
         while True:
@@ -131,3 +180,19 @@ def _api(data: Mapping) -> Api:
 def _route(data: Mapping) -> Route:
     return Route(data["RouteId"], data["RouteKey"], data.get("Target", ""),
                  data.get("RouteResponseSelectionExpression") == "$default")
+
+
+def _domain_name(data: Mapping) -> DomainName:
+    config = (data.get("DomainNameConfigurations") or [{}])[0]
+    return DomainName(name=data["DomainName"], certificate_arn=config.get("CertificateArn", ""),
+                      target=config.get("ApiGatewayDomainName", ""),
+                      target_zone_id=config.get("HostedZoneId", ""),
+                      endpoint_type=config.get("EndpointType", ""),
+                      security_policy=config.get("SecurityPolicy", ""),
+                      ip_address_type=config.get("IpAddressType", "ipv4"),
+                      status=config.get("DomainNameStatus", ""), tags=dict(data.get("Tags") or {}))
+
+
+def _mapping(data: Mapping) -> ApiMapping:
+    return ApiMapping(data["ApiMappingId"], data["ApiId"], data.get("Stage", ""),
+                      data.get("ApiMappingKey", ""))

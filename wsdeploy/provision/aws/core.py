@@ -36,7 +36,8 @@ from ..errors import AlreadyExists, AwsCallError
 from ..live import Identity, arn_partition_account
 
 # The error codes that mean "no such resource", per service (IAM's wire code has no suffix).
-NOT_FOUND = frozenset({"NoSuchEntity", "ResourceNotFoundException", "NotFoundException"})
+NOT_FOUND = frozenset({"NoSuchEntity", "ResourceNotFoundException", "NotFoundException",
+                       "NoSuchHostedZone"})
 BAD_CREDENTIALS = frozenset({
     "UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException",
     "InvalidSignatureException", "SignatureDoesNotMatch", "AuthFailure", "InvalidAccessKeyId",
@@ -47,6 +48,7 @@ ACCESS_DENIED = "AccessDeniedException"
 CREATE_CALLS = frozenset({
     "create_role", "create_log_group", "create_api", "create_integration", "create_route",
     "create_route_response", "create_stage", "create_function", "create_table", "add_permission",
+    "create_domain_name", "create_api_mapping",
 })
 # botocore's throttling codes (botocore.retries.standard): AWS did nothing, so a re-send is safe.
 THROTTLED = frozenset({
