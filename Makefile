@@ -23,7 +23,7 @@ dev: setup
 	cd examples/echo && $(abspath $(BIN))/wsdeploy dev
 
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 bench: setup
 	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done

@@ -29,9 +29,10 @@ is still broken once and none is left out.
 
 from __future__ import annotations
 
+import functools
 from contextlib import contextmanager
 from dataclasses import replace
-from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from moto import mock_aws
@@ -59,11 +60,12 @@ PLAIN = replace(WITH_DOMAIN, domain=None)
 
 
 def assert_converged(aws, store, d):
-    session = aws.session
-    assert inventory(session) == expected_inventory(route_keys_of(d), reply_keys_of(d),
-                                                    tables=1 if d.connections else 0,
-                                                    domains=1 if d.domain else 0)
-    assert record_matches_aws(session, store.load()) == []
+    # moto gives a domain name no regional target: only the strict session's answers have one
+    reader = aws.session if d.domain else _test.reader
+    assert inventory(reader) == expected_inventory(route_keys_of(d), reply_keys_of(d),
+                                                   tables=1 if d.connections else 0,
+                                                   domains=1 if d.domain else 0)
+    assert record_matches_aws(reader, store.load()) == []
     plan, _ = up(aws, d, store)
     assert plan.steps == (), [s.describe() for s in plan.steps]
 
@@ -111,8 +113,8 @@ def world(attach):
     session = new_session()
     make_strict(session)
     attach(session)
-    yield make_aws(session), StateFile(_project[0] / ".wsdeploy", "dev")
-    assert inventory(session) == EMPTY
+    yield make_aws(session), StateFile(_test.folder / ".wsdeploy", "dev")
+    assert inventory(_test.reader) == EMPTY
 
 
 def recover(aws, store, d):
@@ -200,16 +202,20 @@ def down_with_domain(attach, faulty):
         assert not store.exists()
 
 
-_project: list[Path] = []
+# What the scenarios take from the running test (set by _environment): its project folder,
+# and a session without hooks that makes each client once, through which the checks read what
+# exists (moto's in-process backends are the same for every session; making clients was most
+# of what the checks cost).
+_test = SimpleNamespace(folder=None, reader=None)
 
 
 @pytest.fixture(autouse=True)
 def _environment(monkeypatch, tmp_path):
-    """moto's in-process mock, fresh for each test (cheap once moto is imported), and the
-    test's project folder."""
+    """moto's in-process mock, fresh for each test (cheap once moto is imported)."""
     fake_aws_environment(monkeypatch)
-    _project[:] = [tmp_path]
     with mock_aws():
+        _test.folder, _test.reader = tmp_path, new_session()
+        _test.reader.client = functools.cache(_test.reader.client)
         yield
 
 

@@ -23,7 +23,7 @@ def wsdeploy(server, cwd, *args, kill: tuple[str, int] | None = None) -> subproc
     prefix = ["-m", "tests.support.aws_kill_driver", kill[0], str(kill[1])] if kill else \
         ["-c", "import sys; from wsdeploy.cli import main; sys.exit(main())"]
     return subprocess.run([sys.executable, *prefix, *args], cwd=cwd, env=server.env(with_tests=bool(kill)),
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
 
 
 # Fresh up's calls: 1-4 look-ups, 5 CreateRole, 6 CreateLogGroup, 7 PutRetentionPolicy,
@@ -63,7 +63,7 @@ def test_the_kill_points_are_real_calls_of_a_fresh_up(aws_server, tmp_path):
         "    s.events.register('after-call.*.*', lambda model, **_: print('CALL', model.name, file=sys.stderr))\n"
         "    return s\naws.make_session = make\nsys.exit(main(['up']))\n")]
     done = subprocess.run(probe, cwd=tmp_path, env=aws_server.env(), capture_output=True, text=True,
-                          timeout=120)      # the installed package: no PYTHONPATH needed
+                          timeout=300)      # the installed package: no PYTHONPATH needed
     assert done.returncode == 0, done.stderr
     calls = [line.split()[1] for line in done.stderr.splitlines() if line.startswith("CALL ")]
     assert calls[5 - 1] == "CreateRole" and calls[6 - 1] == "CreateLogGroup"

@@ -117,4 +117,4 @@ def test_a_requirements_file_of_comments_installs_nothing(tmp_path):
     config = write_project(tmp_path, toml, {"requirements.txt": "# nothing yet\n\n"}, echo=True)
     built = build_package(load_stage(config))
     assert built.requirements_dir is None
-    assert not (tmp_path / ".wsdeploy").exists()
+    assert not list((tmp_path / ".wsdeploy" / "cache").glob("requirements-*"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from pathlib import Path
 
 import wsdeploy.provision.aws as aws_package
 from wsdeploy.cli import main
@@ -42,8 +43,8 @@ def _arm(where: str, at: int) -> None:
         real_replace = os.replace
 
         def replace(source, target, *args, **kwargs):
-            if str(target).endswith(".json"):
-                tick()
+            if str(target).endswith(".json") and "cache" not in Path(target).parts:
+                tick()           # the state file's saves (not the routes cached beside it)
             return real_replace(source, target, *args, **kwargs)
 
         os.replace = replace
