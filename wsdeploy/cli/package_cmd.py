@@ -8,10 +8,12 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from ..config import display_path, load_stage
+from ..config import display_path
 from ..package import build_package
 from . import app
-from .console import CONFIG_OPTION, STAGE_ARGUMENT, console, error_console, warn
+from .console import console, error_console
+from .options import CONFIG_OPTION, DEBUG_OPTION, STAGE_ARGUMENT, examples
+from .stage import load_settings
 
 
 def _human(size: int) -> str:
@@ -36,11 +38,13 @@ PACKAGE_HELP = (
     "Lambda's platform. Your handlers are imported and checked first, so a broken module is "
     "reported here rather than after a deploy.\n\n"
     "The same inputs give the same bytes, so the printed SHA-256 (in Lambda's CodeSha256 "
-    "form) tells whether your code changed."
+    "form) tells whether your code changed.\n\n"
+    + examples(("wsdeploy package --list", "build the zip and list every file in it"),
+               ("wsdeploy package prod -o dist/app.zip", "build prod's zip into dist/app.zip"))
 )
 
 
-@app.command("package", help=PACKAGE_HELP)
+@app.command("package", help=PACKAGE_HELP, short_help="Build the deployment zip, without touching AWS.")
 def package_command(
     stage: str = STAGE_ARGUMENT,
     output: Path = typer.Option(
@@ -49,11 +53,10 @@ def package_command(
     ),
     config: Path = CONFIG_OPTION,
     list_files: bool = typer.Option(False, "--list", help="Also print every file in the zip."),
+    debug: bool = DEBUG_OPTION,
 ) -> None:
     """Build and write the zip, then print where it is, its size, file count and hash."""
-    cfg = load_stage(config, stage)
-    for warning in cfg.warnings:
-        warn(warning)
+    cfg = load_settings(config, stage)
     destination = (output or cfg.state_dir / f"{cfg.resource_name}.zip").absolute()
     built = build_package(cfg, skip=[destination],
                           progress=lambda line: error_console.print(escape(line) + " ...",

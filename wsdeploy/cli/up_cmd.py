@@ -12,7 +12,9 @@ from ..provision.desired import desired_from
 from ..provision.kinds import destructive, spec
 from ..provision.steps import Plan
 from . import app
-from .console import CONFIG_OPTION, STAGE_ARGUMENT
+from .console import console, error_console
+from .options import (CONFIG_OPTION, DEBUG_OPTION, PROFILE_OPTION, REGION_OPTION, STAGE_ARGUMENT,
+                      VERBOSE_OPTION, examples)
 from .render import (ProgressReporter, interrupted, print_result, require_terminal_or_yes, say,
                      show_plan)
 from .stage import open_stage
@@ -27,14 +29,20 @@ UP_HELP = (
     "it will create, update (and which fields), delete or adopt. Only what differs is "
     "changed: with nothing changed no write is made; changed code only updates the code.\n\n"
     "Each step is recorded in .wsdeploy/STAGE.json as soon as it is done, so an interrupted "
-    "run is resumed by running `wsdeploy up` again. Ends by printing the wss:// URL."
+    "run is resumed by running `wsdeploy up` again. Ends by printing the wss:// URL: alone on "
+    "stdout for scripts (url=$(wsdeploy up)), labelled \"URL\" on a terminal.\n\n"
+    + examples(("wsdeploy up", "deploy the only stage (or default_stage)"),
+               ("wsdeploy up prod --dry-run", "show what deploying prod would change"),
+               ("wsdeploy up --profile work --region eu-west-1", "with another profile and region"))
 )
 
 
-@app.command("up", help=UP_HELP)
+@app.command("up", help=UP_HELP, short_help="Deploy a stage to AWS and print its wss:// URL.")
 def up_command(
     stage: str = STAGE_ARGUMENT,
     config: Path = CONFIG_OPTION,
+    profile: str = PROFILE_OPTION,
+    region: str = REGION_OPTION,
     dry_run: bool = typer.Option(False, "--dry-run",
                                  help="Print the plan, including what is unchanged, and stop: only read calls are made."),
     refresh: bool = typer.Option(False, "--refresh",
@@ -43,21 +51,23 @@ def up_command(
     yes: bool = typer.Option(False, "--yes", "-y",
                              help="Carry out deletes that lose data (a connections table turned off) "
                                   "without asking. Without a terminal they need --yes."),
+    verbose: bool = VERBOSE_OPTION,
+    debug: bool = DEBUG_OPTION,
 ) -> None:
-    opened = open_stage(config, stage, show_warnings=True)
+    opened = open_stage(config, stage, profile, region, show_warnings=True)
     cfg, aws, store = opened.cfg, opened.aws, opened.store
     built = build_package(cfg, progress=lambda line: say(line + " ..."))
     d = desired_from(cfg, built, aws.region)
     say(f"Stage {cfg.stage} of {cfg.app} in {aws.region}: package {built.sha256_b64[:12]}…, "
         f"{len(d.routes)} routes")
     if dry_run:
-        show_plan(prepare_up(aws, d, store, refresh).plan, with_unchanged=True)
+        show_plan(prepare_up(aws, d, store, refresh).plan, with_unchanged=True, verbose=verbose)
         say("Dry run: nothing was changed.")
         return
     reporter = ProgressReporter()
     with store.locked("up", reporter.notice):
         prepared = prepare_up(aws, d, store, refresh)
-        show_plan(prepared.plan, with_unchanged=False)
+        reporter.compact = show_plan(prepared.plan, with_unchanged=False, verbose=verbose)
         confirm_deletes(prepared.plan, yes)
         try:
             url = apply_up(aws, d, store, prepared, reporter)
@@ -71,7 +81,17 @@ def up_command(
         say(f"Up to date: nothing to change (recorded in {opened.where}).")
     else:
         say(f"Deployed; recorded in {opened.where}.", "bold green")
-    print_result(url)
+    show_url(url)
+
+
+def show_url(url: str) -> None:
+    """The URL alone on stdout for scripts; labelled where a person reads it."""
+    if console.is_terminal:
+        print_result(f"URL  {url}", wrap=False)
+        return
+    print_result(url, wrap=False)
+    if error_console.is_terminal:
+        say(f"URL  {url}", "bold")
 
 
 def confirm_deletes(plan: Plan, yes: bool) -> None:
