@@ -14,7 +14,10 @@ from rich.markup import escape
 from .. import __version__
 from ..errors import DeployError, UserError
 from .console import console, error_console
-from .options import DEBUG_OPTION, debug_enabled, examples, reset_debug
+from .options import (DEBUG_OPTION, debug_enabled, examples, help_width, keep_help_words_whole,
+                      reset_debug)
+
+keep_help_words_whole()
 
 ROOT_HELP = (
     "Deploy a Python WebSocket app to AWS API Gateway + Lambda, or run it locally.\n\n"
@@ -33,7 +36,7 @@ app = typer.Typer(
     add_completion=True,             # --install-completion / --show-completion
     pretty_exceptions_enable=False,
     rich_markup_mode=None,           # plain help, as git and the AWS CLI print it
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    context_settings={"help_option_names": ["-h", "--help"], "terminal_width": help_width()},
 )
 
 

@@ -49,7 +49,7 @@ INIT_HELP = (
 @app.command("init", help=INIT_HELP, short_help="Start an app here: wsdeploy.toml and app.py.")
 def init_command(
     settings: Path = typer.Argument(
-        None, metavar="[ZAPPA_SETTINGS]", show_default=False,
+        None, metavar="[FILE]", show_default=False,
         help="With --from-zappa: the Zappa settings file. Default: zappa_settings.json (or "
              ".toml, .yml) in this folder."),
     name: str = typer.Option(

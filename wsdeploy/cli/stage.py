@@ -9,11 +9,12 @@ and `package` never pay for it.
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..config import CHECKS, StageConfig, display_path, load_stage
+from ..config import CHECKS, StageConfig, load_stage
 from ..errors import UserError
 from ..provision import record as rec
 from ..provision.deploy import shown
@@ -49,7 +50,7 @@ def load_settings(config: Path | None, stage: str | None, show_warnings: bool = 
     (found in a folder above, as git finds .git), and shows the file's warnings."""
     cfg = load_stage(config, stage)
     if config is None and cfg.config_path.parent != Path.cwd():
-        say(f"Using {display_path(cfg.config_path)} (found in {cfg.project_dir}).", "dim")
+        say(f"Using {os.path.relpath(cfg.config_path)} (found in {cfg.project_dir}).", "dim")
     if show_warnings:
         for warning in cfg.warnings:
             warn(warning)
