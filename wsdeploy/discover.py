@@ -394,6 +394,11 @@ def _describe(cfg: StageConfig, module: str, paths: list[Path], isolated: bool) 
     """
     env = {**os.environ, **cfg.environment, HANDLER_MODULE_ENV: module}
     env.pop("PYTHONPATH", None)
+    # Lambda sets both region variables, and botocore reads only the second: a module-level
+    # boto3 client (Chalice's tutorials make one) must import here as it would there.
+    region = (cfg.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+              or "us-east-1")
+    env.update(AWS_REGION=region, AWS_DEFAULT_REGION=region)
     flags = ["-S", "-B"] if isolated else ["-B"]  # -B: no __pycache__ left in the user's tree
     command = [sys.executable, *flags, "-c", _DESCRIBE_SCRIPT, module, *map(str, paths)]
     try:

@@ -271,6 +271,19 @@ def test_the_import_sees_the_stage_environment_and_may_print(tmp_path):
     assert read_handlers(cfg).module == "app"
 
 
+@pytest.mark.parametrize("toml_extra, region", [("", "us-east-1"), ('region = "eu-north-1"', "eu-north-1")])
+def test_a_module_level_boto3_client_imports_with_a_region_as_on_lambda(tmp_path, monkeypatch,
+                                                                        toml_extra, region):
+    """Lambda sets AWS_REGION and AWS_DEFAULT_REGION; botocore reads the latter only."""
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    source = ("import boto3\nTABLE = boto3.resource('dynamodb').Table('t')\n"
+              f"assert TABLE.meta.client.meta.region_name == {region!r}\n" + MINIMAL_APP)
+    cfg = load_stage(project(tmp_path, {"app.py": source}, toml_extra))
+    assert read_handlers(cfg).module == "app"
+
+
 def test_extra_paths_make_dependencies_importable(tmp_path):
     files = {"src/app.py": "import depmod\n" + MINIMAL_APP, "deps/depmod.py": "VALUE = 1\n"}
     cfg = load_stage(project(tmp_path, files, 'source = "src"'))
