@@ -6,12 +6,11 @@ import os
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
 from ..config import display_path
 from ..package import build_package
 from . import app
-from .console import console, error_console
+from .console import print_result, say
 from .options import CONFIG_OPTION, DEBUG_OPTION, STAGE_ARGUMENT, examples
 from .stage import load_settings
 
@@ -58,20 +57,14 @@ def package_command(
     """Build and write the zip, then print where it is, its size, file count and hash."""
     cfg = load_settings(config, stage)
     destination = (output or cfg.state_dir / f"{cfg.resource_name}.zip").absolute()
-    built = build_package(cfg, skip=[destination],
-                          progress=lambda line: error_console.print(escape(line) + " ...",
-                                                                    highlight=False))
+    built = build_package(cfg, skip=[destination], progress=lambda line: say(line + " ..."))
     _write_atomically(destination, built.data)
 
     routes = ", ".join(route.key + (" (reply)" if route.reply else "") for route in built.handler.routes)
-    console.print(f"Packaged {cfg.app} (stage {cfg.stage}) into {display_path(destination)}",
-                  highlight=False, markup=False)
-    console.print(
-        f"  size     {_human(built.size)} zipped, {_human(built.unzipped_size)} unzipped, "
-        f"{built.file_count} files\n"
-        f"  sha256   {built.sha256_b64}  (Lambda's CodeSha256)\n"
-        f"  handler  {built.handler.module}: {routes}",
-        highlight=False, markup=False,
-    )
+    print_result(f"Packaged {cfg.app} (stage {cfg.stage}) into {display_path(destination)}")
+    print_result(f"  size     {_human(built.size)} zipped, {_human(built.unzipped_size)} unzipped, "
+                 f"{built.file_count} files")
+    print_result(f"  sha256   {built.sha256_b64}  (Lambda's CodeSha256)", wrap=False)
+    print_result(f"  handler  {built.handler.module}: {routes}")
     if list_files:
-        console.print("\n".join("  " + name for name in built.files), highlight=False, markup=False)
+        print_result("\n".join("  " + name for name in built.files), wrap=False)
