@@ -13,6 +13,7 @@ import keyword
 import os
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -39,17 +40,29 @@ RESERVED_ENV_PREFIXES = ("AWS_", "WSDEPLOY_")
 RESERVED_ENV_NAMES = ("WEBSOCKET_API_GATEWAY_ENDPOINT", "_HANDLER", "_X_AMZN_TRACE_ID",
                       "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR")
 
-APP_NAME_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$|^[a-z]$")
-STAGE_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
-ENV_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]+$")
-REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
-ROUTE_SELECTION_RE = re.compile(r"^\$request\.body\.[A-Za-z0-9_.-]+$")
-ROUTE_TEMPLATE_PART_RE = re.compile(r"\$\{request\.body\.[A-Za-z0-9_.-]+\}")
+# Whole-value patterns: always used with fullmatch (a `$` anchor would let "bx\n" through)
+# and ASCII-only (so \d or a letter class never admits other scripts' digits and letters).
+APP_NAME_RE = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?", re.ASCII)
+STAGE_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*", re.ASCII)
+ENV_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]+", re.ASCII)
+REGION_RE = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+", re.ASCII)
+ROUTE_SELECTION_RE = re.compile(r"\$request\.body\.[A-Za-z0-9_.-]+", re.ASCII)
+ROUTE_TEMPLATE_PART_RE = re.compile(r"\$\{request\.body\.[A-Za-z0-9_.-]+\}", re.ASCII)
+# Unicode categories no setting may hold: control characters (newline, tab, NUL, ESC...),
+# invisible format characters (bidirectional overrides, zero-width spaces) and line separators.
+UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+# Environment values are data, not settings: a PEM or a JSON document spans lines and a
+# greeting may hold an emoji's zero-width joiner, so only control characters other than tab
+# and line breaks (a NUL cannot even be passed to a process) are refused there.
+ENV_VALUE_UNPRINTABLE = frozenset({"Cc"})
+ENV_VALUE_WHITESPACE = "\t\n\r"
 
 DEFAULTS: dict[str, Any] = {
     "handler_module": None,
     "source": ".",
+    "source_outside": False,
     "exclude": [],
+    "include": [],
     "requirements": None,
     "region": None,
     "profile": None,
@@ -100,6 +113,7 @@ class StageConfig:
     environment: Mapping[str, str]
     warnings: tuple[str, ...] = ()
     connections: ConnectionsConfig = ConnectionsConfig()
+    include: tuple[str, ...] = ()   # globs forcing files that look like secrets into the package
 
     @property
     def resource_name(self) -> str:
@@ -136,13 +150,42 @@ def _want(kind: type, description: str) -> Callable[[Any], str | None]:
     return check
 
 
+def _unprintable(char: str, allowed: str = "",
+                 categories: frozenset[str] = UNPRINTABLE_CATEGORIES) -> bool:
+    """True for a control, invisible-format or line-separator character not in `allowed`."""
+    return char not in allowed and unicodedata.category(char) in categories
+
+
+def _first_unprintable(text: str, allowed: str = "",
+                       categories: frozenset[str] = UNPRINTABLE_CATEGORIES) -> str | None:
+    """The first unprintable character of `text`, escaped ("\\n"); None when there is none."""
+    bad = next((c for c in text if _unprintable(c, allowed, categories)), None)
+    return None if bad is None else bad.encode("unicode_escape").decode("ascii")
+
+
+def escape_unprintable(text: str) -> str:
+    """`text` with each unprintable character written as its escape ("bx\\n"), so a message
+    shows what is there instead of breaking its line or hiding it."""
+    return "".join(_first_unprintable(c) or c for c in text)
+
+
 def _show(value: Any) -> str:
     if isinstance(value, str):
-        return '"' + value.replace('"', '\\"') + '"'
+        return '"' + escape_unprintable(value.replace('"', '\\"')) + '"'
     if isinstance(value, bool):
         return "true" if value else "false"
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _unprintable_problem(value: Any) -> str | None:
+    """What is wrong when a string, or a string of a list, holds an unprintable character:
+    a stray newline or NUL would reach AWS, file names and messages as it is."""
+    for text in value if isinstance(value, list) else [value]:
+        bad = _first_unprintable(text) if isinstance(text, str) else None
+        if bad:
+            return f"{_show(text)} contains {bad}, a control or invisible character: remove it"
+    return None
 
 
 def _in_range(low: int, high: int, unit: str) -> Callable[[Any], str | None]:
@@ -171,7 +214,7 @@ def _check_name(value: Any) -> str | None:
     problem = _want(str, "a string")(value)
     if problem:
         return problem
-    if not APP_NAME_RE.match(value):
+    if not APP_NAME_RE.fullmatch(value):
         return (f"{_show(value)} is not a valid name: use lowercase letters, digits and '-', "
                 "starting with a letter and not ending with '-' (it names every AWS resource)")
     return None
@@ -197,7 +240,7 @@ def _check_globs(value: Any) -> str | None:
 
 def _check_region(value: Any) -> str | None:
     problem = _want(str, "a string")(value)
-    if problem or REGION_RE.match(value):
+    if problem or REGION_RE.fullmatch(value):
         return problem
     return f"{_show(value)} is not an AWS region name such as \"us-east-1\" or \"eu-west-2\""
 
@@ -213,7 +256,7 @@ def _check_route_selection(value: Any) -> str | None:
     problem = _want(str, "a string")(value)
     if problem:
         return problem
-    if ROUTE_SELECTION_RE.match(value):
+    if ROUTE_SELECTION_RE.fullmatch(value):
         return None
     rest = ROUTE_TEMPLATE_PART_RE.sub("", value)
     if rest != value and "$" not in rest:
@@ -242,10 +285,15 @@ def _check_environment(value: Any) -> list[tuple[str, str]]:
             found.append((name, "the name is reserved (names starting AWS_ or WSDEPLOY_, "
                                 "WEBSOCKET_API_GATEWAY_ENDPOINT and Lambda's own are set for you); "
                                 "choose another name"))
-        elif not ENV_NAME_RE.match(name):
+        elif not ENV_NAME_RE.fullmatch(name):
             found.append((name, "not a name Lambda accepts: a letter, then at least one "
                                 "letter, digit or '_'"))
-        if not isinstance(val, str):
+        if isinstance(val, str):
+            bad = _first_unprintable(val, ENV_VALUE_WHITESPACE, ENV_VALUE_UNPRINTABLE)
+            if bad:  # the value itself is not shown: it may be a secret
+                found.append((name, f"the value contains {bad}, a control character: remove "
+                                    "it (tabs and line breaks are allowed)"))
+        else:
             quoted = _show(val if not isinstance(val, (int, float)) else str(val).lower())
             found.append((name, f"must be a string, not {_type_name(val)}; "
                                 f"write it in quotes: {name} = {quoted}"))
@@ -277,7 +325,9 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "default_stage": _want(str, "a stage name"),
     "handler_module": _check_module,
     "source": _check_nonempty,
+    "source_outside": _want(bool, "true or false"),
     "exclude": _check_globs,
+    "include": _check_globs,
     "requirements": _check_nonempty,
     "region": _check_region,
     "profile": _check_nonempty,
@@ -344,7 +394,9 @@ class _Problems:
         self.lines: list[str] = []
 
     def add(self, key: str, message: str) -> None:
-        self.lines.append(f"{key}: {message}")
+        line = f"{escape_unprintable(key)}: {message}"
+        if line not in self.lines:  # one [app] setting seen through several stages
+            self.lines.append(line)
 
     def raise_if_any(self, path: Path) -> None:
         if self.lines:
@@ -364,7 +416,7 @@ def _check_table(table: dict, where: str, allowed: tuple[str, ...], problems: _P
             for sub, message in _check_connections(value):
                 problems.add(f"{where}.connections{'.' + sub if sub else ''}", message)
         else:
-            message = CHECKS[key](value)
+            message = _unprintable_problem(value) or CHECKS[key](value)
             if message:
                 problems.add(f"{where}.{key}", message)
 
@@ -378,13 +430,18 @@ def _unknown_key_message(key: str, where: str, allowed: tuple[str, ...]) -> str:
     return f"unknown key{hint}; valid keys: {', '.join(allowed)}"
 
 
+def _plain_text(value: Any) -> bool:
+    """A non-empty string without unprintable characters (those are reported on their own)."""
+    return isinstance(value, str) and bool(value.strip()) and _unprintable_problem(value) is None
+
+
 def _check_paths(table: dict, where: str, project_dir: Path, problems: _Problems) -> None:
     source = table.get("source")
-    if isinstance(source, str) and source.strip() and not (project_dir / source).is_dir():
+    if _plain_text(source) and not (project_dir / source).is_dir():
         problems.add(f"{where}.source", f"folder {_show(source)} not found (looked for "
                                         f"{project_dir / source}); it is relative to wsdeploy.toml")
     requirements = table.get("requirements")
-    if isinstance(requirements, str) and requirements.strip() and not (project_dir / requirements).is_file():
+    if _plain_text(requirements) and not (project_dir / requirements).is_file():
         problems.add(f"{where}.requirements", f"file {_show(requirements)} not found (looked for "
                                               f"{project_dir / requirements}); it is relative to "
                                               "wsdeploy.toml")
@@ -404,12 +461,31 @@ def _merged(app_table: dict, stage_table: dict) -> dict:
     return settings
 
 
+def _check_source_inside(stage: str, stage_table: dict, settings: dict, project_dir: Path,
+                         problems: _Problems) -> None:
+    """A source folder outside the config's folder (`../`, an absolute path, a link out) ships
+    files the project does not own: only when the file says so with source_outside = true."""
+    source = settings["source"]
+    if not _plain_text(source) or settings["source_outside"] is True:
+        return
+    if not (project_dir / source).is_dir():  # reported as not found (a link loop too)
+        return
+    folder, home = (project_dir / source).resolve(), project_dir.resolve()
+    if folder == home or home in folder.parents:
+        return
+    where = f"stages.{stage}" if "source" in stage_table else "app"
+    problems.add(f"{where}.source", f"{_show(source)} is {folder}, outside the folder of "
+                                    f"{CONFIG_FILENAME} ({home}), and all of it would be packaged "
+                                    "and deployed. If that is meant, add source_outside = true "
+                                    f"to [{where}]")
+
+
 def _check_stage_whole(app: Any, stage: str, settings: dict, problems: _Problems) -> None:
     where = f"stages.{stage}"
-    if not STAGE_NAME_RE.match(stage):
+    if not STAGE_NAME_RE.fullmatch(stage):
         problems.add(where, f"{_show(stage)} is not a valid stage name: use letters, digits, "
                             "'-' and '_', starting with a letter")
-    elif isinstance(app, str) and APP_NAME_RE.match(app):
+    elif isinstance(app, str) and APP_NAME_RE.fullmatch(app):
         name = naming.resource_name(app, stage)
         if len(name) > naming.MAX_RESOURCE_NAME:
             problems.add(where, f"the resource name {_show(name)} is {len(name)} characters; "
@@ -463,9 +539,10 @@ def _validate(data: dict, path: Path) -> dict[str, dict]:
         _check_paths(table, f"stages.{stage}", project_dir, problems)
         merged[stage] = _merged(app_table, table)
         _check_stage_whole(app_table.get("name"), stage, merged[stage], problems)
+        _check_source_inside(stage, table, merged[stage], project_dir, problems)
 
     default = app_table.get("default_stage")
-    if isinstance(default, str) and stages and default not in stages:
+    if _plain_text(default) and stages and default not in stages:
         problems.add("app.default_stage", f"{_show(default)} is not a stage of this file"
                      f"{_did_you_mean(default, list(stages))}; stages: {', '.join(stages)}")
     problems.raise_if_any(path)
@@ -535,6 +612,7 @@ def load_stage(config_path: Path | str | None = None, stage: str | None = None) 
         handler_module=settings["handler_module"],
         source_dir=(project_dir / settings["source"]).resolve(),
         exclude=tuple(settings["exclude"]),
+        include=tuple(settings["include"]),
         requirements=(project_dir / requirements).resolve() if requirements else None,
         region=settings["region"],
         profile=settings["profile"],

@@ -9,6 +9,7 @@ the CLI's process, and problems surface before any AWS call.
 from __future__ import annotations
 
 import ast
+import errno
 import json
 import os
 import re
@@ -57,9 +58,20 @@ def _skipped_dir(path: Path, top: bool) -> bool:
             or (top and name in SKIPPED_TOP_DIRS) or (path / "pyvenv.cfg").exists())
 
 
-def _outside(path: Path, root: Path) -> bool:
-    """True when a symlink's target lies outside the source folder."""
-    target = path.resolve()
+def _link_target(path: Path, relative: PurePosixPath, source_dir: Path) -> Path:
+    """Where a symlink finally leads (for a dangling one, where it would); UserError for a loop."""
+    try:
+        return Path(os.path.realpath(path, strict=True))
+    except OSError as error:
+        if error.errno != errno.ELOOP:
+            return Path(os.path.realpath(path))
+    raise UserError(
+        f"{relative} in {source_dir} is a symbolic link that never reaches a file (its links form a loop): "
+        "delete it or point it at a real file, or leave it out with exclude in wsdeploy.toml"
+    )
+
+
+def _outside(target: Path, root: Path) -> bool:
     return target != root and root not in target.parents
 
 
@@ -98,7 +110,8 @@ def iter_source_files(source_dir: Path, exclude: Iterable[str] = (),
     virtual environments, caches, top-level build output, compiled files, symlinked folders
     (their real folder is read instead), the `exclude` globs and the absolute paths in `skip`
     (wsdeploy.toml, an output zip inside the tree). A symlink to anything outside the source
-    folder is refused: nothing from elsewhere on the machine gets packaged by accident.
+    folder is refused: nothing from elsewhere on the machine gets packaged by accident; so is
+    a symlink loop, which no tool could read.
     """
     patterns = [glob_to_regex(p) for p in exclude]
     skipped = {Path(p).resolve() for p in skip}
@@ -114,9 +127,9 @@ def iter_source_files(source_dir: Path, exclude: Iterable[str] = (),
                 continue
             if any(p.fullmatch(str(relative)) for p in patterns):
                 continue
-            if entry.is_symlink() and _outside(path, root):
+            if entry.is_symlink() and _outside(target := _link_target(path, relative, source_dir), root):
                 raise UserError(
-                    f"{relative} in {source_dir} is a link to {path.resolve()}, outside the "
+                    f"{relative} in {source_dir} is a link to {target}, outside the "
                     "source folder: wsdeploy packages nothing from elsewhere. Copy it in, or "
                     "leave it out with exclude in wsdeploy.toml"
                 )

@@ -172,7 +172,7 @@ def _environment(stage: str, settings: dict, conversion: Conversion) -> dict[str
             if name in c.RESERVED_ENV_NAMES or name.startswith(c.RESERVED_ENV_PREFIXES):
                 conversion.drop(stage, where, "the name is reserved in wsdeploy (AWS_*, WSDEPLOY_*, "
                                               "Lambda's own)")
-            elif not c.ENV_NAME_RE.match(name):
+            elif not c.ENV_NAME_RE.fullmatch(name):
                 conversion.drop(stage, where, "not a name Lambda accepts")
             elif isinstance(value, (dict, list)) or value is None:
                 conversion.drop(stage, where, "not a single value")
@@ -217,7 +217,7 @@ def convert(data: dict, source: str, folder_name: str) -> Conversion:
     stages, resolved = [], {}
     conversion = Conversion("", "", [])
     for stage in data:
-        if not c.STAGE_NAME_RE.match(stage):
+        if not c.STAGE_NAME_RE.fullmatch(stage):
             conversion.drop(stage, "(the whole stage)", "not a stage name wsdeploy accepts "
                             "(letters, digits, '-', '_', starting with a letter): copy it by hand")
             continue

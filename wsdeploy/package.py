@@ -22,9 +22,12 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from . import lambda_platform
-from .discover import (HandlerInfo, find_handler_module, iter_source_files, link_lambda_provided,
-                       read_handlers)
+from .discover import (HandlerInfo, find_handler_module, glob_to_regex, iter_source_files,
+                       link_lambda_provided, read_handlers)
 from .errors import UserError
+from .handler_cache import handlers_of
+from .private_files import create_private, private_dir
+from .secret_files import LeftOut, split_secrets
 
 if TYPE_CHECKING:
     from .config import StageConfig
@@ -50,6 +53,7 @@ class BuiltPackage:
     files: tuple[str, ...] = field(default=(), repr=False)  # the entries, sorted (an addition)
     unzipped_size: int = 0                                    # (an addition)
     requirements_dir: Path | None = None                      # the cached install, if any
+    left_out: tuple[LeftOut, ...] = ()  # source files that look like secrets, not packaged
 
 
 # -- requirements ------------------------------------------------------------------------------
@@ -117,6 +121,7 @@ def install_requirements(cfg: StageConfig, progress: Progress | None = None) -> 
     target = cfg.state_dir / CACHE_DIRNAME / f"requirements-{_cache_key(cfg, text)}"
     if target.is_dir():
         return target
+    private_dir(private_dir(cfg.state_dir) / CACHE_DIRNAME)  # private packages stay private
     if progress:
         progress(f"installing {cfg.requirements.name} for Lambda ({cfg.runtime}, {cfg.architecture})")
     building = target.with_name(target.name + f".tmp{os.getpid()}")
@@ -127,7 +132,8 @@ def install_requirements(cfg: StageConfig, progress: Progress | None = None) -> 
     requirements = cfg.requirements
     if filtered != text:  # a sibling copy, so relative -r and --find-links still resolve
         requirements = cfg.requirements.with_name(f".wsdeploy-requirements-{os.getpid()}.txt")
-        requirements.write_text(filtered + "\n", encoding="utf-8")
+        with os.fdopen(create_private(requirements), "w", encoding="utf-8") as out:
+            out.write(filtered + "\n")  # private: index URLs may carry tokens
     try:
         done = subprocess.run(pip_command(cfg, requirements, building), capture_output=True,
                               text=True, cwd=cfg.requirements.parent)
@@ -177,7 +183,8 @@ def _config_files(cfg: StageConfig) -> list[Path]:
     return found
 
 
-def _source_files(cfg: StageConfig, skip: Iterable[Path]) -> list[PurePosixPath]:
+def _source_files(cfg: StageConfig, skip: Iterable[Path]) -> tuple[list[PurePosixPath], list[LeftOut]]:
+    """The source files to package, and those left out because they look like secrets."""
     source = [*iter_source_files(cfg.source_dir, cfg.exclude, [*_config_files(cfg), *skip])]
     clash = [str(r) for r in source if r.parts[0] == "wsdeploy"]
     if clash:
@@ -185,7 +192,20 @@ def _source_files(cfg: StageConfig, skip: Iterable[Path]) -> list[PurePosixPath]
             f"{cfg.source_dir} holds {clash[0]}: a 'wsdeploy' folder in your source would replace "
             "the runtime wsdeploy ships; rename it, or add \"wsdeploy/**\" to exclude"
         )
-    return source
+    return split_secrets(cfg.source_dir, source, [glob_to_regex(p) for p in cfg.include])
+
+
+def _read_packaged_handlers(cfg: StageConfig, tree: Path, provided: Path,
+                            left_out: list[LeftOut]) -> HandlerInfo:
+    """The routes, read from the package; a failed import names the modules left out as secrets."""
+    try:
+        return read_handlers(cfg, package_tree=tree, provided=provided)
+    except UserError as error:
+        modules = [f.path for f in left_out if f.path.endswith(".py")]
+        if not modules or "ModuleNotFoundError" not in str(error):
+            raise
+        raise UserError(f"{error}\nLeft out as secrets: {', '.join(modules)}. If one is needed, "
+                        "move the secret out of it, or list it in include in wsdeploy.toml") from None
 
 
 def _collect(cfg: StageConfig, requirements_dir: Path | None,
@@ -256,23 +276,29 @@ def build_package(cfg: StageConfig, skip: Iterable[Path] = (),
 
     `skip` names files of the source tree to leave out (the output zip, when written there).
     """
-    source = _source_files(cfg, skip)
+    source, left_out = _source_files(cfg, skip)
     find_handler_module(cfg)  # a discovery mistake shows before any slow pip install
     requirements_dir = install_requirements(cfg, progress)
     entries = _collect(cfg, requirements_dir, source)
-    with tempfile.TemporaryDirectory(prefix="wsdeploy-package-") as scratch:
-        # Read the routes from the package itself, beside only what Lambda provides: an import
-        # that works from the source folder but not from the zip fails here, not in Lambda.
-        tree = _lay_out(entries, Path(scratch) / "package")
-        provided = link_lambda_provided(Path(scratch) / "lambda-provided")
-        handler = read_handlers(cfg, package_tree=tree, provided=provided)
     sizes = {name: path.stat().st_size for name, path in entries.items()}
     unzipped = sum(sizes.values())
     _check_limit(unzipped, MAX_UNZIPPED_BYTES, "unzipped", sizes)
     data = _zip(entries)
     _check_limit(len(data), MAX_ZIPPED_BYTES, "zipped", sizes)
+    sha256 = code_sha256(data)
+
+    def read() -> HandlerInfo:
+        with tempfile.TemporaryDirectory(prefix="wsdeploy-package-") as scratch:
+            # Read the routes from the package itself, beside only what Lambda provides: an
+            # import that works from the source folder but not from the zip fails here, not
+            # in Lambda.
+            tree = _lay_out(entries, Path(scratch) / "package")
+            provided = link_lambda_provided(Path(scratch) / "lambda-provided")
+            return _read_packaged_handlers(cfg, tree, provided, left_out)
+
+    handler = handlers_of(cfg, sha256, read)   # the same package was read before: no import
     return BuiltPackage(
-        data=data, sha256_b64=code_sha256(data), size=len(data), file_count=len(entries),
+        data=data, sha256_b64=sha256, size=len(data), file_count=len(entries),
         handler=handler, files=tuple(sorted(entries)), unzipped_size=unzipped,
-        requirements_dir=requirements_dir,
+        requirements_dir=requirements_dir, left_out=tuple(left_out),
     )

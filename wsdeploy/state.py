@@ -20,9 +20,31 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .errors import UserError
+from .private_files import create_private, private_dir
 
 SCHEMA_VERSION = 1
 EMPTY_LOCK_SECONDS = 5.0
+RECOVERY = ("It is wsdeploy's record of what exists in AWS: restore it, or move it away and run "
+            "`wsdeploy up`, which finds the resources by name and tags")
+
+# What each field of the record holds (the layout is in provision/record.py's docstring), so a
+# file edited or damaged by hand is refused with one message instead of failing deep in a run.
+# Fields not named here are not checked.
+TEXT, WHOLE, FLAG, OBJECT = "a string or null", "a whole number or null", "true or false", "an object"
+_HOLDS = {
+    TEXT: lambda v: v is None or isinstance(v, str),
+    WHOLE: lambda v: v is None or type(v) is int,
+    FLAG: lambda v: type(v) is bool,
+    OBJECT: lambda v: isinstance(v, dict),
+}
+HEADER_FIELDS = dict.fromkeys(("app", "stage", "region", "name", "partition", "account",
+                               "created_at", "updated_at", "deployed_at", "url", "code_sha256",
+                               "config_hash"), TEXT)
+RESOURCE_FIELDS = {
+    **dict.fromkeys(("name", "arn", "id", "uri", "trust_sha256", "sha256", "billing_mode", "ttl",
+                     "route_selection", "statement_id", "source_arn", "target", "response_id"), TEXT),
+    "retention_days": WHOLE, "reply": FLAG, "settings": OBJECT,
+}
 
 
 def utc_now() -> str:
@@ -41,29 +63,33 @@ class StateFile:
         return self.path.is_file()
 
     def load(self) -> dict[str, Any] | None:
-        """The recorded state, or None when there is none."""
+        """The recorded state, or None when there is none; UserError when it cannot be used."""
         try:
-            text = self.path.read_text(encoding="utf-8")
+            data = json.loads(self.path.read_bytes().decode("utf-8"))
         except FileNotFoundError:
             return None
-        try:
-            data = json.loads(text)
+        except UnicodeDecodeError as error:
+            raise UserError(f"{self.path} is not UTF-8 text (byte {error.start} is "
+                            f"{error.object[error.start]:#04x}). {RECOVERY}") from None
         except ValueError as error:
-            raise UserError(f"{self.path} is not valid JSON ({error}). It is wsdeploy's record of "
-                            "what exists in AWS: restore it, or move it away and run `wsdeploy up`, "
-                            "which finds the resources by name and tags") from None
+            raise UserError(f"{self.path} is not valid JSON ({error}). {RECOVERY}") from None
+        except OSError as error:
+            raise UserError(f"{self.path} cannot be read: {error.strerror}. {RECOVERY}") from None
         version = data.get("schema") if isinstance(data, dict) else None
         if version != SCHEMA_VERSION:
             raise UserError(f"{self.path} has schema version {version!r}; this wsdeploy reads "
                             f"version {SCHEMA_VERSION}: use the wsdeploy version that wrote it")
+        problem = layout_problem(data)
+        if problem:
+            raise UserError(f"{self.path} is damaged: {problem}. {RECOVERY}")
         return data
 
     def save(self, data: dict[str, Any]) -> None:
         """Atomically replaces the file: temporary file, fsync, rename, fsync of the folder."""
-        self.dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.dir)
         data = {**data, "schema": SCHEMA_VERSION, "updated_at": utc_now()}
         temporary = self.dir / f".{self.path.name}.{os.getpid()}.tmp"
-        with open(temporary, "w", encoding="utf-8") as out:
+        with os.fdopen(create_private(temporary), "w", encoding="utf-8") as out:
             json.dump(data, out, indent=2, sort_keys=True)
             out.write("\n")
             out.flush()
@@ -87,7 +113,7 @@ class StateFile:
     def locked(self, command: str, notice: Callable[[str], None] | None = None) -> Iterator[None]:
         """Holds the stage's lock for the block; UserError (exit 2) if a live run holds it."""
         notice = notice or (lambda _: None)
-        self.dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.dir)
         mine = {"pid": os.getpid(), "host": socket.gethostname(), "command": command,
                 "started": utc_now()}
         self._acquire(mine, notice)
@@ -100,7 +126,7 @@ class StateFile:
     def _acquire(self, mine: dict, notice: Callable[[str], None]) -> None:
         for _ in range(5):
             try:
-                fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                fd = create_private(self.lock_path, exclusive=True)
             except FileExistsError:
                 holder = _read_json(self.lock_path)
                 if holder is None:          # vanished, or still being written: look again
@@ -155,6 +181,42 @@ class StateFile:
             return False
         aside.unlink(missing_ok=True)
         return True
+
+
+def _type_name(value: Any) -> str:
+    names = {type(None): "null", bool: "a boolean", int: "a number", float: "a number",
+             str: "a string", list: "a list", dict: "an object"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _field_problem(where: str, value: Any, wanted: str) -> str | None:
+    if _HOLDS[wanted](value):
+        return None
+    return f"{where} must be {wanted}, not {_type_name(value)}"
+
+
+def layout_problem(data: dict) -> str | None:
+    """The first field of a record that holds the wrong type, as "where: what"; None if fine."""
+    for name, wanted in HEADER_FIELDS.items():
+        if name in data and (problem := _field_problem(name, data[name], wanted)):
+            return problem
+    resources = data.get("resources", {})
+    if not isinstance(resources, dict):
+        return _field_problem("resources", resources, OBJECT)
+    entries: list[tuple[str, Any]] = []
+    for kind, entry in resources.items():
+        if kind == "routes" and isinstance(entry, dict):
+            entries += [(f"resources.routes.{key}", route) for key, route in entry.items()]
+        elif entry is not None:
+            entries.append((f"resources.{kind}", entry))
+    for where, entry in entries:
+        if not isinstance(entry, dict):
+            return _field_problem(where, entry, OBJECT)
+        for name, value in entry.items():
+            wanted = RESOURCE_FIELDS.get(name)
+            if wanted and (problem := _field_problem(f"{where}.{name}", value, wanted)):
+                return problem
+    return None
 
 
 def pid_alive(pid: Any) -> bool:

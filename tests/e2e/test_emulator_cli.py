@@ -236,3 +236,16 @@ def test_the_chat_example_tracks_connections_in_memory(tmp_path):
         ann.send(json.dumps({"action": "send", "room": "lobby", "message": "hi all"}))
         assert until(bob, "message") == {"type": "message", "room": "lobby", "name": "ann",
                                          "message": "hi all"}
+
+
+def test_a_limit_hit_is_said_in_a_line_of_its_own(echo_dir):
+    with DevProcess(echo_dir, "--quiet") as dev:
+        port = int(dev.url.rsplit(":", 1)[1].split("/")[0])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"POST /dev/@connections/x HTTP/1.1\r\nContent-Length: 5\r\n"
+                         b"Content-Length: 500\r\n\r\nhello")
+            assert sock.recv(64).startswith(b"HTTP/1.1 400 ")
+        line = dev.wait_for_line(r"^limit: ")
+        assert "Content-Length is given more than once" in line and "400" in line
+        assert dev.stop() == 0
+    assert "Traceback" not in "\n".join(dev.lines)

@@ -24,7 +24,7 @@ from tests.support.emulator import gw  # noqa: F401  (a fixture)
 from tests.support.emulator import (RunningGateway, events_of, management_client, read_to_end,
                                    wait_for, write_app)
 from tests.support.emulator_apps import PROBE
-from wsdeploy.emulator.management_api import Reply
+from wsdeploy.emulator.http_replies import Reply
 
 
 def only_connection_id() -> str:

@@ -93,8 +93,8 @@ def test_template_route_selection(tmp_path):
 
 
 def without_default(routes: dict) -> dict:
-    """The route table minus $default. The runtime refuses an app without $default, so this test
-    hook is the only way to reach the "Forbidden" frame."""
+    """The route table minus $default. The runtime refuses an app without $default, so narrowing
+    the routes the gateway selects from is the only way to reach the "Forbidden" frame."""
     return {key: reply for key, reply in routes.items() if key != "$default"}
 
 

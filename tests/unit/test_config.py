@@ -84,7 +84,8 @@ def test_the_example_file_documents_every_key_and_is_valid(tmp_path):
 # -- the rules, with the messages users see ---------------------------------------------------------
 @pytest.mark.parametrize("extra, message", [
     ('nmae = "x"', 'app.nmae: unknown key (did you mean "name"?); valid keys: name, default_stage, '
-                   'handler_module, source, exclude, requirements, region, profile, runtime, '
+                   'handler_module, source, source_outside, exclude, include, requirements, region, '
+                   'profile, runtime, '
                    'architecture, memory, timeout, log_retention_days, route_selection, environment, '
                    'connections'),
     ('memory = "256"', 'app.memory: must be a whole number of MB, not a string ("256")'),
@@ -227,7 +228,8 @@ def test_a_missing_name_and_stage_only_keys(tmp_path):
         "digits, '-')",
         "stages.dev.name: the app name is the same in every stage; set it once in [app]",
         "stages.dev.default_stage: default_stage belongs in [app]",
-        "stages.dev.stages: unknown key; valid keys: handler_module, source, exclude, requirements, "
+        "stages.dev.stages: unknown key; valid keys: handler_module, source, source_outside, exclude, "
+        "include, requirements, "
         "region, profile, runtime, architecture, memory, timeout, log_retention_days, "
         "route_selection, environment, connections",
     ]
@@ -404,3 +406,111 @@ def test_a_stage_can_turn_connections_off(tmp_path):
 ])
 def test_connections_settings_are_checked(tmp_path, setting, message):
     assert problems(tmp_path, app(setting)) == [message]
+
+
+# -- values that only look valid: a trailing newline, control and invisible characters ----------
+def test_a_trailing_newline_never_passes_a_pattern(tmp_path):
+    """`$` in a pattern matches before a final newline: every pattern must match the whole value."""
+    toml = ('[app]\nname = "bx\\n"\nregion = "us-east-1\\n"\n'
+            'route_selection = "$request.body.action\\n"\n'
+            'environment = { "GOOD\\n" = "x" }\n\n[stages."dev\\n"]\n')
+    found = problems(tmp_path, toml)
+    assert found == [
+        'app.name: "bx\\n" contains \\n, a control or invisible character: remove it',
+        'app.region: "us-east-1\\n" contains \\n, a control or invisible character: remove it',
+        'app.route_selection: "$request.body.action\\n" contains \\n, a control or invisible '
+        'character: remove it',
+        "app.environment.GOOD\\n: not a name Lambda accepts: a letter, then at least one letter, "
+        "digit or '_'",
+        "stages.dev\\n: \"dev\\n\" is not a valid stage name: use letters, digits, '-' and '_', "
+        "starting with a letter",
+    ]
+    assert all("\n" not in line for line in found)  # each problem stays on its own line
+
+
+@pytest.mark.parametrize("setting", [
+    'handler_module = "app\\n"', 'source = ".\\n"', 'exclude = ["*.md\\n"]', 'include = ["\\u0000"]',
+    'requirements = "requirements.txt\\r"', 'profile = "default\\t"', 'runtime = "python3.13\\n"',
+    'architecture = "arm64\\u200b"', 'route_selection = "${request.body.type}\\n"',
+    'region = "eu-west-1\\u202e"', 'default_stage = "dev\\n"',
+])
+def test_no_string_setting_takes_a_control_or_invisible_character(tmp_path, setting):
+    key = setting.split(" = ")[0]
+    (problem,) = problems(tmp_path, app(setting), {"requirements.txt": ""})
+    assert problem.startswith(f"app.{key}: ") and "a control or invisible character: remove it" in problem
+
+
+def test_region_digits_are_ascii_digits(tmp_path):
+    (problem,) = problems(tmp_path, app('region = "us-east-\u0661"'))
+    assert problem.startswith('app.region: "us-east-\u0661" is not an AWS region name')
+
+
+def test_environment_values_may_span_lines_but_hold_no_other_control_character(tmp_path):
+    pem = "-----BEGIN CERTIFICATE-----\\nMIIB\\tx\\r\\n-----END CERTIFICATE-----"
+    cfg = load_stage(write_project(tmp_path, app(f'environment = {{ CERT = "{pem}", HI = "\u200d" }}')))
+    assert cfg.environment["CERT"].count("\n") == 2
+    assert problems(tmp_path, app('environment = { TOKEN = "s3cr\\u0000t", BELL = "\\u0007" }')) == [
+        "app.environment.TOKEN: the value contains \\x00, a control character: remove it (tabs "
+        "and line breaks are allowed)",
+        "app.environment.BELL: the value contains \\x07, a control character: remove it (tabs "
+        "and line breaks are allowed)",
+    ]
+
+
+# -- a source folder outside the project -----------------------------------------------------------
+def test_a_source_outside_the_config_folder_is_refused_unless_confirmed(tmp_path):
+    write_project(tmp_path / "shared", files={"app.py": ""})
+    toml = app('source = "../shared"')
+    assert problems(tmp_path / "proj", toml) == [
+        f'app.source: "../shared" is {tmp_path / "shared"}, outside the folder of wsdeploy.toml '
+        f"({tmp_path / 'proj'}), and all of it would be packaged and deployed. If that is meant, "
+        "add source_outside = true to [app]"
+    ]
+    cfg = load_stage(write_project(tmp_path / "proj", app('source = "../shared"\nsource_outside = true')))
+    assert cfg.source_dir == tmp_path / "shared"
+
+
+def test_a_source_that_links_out_of_the_project_is_outside_too(tmp_path):
+    write_project(tmp_path / "shared", files={"app.py": ""})
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "src").symlink_to(tmp_path / "shared")
+    toml = app(stages='[stages.dev]\n[stages.prod]\nsource = "src"\n')
+    (problem,) = problems(tmp_path / "proj", toml)
+    assert problem.startswith(f'stages.prod.source: "src" is {tmp_path / "shared"}, outside')
+    assert problem.endswith("add source_outside = true to [stages.prod]")
+
+
+def test_one_outside_source_in_app_is_reported_once_for_all_stages(tmp_path):
+    (tmp_path / "shared").mkdir()
+    (problem,) = problems(tmp_path / "proj", app('source = "../shared"', "[stages.dev]\n[stages.prod]\n"))
+    assert problem.startswith("app.source: ")
+    config = write_project(tmp_path / "proj", app('source = "../shared"\nsource_outside = true',
+                                                  "[stages.dev]\n[stages.prod]\n"))
+    assert load_stage(config, "prod").source_dir == load_stage(config, "dev").source_dir
+
+
+def test_a_subfolder_and_an_absolute_path_inside_are_fine(tmp_path):
+    write_project(tmp_path, app(f'source = "{tmp_path}/src"'), {"src/app.py": ""})
+    assert load_stage(tmp_path / "wsdeploy.toml").source_dir == tmp_path / "src"
+
+
+def test_a_source_that_is_a_link_loop_is_not_found_rather_than_a_crash(tmp_path):
+    (tmp_path / "loop").symlink_to("loop")
+    assert problems(tmp_path, app('source = "loop"')) == [
+        f'app.source: folder "loop" not found (looked for {tmp_path}/loop); it is relative to '
+        "wsdeploy.toml"
+    ]
+
+
+@pytest.mark.parametrize("setting, message", [
+    ('include = "*.pem"', 'app.include: must be a list of glob strings such as ["tests/**", "*.md"], '
+                          'not a string ("*.pem")'),
+    ('source_outside = "yes"', 'app.source_outside: must be true or false, not a string ("yes")'),
+])
+def test_include_and_source_outside_are_checked(tmp_path, setting, message):
+    assert problems(tmp_path, app(setting)) == [message]
+
+
+def test_include_is_read_per_stage(tmp_path):
+    config = write_project(tmp_path, app('include = ["ca.pem"]', '[stages.dev]\n[stages.prod]\ninclude = []\n'))
+    assert load_stage(config, "dev").include == ("ca.pem",) and load_stage(config, "prod").include == ()

@@ -180,6 +180,27 @@ def test_links_inside_the_source_folder_are_fine_and_linked_folders_read_once(tm
     assert [str(p) for p in iter_source_files(tmp_path)] == ["alias.py", "pkg/mod.py"]
 
 
+@pytest.mark.parametrize("links", [{"loop": "loop"}, {"a": "b", "b": "a"}, {"deep/c": "../deep/c"}])
+def test_a_symlink_loop_is_a_user_error_naming_it(tmp_path, links):
+    (tmp_path / "app.py").write_text(MINIMAL_APP)
+    for name, target in links.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).symlink_to(target)
+    with pytest.raises(UserError) as caught:
+        list(iter_source_files(tmp_path))
+    assert str(caught.value).endswith(
+        f"in {tmp_path} is a symbolic link that never reaches a file (its links form a loop): "
+        "delete it or point it at a real file, or leave it out with exclude in wsdeploy.toml")
+    assert str(caught.value).split(" in ")[0] in links
+
+
+def test_an_excluded_loop_and_a_dangling_link_are_no_trouble(tmp_path):
+    (tmp_path / "app.py").write_text(MINIMAL_APP)
+    (tmp_path / "loop").symlink_to("loop")
+    (tmp_path / "gone.txt").symlink_to(tmp_path / "nowhere.txt")
+    assert [str(p) for p in iter_source_files(tmp_path, exclude=["loop"])] == ["app.py"]
+
+
 def test_a_file_whose_path_is_no_module_name_is_pointed_out(tmp_path):
     message = discovery_error(tmp_path, {"my-scripts/app.py": MINIMAL_APP})
     assert message.endswith("(my-scripts/app.py imports it, but its path is not a Python module "

@@ -7,10 +7,11 @@ import json
 
 import pytest
 
-from wsdeploy.emulator.connections import OPEN, Connection, ConnectionTable
+from wsdeploy.emulator.connections import CONNECTING, OPEN, Connection, ConnectionTable
 from wsdeploy.emulator.limits import MAX_MESSAGE_BYTES
-from wsdeploy.emulator.front_door import parse_head, phrase, serialize
-from wsdeploy.emulator.management_api import Reply, forbidden, gone, is_management_request, plan
+from wsdeploy.emulator.front_door import connection_cap, content_length, parse_head
+from wsdeploy.emulator.http_replies import Reply, forbidden, gone, phrase, serialize
+from wsdeploy.emulator.management_api import is_management_request, plan
 
 SIGNED = {"authorization": "AWS4-HMAC-SHA256 Credential=x/20241111/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=0"}
 ID = "BFHPhfCWIAMCKlQ="
@@ -64,7 +65,7 @@ def test_unknown_or_connecting_connections_are_gone_with_the_error_type(table, m
         decided = decide(table, method, target=target)
         assert decided.reply.status == 410 and decided.reply.error_type == "GoneException"
         assert decided.action is None
-        table.get(ID).state = "connecting"  # $connect not returned yet: gone as well
+        table.get(ID).state = CONNECTING  # $connect not returned yet: gone as well
 
 
 def test_management_routes_need_the_stage_prefix(table):
@@ -126,3 +127,61 @@ def test_every_error_body_is_spelled_as_the_gateway_spells_them(table):
     assert decide(table, headers={}).reply.body == b'{"message":"Missing Authentication Token"}'
     too_large = decide(table, body=b"x" * (MAX_MESSAGE_BYTES + 1)).reply
     assert too_large.body.startswith(b'{"message":"payload is ')
+
+
+def test_handshake_refusals_are_built_as_front_door_replies_are():
+    from wsdeploy.emulator.http_replies import handshake_response, upgrade_required
+
+    response = handshake_response(gone("abc="))
+    assert (response.status_code, response.reason_phrase) == (410, "Gone")
+    assert response.headers["x-amzn-ErrorType"] == "GoneException"
+    assert response.headers["Connection"] == "close" and response.body == gone("abc=").body
+    told = handshake_response(upgrade_required("ws://127.0.0.1:1/dev"))
+    assert told.status_code == 426 and b"wscat -c ws://127.0.0.1:1/dev" in told.body
+    assert told.headers["Content-Type"] == "text/plain; charset=utf-8"
+
+
+@pytest.mark.parametrize("head, why", [
+    (b"POST /x HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5", "more than once"),
+    (b"POST /x HTTP/1.1\r\nContent-Length: 5\r\ncontent-length: 7", "more than once"),
+])
+def test_a_content_length_given_twice_is_refused(head, why):
+    with pytest.raises(ValueError, match=why):
+        parse_head(head)
+
+
+@pytest.mark.parametrize("value", ["+5", "-5", "5 5", "0x10", "5.0", "", "²", "1e3"])
+def test_a_content_length_must_be_plain_digits(value):
+    with pytest.raises(ValueError, match="not a plain decimal number"):
+        content_length({"content-length": value})
+
+
+def test_an_absurd_content_length_is_refused_and_sane_ones_are_read():
+    from wsdeploy.emulator.front_door import MAX_DECLARED_BYTES
+
+    assert content_length({}) == 0 and content_length({"content-length": "0"}) == 0
+    assert content_length({"content-length": "00042"}) == 42
+    assert content_length({"content-length": str(MAX_DECLARED_BYTES)}) == MAX_DECLARED_BYTES
+    for absurd in (str(MAX_DECLARED_BYTES + 1), "9" * 20, "1" + "0" * 4000):
+        with pytest.raises(ValueError, match="larger than any request"):
+            content_length({"content-length": absurd})
+
+
+def test_open_http_connections_are_capped_by_the_files_the_process_may_open():
+    assert connection_cap(1_048_576) == 256
+    assert connection_cap(200) == 50  # `ulimit -n 200`: a quarter of it
+    assert connection_cap(8) == 4 and connection_cap(100_000, cap=16) == 16
+
+
+def test_a_planned_call_needs_no_http_request():
+    from wsdeploy.emulator.management_api import decide
+
+    table = ConnectionTable()
+    connection = Connection(ID, 1731324924123, "h:1", "127.0.0.1", None, state=OPEN)
+    table.add(connection)
+    assert decide("POST", ID, b"hi", table).action == "post"
+    assert decide("POST", "AAAAAAAAAAAAAAA=", b"hi", table).reply.status == 410
+    assert decide("POST", ID, b"x" * (MAX_MESSAGE_BYTES + 1), table).reply.status == 413
+    assert decide("PATCH", ID, b"", table).reply.status == 403
+    connection.state = CONNECTING
+    assert decide("GET", ID, b"", table).reply.error_type == "GoneException"

@@ -95,7 +95,8 @@ def test_the_shapes_are_data_only():
     imported = modules_after(code)
     assert sdk_in(imported) == []
     ours = {m for m in imported if m.startswith("wsdeploy.") and not m.startswith("wsdeploy.runtime")}
-    allowed = {"wsdeploy", "wsdeploy.errors", "wsdeploy.naming", "wsdeploy.state", "wsdeploy.provision",
+    allowed = {"wsdeploy", "wsdeploy.errors", "wsdeploy.naming", "wsdeploy.state",
+               "wsdeploy.private_files", "wsdeploy.provision",
                "wsdeploy.provision.live",
                "wsdeploy.provision.seen", "wsdeploy.provision.desired", "wsdeploy.provision.steps",
                "wsdeploy.provision.record"}

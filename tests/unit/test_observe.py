@@ -115,12 +115,25 @@ def test_an_unrecorded_role_of_our_name_without_our_tags_is_refused():
         observe(FakeAws(get_role=role), D, None)
 
 
-def test_a_record_of_another_account_is_refused_before_anything_else():
+def test_a_record_of_another_account_is_refused_before_anything_else_is_read():
+    """The function's ARN names the credentials' account; without a function, STS does."""
     record = {"account": "999999999999", "resources": {"role": {"arn": "a"}}}
     aws = FakeAws()
-    with pytest.raises(UserError, match="account 999999999999"):
+    with pytest.raises(UserError, match="records account 999999999999, but these credentials "
+                                        f"are for account {ACCOUNT}"):
         observe(aws, D, record)
-    assert aws.reads == ["identity"]
+    assert aws.reads == ["get_function", "identity"]
+    aws = FakeAws(get_function=function())
+    with pytest.raises(UserError, match=f"are for account {ACCOUNT}"):
+        observe(aws, D, record)
+    assert aws.reads == ["get_function"]
+
+
+def test_the_account_is_learnt_from_the_function_without_a_call_to_sts():
+    record = {"account": ACCOUNT, "resources": {"role": {"arn": "a"}, "function": {}}}
+    aws = FakeAws(get_function=function())
+    assert observe(aws, D, record).identity == Identity(ACCOUNT, "aws")
+    assert "identity" not in aws.reads
 
 
 def test_the_users_deployed_values_are_hidden_from_error_messages_but_not_wsdeploys_own():

@@ -72,6 +72,54 @@ def test_unreadable_json_is_a_user_error_that_says_how_to_recover(store):
         store.load()
 
 
+def test_a_file_that_is_not_utf8_is_a_user_error_naming_the_byte(store):
+    store.dir.mkdir(parents=True)
+    store.path.write_bytes(b'{"schema": 1, "app": "ch\xe9t"}')
+    with pytest.raises(UserError) as caught:
+        store.load()
+    assert str(caught.value).startswith(f"{store.path} is not UTF-8 text (byte 24 is 0xe9). "
+                                        "It is wsdeploy's record of what exists in AWS")
+
+
+def test_a_state_path_that_cannot_be_read_is_a_user_error(store):
+    store.path.mkdir(parents=True)   # a folder where the file should be
+    with pytest.raises(UserError, match="dev.json cannot be read: Is a directory"):
+        store.load()
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"resources": []}, "resources must be an object, not a list"),
+    ({"region": 5}, "region must be a string or null, not a number"),
+    ({"partition": {"a": 1}}, "partition must be a string or null, not an object"),
+    ({"resources": {"api": "abc"}}, "resources.api must be an object, not a string"),
+    ({"resources": {"api": {"id": 7}}}, "resources.api.id must be a string or null, not a number"),
+    ({"resources": {"role": {"arn": ["x"]}}}, "resources.role.arn must be a string or null, not a list"),
+    ({"resources": {"log_group": {"retention_days": "14"}}},
+     "resources.log_group.retention_days must be a whole number or null, not a string"),
+    ({"resources": {"function": {"settings": 3}}},
+     "resources.function.settings must be an object, not a number"),
+    ({"resources": {"routes": [1]}}, "resources.routes must be an object, not a list"),
+    ({"resources": {"routes": {"$connect": "x"}}},
+     "resources.routes.$connect must be an object, not a string"),
+    ({"resources": {"routes": {"$default": {"id": "r1", "reply": "yes"}}}},
+     "resources.routes.$default.reply must be true or false, not a string"),
+])
+def test_a_field_of_the_wrong_type_is_a_user_error_naming_it(store, change, message):
+    store.dir.mkdir(parents=True)
+    record = {"schema": SCHEMA_VERSION, "app": "chat", "region": "eu-west-1",
+              "resources": {"api": {"id": "abc", "name": "chat-dev-ws"}}, **change}
+    store.path.write_text(json.dumps(record))
+    with pytest.raises(UserError) as caught:
+        store.load()
+    assert str(caught.value).startswith(f"{store.path} is damaged: {message}. It is wsdeploy's record")
+
+
+def test_null_resources_and_fields_it_does_not_know_are_accepted(store):
+    store.save({"app": "chat", "url": None, "future": 3,
+                "resources": {"table": None, "api": {"id": "abc", "later": [1]}, "routes": {}}})
+    assert store.load()["resources"]["api"]["later"] == [1]
+
+
 def test_a_newer_schema_is_refused(store):
     store.dir.mkdir(parents=True)
     store.path.write_text(json.dumps({"schema": SCHEMA_VERSION + 1}))

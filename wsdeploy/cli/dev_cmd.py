@@ -56,6 +56,9 @@ def _print_event(record: EventRecord) -> None:
 
 
 def _print_notice(gateway: Gateway, kind: str, text: str) -> None:
+    if kind == "limit":
+        error_console.print(f"[yellow]limit:[/] {escape(text)}", highlight=False, soft_wrap=True)
+        return
     if kind == "abandoned":
         error_console.print(f"[yellow]{escape(text)}[/]", highlight=False, soft_wrap=True)
         return

@@ -9,6 +9,7 @@ import typer
 
 from ..config import display_path
 from ..package import build_package
+from ..private_files import private_dir, write_atomically
 from . import app
 from .console import print_result, say
 from .options import CONFIG_OPTION, DEBUG_OPTION, STAGE_ARGUMENT, examples
@@ -23,11 +24,14 @@ def _human(size: int) -> str:
     return ""  # unreachable
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def _write_zip(path: Path, data: bytes, state_dir: Path) -> None:
+    """Written whole or not at all; in the state folder (the default place) readable by its
+    owner only, elsewhere as the umask says."""
+    private = Path(os.path.normpath(state_dir)) in Path(os.path.normpath(path)).parents
+    if private:
+        private_dir(state_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    partial.write_bytes(data)
-    partial.replace(path)
+    write_atomically(path, data, private=private)
 
 
 PACKAGE_HELP = (
@@ -36,6 +40,9 @@ PACKAGE_HELP = (
     "your exclude globs), wsdeploy's small runtime, and your requirements installed for "
     "Lambda's platform. Your handlers are imported and checked first, so a broken module is "
     "reported here rather than after a deploy.\n\n"
+    "Files that look like secrets (private keys, id_rsa, *.pem, *.key, *.p12, credentials*, "
+    "secrets.json, *.tfstate, kubeconfig, any file holding a PRIVATE KEY block) are left out "
+    "and listed; `include` in wsdeploy.toml forces one in.\n\n"
     "The same inputs give the same bytes, so the printed SHA-256 (in Lambda's CodeSha256 "
     "form) tells whether your code changed.\n\n"
     + examples(("wsdeploy package --list", "build the zip and list every file in it"),
@@ -58,7 +65,7 @@ def package_command(
     cfg = load_settings(config, stage)
     destination = (output or cfg.state_dir / f"{cfg.resource_name}.zip").absolute()
     built = build_package(cfg, skip=[destination], progress=lambda line: say(line + " ..."))
-    _write_atomically(destination, built.data)
+    _write_zip(destination, built.data, cfg.state_dir.absolute())
 
     routes = ", ".join(route.key + (" (reply)" if route.reply else "") for route in built.handler.routes)
     print_result(f"Packaged {cfg.app} (stage {cfg.stage}) into {display_path(destination)}")
@@ -66,5 +73,11 @@ def package_command(
                  f"{built.file_count} files")
     print_result(f"  sha256   {built.sha256_b64}  (Lambda's CodeSha256)", wrap=False)
     print_result(f"  handler  {built.handler.module}: {routes}")
+    if built.left_out:
+        width = max(len(item.path) for item in built.left_out)
+        print_result(f"  left out {len(built.left_out)} file(s) that look like secrets (to package "
+                     "one, list it in include in wsdeploy.toml):")
+        print_result("\n".join(f"    {item.path:<{width}}  {item.reason}" for item in built.left_out),
+                     wrap=False)
     if list_files:
         print_result("\n".join("  " + name for name in built.files), wrap=False)

@@ -12,7 +12,7 @@ from ..provision.desired import desired_from
 from ..provision.kinds import destructive, spec
 from ..provision.steps import Plan
 from . import app
-from .console import console, error_console
+from .console import console, error_console, warn
 from .options import (CONFIG_OPTION, DEBUG_OPTION, PROFILE_OPTION, REGION_OPTION, STAGE_ARGUMENT,
                       VERBOSE_OPTION, examples)
 from .render import (ProgressReporter, interrupted, print_result, require_terminal_or_yes, say,
@@ -27,7 +27,9 @@ UP_HELP = (
     "without a terminal, --yes is required).\n\n"
     "First it builds the package and reads what already exists, then prints the plan: what "
     "it will create, update (and which fields), delete or adopt. Only what differs is "
-    "changed: with nothing changed no write is made; changed code only updates the code.\n\n"
+    "changed: with nothing changed no write is made; changed code only updates the code. "
+    "Files that look like secrets are left out of the package, with a warning naming them "
+    "(see `wsdeploy package --help`).\n\n"
     "Each step is recorded in .wsdeploy/STAGE.json as soon as it is done, so an interrupted "
     "run is resumed by running `wsdeploy up` again. Ends by printing the wss:// URL: alone on "
     "stdout for scripts (url=$(wsdeploy up)), labelled \"URL\" on a terminal.\n\n"
@@ -57,6 +59,10 @@ def up_command(
     opened = open_stage(config, stage, profile, region, show_warnings=True)
     cfg, aws, store = opened.cfg, opened.aws, opened.store
     built = build_package(cfg, progress=lambda line: say(line + " ..."))
+    if built.left_out:
+        files = "; ".join(f"{item.path} ({item.reason})" for item in built.left_out)
+        warn(f"left out of the package, as they look like secrets: {files}. To package one, list "
+             "it in include in wsdeploy.toml")
     d = desired_from(cfg, built, aws.region)
     say(f"Stage {cfg.stage} of {cfg.app} in {aws.region}: package {built.sha256_b64[:12]}…, "
         f"{len(d.routes)} routes")

@@ -1,19 +1,29 @@
 """The connection table: what the gateway knows about each client, and in which state it is.
 
-A connection is `connecting` while `$connect` runs (a post to it then gets 410, as on AWS),
-`open` once the handshake completes, and `closing` once a close has begun.
+A connection is CONNECTING while `$connect` runs (a post to it then gets 410, as on AWS), OPEN
+once the handshake completes, CLOSING once a close has begun from either side, and CLOSED once
+its TCP connection is over (its `$disconnect` is then raised). The state changes only through
+the transitions below, each of which says whether it applied, so the network shell never
+assigns a state itself.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from .limits import EXPIRED, IDLE, CloseCause
 
-CONNECTING = "connecting"
-OPEN = "open"
-CLOSING = "closing"
+
+class State(enum.Enum):
+    CONNECTING = "connecting"
+    OPEN = "open"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+CONNECTING, OPEN, CLOSING, CLOSED = State.CONNECTING, State.OPEN, State.CLOSING, State.CLOSED
 
 
 @dataclass(eq=False)
@@ -26,7 +36,7 @@ class Connection:
     source_ip: str
     user_agent: str | None
     last_active_at: int = 0  # epoch ms of the last data frame either way
-    state: str = CONNECTING
+    state: State = CONNECTING
     close_cause: CloseCause | None = None  # set when the gateway closes it
     channel: Any = field(default=None, repr=False)
 
@@ -35,7 +45,32 @@ class Connection:
 
     @property
     def is_open(self) -> bool:
-        return self.state == OPEN
+        return self.state is OPEN
+
+    # -- transitions -------------------------------------------------------------------
+    def open(self) -> bool:
+        """The handshake completed: CONNECTING -> OPEN. False if it is no longer connecting
+        (its socket went away while `$connect` ran)."""
+        if self.state is not CONNECTING:
+            return False
+        self.state = OPEN
+        return True
+
+    def close(self, cause: CloseCause) -> bool:
+        """The gateway begins closing it: OPEN -> CLOSING, for `cause`, which `$disconnect`
+        will report. False if it was not open (a close had already begun, from either side)."""
+        if self.state is not OPEN:
+            return False
+        self.state = CLOSING
+        self.close_cause = self.close_cause or cause
+        return True
+
+    def end(self, cause: CloseCause) -> CloseCause:
+        """Its TCP connection is over: -> CLOSED. Returns what `$disconnect` reports: the
+        gateway's cause if the gateway closed it, else `cause` (what the client did)."""
+        self.state = CLOSED
+        self.close_cause = self.close_cause or cause
+        return self.close_cause
 
     def expired(self, now_ms: int, idle_seconds: float, max_seconds: float) -> CloseCause | None:
         """Whether the idle timeout or the maximum duration has run out, and which."""
@@ -49,9 +84,8 @@ class Connection:
 class ConnectionTable:
     """Every known connection by id.
 
-    Used from the event loop only: handler threads never touch it, they reach connections
-    through the @connections API, which the loop serves. So it needs no lock; iterating gives a
-    snapshot, so a loop that closes connections may change the table as it goes."""
+    Changed from the event loop only. So it needs no lock; iterating gives a snapshot, so a
+    loop that closes connections may change the table as it goes."""
 
     def __init__(self) -> None:
         self._by_id: dict[str, Connection] = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable
 from urllib.parse import parse_qsl, urlsplit
 
@@ -30,7 +31,12 @@ class Api:
 
 def request_time(epoch_ms: int) -> str:
     """Common Log Format in UTC, as the gateway writes it: 11/Nov/2024:11:35:24 +0000."""
-    t = _dt.datetime.fromtimestamp(epoch_ms / 1000, _dt.timezone.utc)
+    return _request_time(epoch_ms // 1000)
+
+
+@lru_cache(maxsize=4)  # whole seconds: most events of a second share their text
+def _request_time(epoch_s: int) -> str:
+    t = _dt.datetime.fromtimestamp(epoch_s, _dt.timezone.utc)
     return f"{t.day:02d}/{_MONTHS[t.month - 1]}/{t.year}:{t:%H:%M:%S} +0000"
 
 

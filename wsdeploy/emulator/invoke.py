@@ -6,39 +6,14 @@ from __future__ import annotations
 
 import time
 import traceback
-from dataclasses import dataclass, field
 from typing import Callable
 
 from ..runtime import lambda_handler
 from .app_loader import AppLoader
 from .context import Function, LambdaContext, log_stream_name
+from .decisions import Outcome
 
 UNKNOWN = "?"  # the route of an event that failed before its route was known
-
-
-@dataclass
-class Outcome:
-    """What one invocation came to. `route_key` is None when no route matched (Forbidden)."""
-
-    route_key: str | None
-    status: int | None = None
-    result: dict = field(default_factory=dict)
-    error: str | None = None  # a one-line summary when the handler (or the import) failed
-    duration_ms: float = 0.0
-    reply: bool = False  # the route sends its result's body back
-    timed_out: bool = False  # the gateway gave up waiting (the handler may still run)
-    abandoned: bool = False  # the gateway stopped before the handler returned
-
-    @property
-    def body(self) -> str | None:
-        """The result's body: the runtime's normalized result holds it as text, if at all."""
-        body = self.result.get("body")
-        return body if isinstance(body, str) else None
-
-    @property
-    def headers(self) -> dict[str, str]:
-        headers = self.result.get("headers") or {}
-        return {str(k): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {}
 
 
 # Builds the event once the route table is known: (route key, event), or None for no route.

@@ -36,6 +36,20 @@ TOO_BIG = CloseCause(1009, "Message too big")  # a frame or a message over the l
 NO_STATUS = CloseCause(1005, "Client-side close frame status not set")
 ABNORMAL = CloseCause(1006, "Connection closed abnormally")  # no close frame at all; unverified
 
+# A client that does not read what is sent to it. Once MAX_UNSENT_BYTES wait unsent for it, a
+# further send fails fast: the gateway drops the client's TCP connection (a close frame could
+# not get through), `$disconnect` reports this cause, and the send, and every later one, gets
+# 410 GoneException, so a broadcast counts the client as gone. Unverified: AWS does not say
+# what the gateway does with a client that stops reading.
+UNREAD = CloseCause(1006, "Connection closed abnormally")
+
+# The emulator's own limits, not the gateway's: what one client may cost `wsdeploy dev`, so
+# that a slow or stuck client costs only itself (DevSettings can change each one).
+MAX_UNSENT_BYTES = 1024 * 1024  # waiting to be written to one client (beyond the OS's buffers)
+MAX_RUNNING_PER_CONNECTION = 16  # one client's handlers on workers at once (of 128 workers)
+MAX_QUEUED_BYTES = 1024 * 1024  # one client's messages waiting for a worker; then its socket
+# is not read until they drain, and TCP pushes back on the client
+
 
 # The gateway's own frames to a client, in place of a handler's answer (spec section 2 and 3).
 FORBIDDEN = "Forbidden"  # no route took the message, and there is no $default

@@ -1,11 +1,8 @@
 """The `@connections` management API (section 4 of the spec) as pure decisions.
 
-`plan()` turns one HTTP request into the reply and, for POST and DELETE, the action the
-network shell must take. Every error carries `x-amzn-ErrorType`, because botocore raises its
-modelled exceptions (`GoneException`, ...) only from that header. The message texts are this
-emulator's own, worded to help debugging; the bodies are compact JSON, `{"message":"..."}`, as the
-gateway's own HTTP errors are (`{"message":"Forbidden"}`), and every HTTP error body the emulator
-sends is built by `message_body`.
+`plan()` turns one HTTP request into the reply (built by `http_replies`) and, for POST and
+DELETE, the action the network shell must take; `decide()` does the same for a call that has
+no HTTP request around it (a handler's, in-process).
 """
 
 from __future__ import annotations
@@ -18,20 +15,11 @@ from typing import Mapping
 from urllib.parse import unquote, urlsplit
 
 from .connections import Connection, ConnectionTable
+from .http_replies import Reply, forbidden, gone, too_large
 from .limits import MAX_MESSAGE_BYTES
 
 _PATH = re.compile(r"^/(?P<stage>[^/]*)/@connections/(?P<id>[^/]+)$")
 POST, GET, DELETE = "POST", "GET", "DELETE"
-
-
-@dataclass(frozen=True)
-class Reply:
-    """An HTTP reply, for the front door or for websockets' handshake (front_door.reply_headers)."""
-
-    status: int
-    body: bytes = b""
-    error_type: str | None = None
-    content_type: str = "application/json"
 
 
 @dataclass(frozen=True)
@@ -47,32 +35,6 @@ class Plan:
 def is_management_request(target: str) -> bool:
     """Whether an HTTP request is meant for @connections (anything with that path segment)."""
     return "/@connections" in urlsplit(target).path
-
-
-def message_body(message: str) -> bytes:
-    """An HTTP error body as the gateway writes them: {"message":"Forbidden"}."""
-    return json.dumps({"message": message}, separators=(",", ":")).encode()
-
-
-def _error(status: int, error_type: str, message: str) -> Reply:
-    return Reply(status, message_body(message), error_type)
-
-
-def forbidden(message: str = "Forbidden") -> Reply:
-    """403 ForbiddenException: a path the API does not have (the gateway's own words by default)."""
-    return _error(403, "ForbiddenException", message)
-
-
-def too_large(size: int) -> Reply:
-    """413 PayloadTooLargeException, so boto3 raises its modelled exception."""
-    return _error(413, "PayloadTooLargeException",
-                  f"payload is {size} bytes; the limit is {MAX_MESSAGE_BYTES}")
-
-
-def gone(connection_id: str) -> Reply:
-    return _error(410, "GoneException",
-                  f"connection {connection_id} is not open (closed, unknown, or its $connect "
-                  "has not returned yet)")
 
 
 def _iso(epoch_ms: int) -> str:
@@ -94,16 +56,21 @@ def connection_info(connection: Connection) -> bytes:
 
 def plan(method: str, target: str, headers: Mapping[str, str], body: bytes, stage: str,
          table: ConnectionTable) -> Plan:
-    """Decide what one @connections request does. `headers` keys are lower case."""
+    """Decide what one @connections HTTP request does. `headers` keys are lower case."""
     match = _PATH.match(urlsplit(target).path)
     if match is None or match.group("stage") != stage:
         return Plan(forbidden(
             f"no such resource: the management API is at /{stage}/@connections/{{connectionId}}"))
     if not headers.get("authorization", "").startswith("AWS4-HMAC-SHA256 "):
         return Plan(forbidden("Missing Authentication Token"))  # the gateway wants SigV4
+    return decide(method, unquote(match.group("id")), body, table)
+
+
+def decide(method: str, connection_id: str, body: bytes, table: ConnectionTable) -> Plan:
+    """Decide what one call does, once its path and signature are checked: also for the calls
+    of handlers running in `wsdeploy dev`, which reach the gateway in-process."""
     if method not in (POST, GET, DELETE):
         return Plan(forbidden(f"{method} is not supported on @connections"))
-    connection_id = unquote(match.group("id"))
     connection = table.open(connection_id)
     if method == POST and len(body) > MAX_MESSAGE_BYTES:
         return Plan(too_large(len(body)))

@@ -1,11 +1,20 @@
 """The network shell: one port for WebSocket clients at `/{stage}` and for the @connections API
-at `/{stage}/@connections/{id}`, around the pure core (events, routing, table, limits).
+at `/{stage}/@connections/{id}`, around the pure core (events, routing, table, limits,
+decisions, flow): it runs handlers and moves bytes, and `decisions` says what each outcome
+comes to.
 
-Handlers run on worker threads (`workers`) through the runtime's entry point; the event loop
-only moves bytes and makes the cheap decisions (which route a message takes), so a handler that
-blocks, or that posts to its own connection (the loop serves that POST meanwhile), never stalls
-the server. `front_door` decides per TCP connection whether it is @connections traffic (served
-there over keep-alive HTTP) or a WebSocket client (websockets').
+Handlers run on worker threads (`workers`, through `invocations`) via the runtime's entry point;
+the event loop only moves bytes and makes the cheap decisions (which route a message takes), so
+a handler that blocks never stalls the server. A handler's `send_message` reaches the gateway
+in-process (`_local_call`, installed into the runtime by `environment`): the same checks as the
+@connections API, then the frame is written by the loop, without a signed HTTP round trip.
+`front_door` decides per TCP connection whether it is @connections traffic (served there over
+keep-alive HTTP, for boto3 and outside callers) or a WebSocket client (websockets').
+
+One client costs only itself: a send never waits for a client to read (one that lets
+`max_unsent_bytes` pile up is dropped, see limits.UNREAD); a client's handlers take at most
+`max_running_per_connection` workers, and once `max_queued_bytes` of its messages wait for one,
+its socket is not read until they drain (`flow`).
 
 Every connection whose `$connect` accepted gets exactly one `$disconnect`: from `_client` once
 it has opened, or from `_never_opened` when its socket went away first (the client left while
@@ -16,34 +25,35 @@ real gateway refuses a malformed upgrade before calling the function; so does `_
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import functools
 import time
-import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Coroutine
 
-from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.datastructures import Headers
-from websockets.exceptions import ConnectionClosed
+from websockets.asyncio.server import Server, serve
 from websockets.http11 import Request, Response
 
 from ..errors import UserError
-from . import events, ids, limits, management_api
+from . import decisions, events, http_replies, ids, limits, management_api
 from .app_loader import AppLoader
-from .connections import CLOSING, CONNECTING, OPEN, Connection, ConnectionTable
+from .client_socket import ClientSocket
+from .connections import CONNECTING, OPEN, Connection, ConnectionTable
+from .decisions import MessageVerdict, Outcome
 from .environment import Environment
-from .front_door import FrontDoor, HttpRequest, phrase, reply_headers
-from .invoke import UNKNOWN, EventFactory, Invoker, Outcome
-from .management_api import Reply, message_body
+from .flow import Inflow
+from .front_door import FrontDoor, HttpRequest, open_file_limit
+from .handoff import Handoff
+from .http_replies import Reply, handshake_response
+from .invocations import Invocations, internal_error
+from .invoke import UNKNOWN, Invoker
+from .limit_log import LimitLog
 from .routing import RouteSelector
 from .settings import DevSettings
 from .workers import WorkerPool
 
-_NOT_FORWARDED = {"connection", "upgrade", "sec-websocket-accept", "content-length",
-                  "transfer-encoding"}
 _SETTLE_SECONDS = 5.0  # after the grace: how long stopping waits for what it has just aborted
+_DRAIN_TICK = 0.01  # how often stopping looks whether everything under way has ended
 
 
 @dataclass(frozen=True)
@@ -61,12 +71,6 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def handshake_response(reply: Reply) -> Response:
-    """An HTTP reply to a handshake request (websockets serves one request per socket)."""
-    return Response(reply.status, phrase(reply.status),
-                    Headers(reply_headers(reply, keep_alive=False)), reply.body)
-
-
 def _header(request: Request, name: str) -> str | None:
     values = request.headers.get_all(name)
     return ", ".join(values) if values else None
@@ -80,8 +84,12 @@ def _with_gateway_reasons(fail: Callable[..., None], code: int, reason: str = ""
     fail(code, reason)
 
 
-def _internal_error(error: BaseException) -> str:
-    return "wsdeploy dev failed:\n" + "".join(traceback.format_exception(error)).strip()
+def _is_utf8(payload: bytes) -> bool:
+    try:
+        payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 class Gateway:
@@ -89,38 +97,35 @@ class Gateway:
 
     def __init__(self, settings: DevSettings,
                  on_event: Callable[[EventRecord], None] = lambda record: None,
-                 on_notice: Callable[[str, str], None] = lambda kind, text: None,
-                 route_table: Callable[[dict[str, bool]], dict[str, bool]] | None = None):
+                 on_notice: Callable[[str, str], None] = lambda kind, text: None):
         self.settings = settings
         self.table = ConnectionTable()
         self.selector = RouteSelector(settings.route_selection)
         self._on_event = on_event
-        self._on_notice = on_notice  # ("reloaded" | "failed" | "abandoned", text)
-        # For tests only: narrows the routes a message can take. A valid app always has $default
-        # (the runtime refuses one without it), so the "Forbidden" frame, which the gateway sends
-        # when no route and no $default takes a message, is reachable in no other way.
-        self._route_table = route_table or (lambda routes: routes)
+        self._on_notice = on_notice  # ("reloaded" | "failed" | "abandoned" | "limit", text)
+        self._limit = LimitLog(on_notice)
         self.loader = AppLoader(settings.source_dir, settings.handler_module, on_notice,
                                 settings.exclude)
         self.invoker = Invoker(self.loader, settings.function)
         self._pool = WorkerPool(settings.workers)
+        self._invocations = Invocations(self._pool, self.invoker, settings.integration_timeout)
         self._environment = Environment()
         self._doors: set[FrontDoor] = set()  # TCP connections not handed to websockets
-        self._sockets: set[ServerConnection] = set()  # handed over, until their TCP connection ends
-        self._connecting: set[ServerConnection] = set()  # whose $connect is running
-        self._by_socket: dict[ServerConnection, Connection] = {}
+        self._sockets: set[ClientSocket] = set()  # handed over, until their TCP connection ends
+        self._connecting: set[ClientSocket] = set()  # whose $connect is running
+        self._by_socket: dict[ClientSocket, Connection] = {}
         self._tasks: set[asyncio.Task] = set()
         self._server: Server | None = None
         self._sweeper: asyncio.Task | None = None
         self._stopping = False
-        self._abandon: asyncio.Future | None = None  # done when stopping gives up on handlers
+        self._handoff: Handoff | None = None  # how workers reach the loop
         self.api: events.Api | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
         """Bind, set the function's environment, load the app, then accept clients."""
         s = self.settings
-        self._abandon = asyncio.get_running_loop().create_future()
+        self._handoff = self._invocations.handoff = Handoff(asyncio.get_running_loop())
         try:
             self._server = await serve(
                 self._client, s.host, s.port, process_request=self._process_request,
@@ -135,7 +140,7 @@ class Gateway:
             raise UserError(f"cannot listen on {s.host}:{s.port}: {error.strerror}") from None
         port = self._server.sockets[0].getsockname()[1]
         self.api = events.Api(s.api_id, s.stage, port)
-        self._environment.apply(s, self.management_url)
+        self._environment.apply(s, self.management_url, self._local_call)
         try:
             await self._pool.run(self.loader.start, s.poll_seconds)
         except BaseException:
@@ -184,8 +189,7 @@ class Gateway:
                 if count]
             self._on_notice("abandoned", f"stopped waiting after {self.settings.stop_grace:g} s: "
                                          + "; ".join(left or ["nothing left"]))
-        if self._abandon is not None and not self._abandon.done():
-            self._abandon.set_result(None)  # invocations still awaited end now
+        self._invocations.abandon()  # invocations still awaited end now
         for ws in list(self._sockets):
             ws.transport.abort()
         for door in list(self._doors):
@@ -196,13 +200,14 @@ class Gateway:
         self._environment.restore()
 
     async def _drain(self, timeout: float) -> bool:
-        """Wait until the server has closed and every task of ours has ended; False on timeout."""
+        """Wait until the server has closed, every task of ours has ended and every invocation
+        has been answered; False on timeout."""
         try:
             async with asyncio.timeout(timeout):
                 if self._server is not None:
                     await self._server.wait_closed()
-                while self._tasks:
-                    await asyncio.wait(set(self._tasks))
+                while self._tasks or self._invocations.unanswered:
+                    await asyncio.sleep(_DRAIN_TICK)
         except TimeoutError:
             return False
         return True
@@ -214,68 +219,41 @@ class Gateway:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _run(self, route_key: str, make_event: EventFactory) -> Outcome:
-        """One invocation on a worker, bounded by the integration timeout and by stopping.
-
-        `route_key` is the route chosen on the loop; the worker's outcome names its own (it may
-        differ if the app was reloaded in between), or none for an event that failed before."""
-        started = time.perf_counter()
-        if self._abandon is not None and self._abandon.done():
-            return Outcome(route_key, abandoned=True, error="wsdeploy dev has stopped")
-        try:
-            future = self._pool.run(self.invoker.invoke, make_event)
-            waiting = {future} if self._abandon is None else {future, self._abandon}
-            done, _ = await asyncio.wait(waiting, timeout=self.settings.integration_timeout,
-                                         return_when=asyncio.FIRST_COMPLETED)
-            if future in done:
-                outcome = future.result()
-            elif self._abandon is not None and self._abandon.done():
-                outcome = Outcome(route_key, abandoned=True,
-                                  error="wsdeploy dev stopped before the handler returned")
-            else:  # the function runs on, as Lambda's does; the gateway answers for it
-                outcome = Outcome(route_key, status=504, error=limits.TIMED_OUT, timed_out=True)
-        except Exception as error:  # noqa: BLE001 - said in the event line, never lost
-            outcome = Outcome(route_key, error=_internal_error(error))
-        if outcome.route_key == UNKNOWN:
-            outcome.route_key = route_key
-        if not outcome.duration_ms:
-            outcome.duration_ms = (time.perf_counter() - started) * 1000
-        return outcome
-
     def _log(self, route_key: str, connection: Connection, outcome: Outcome,
-             status: int | str) -> None:
+             status: int | str, detail: str | None = None) -> None:
         self._on_event(EventRecord(route_key, connection.connection_id, status,
-                                   outcome.duration_ms, outcome.error or ""))
+                                   outcome.duration_ms,
+                                   (outcome.error or "") if detail is None else detail))
 
     # -- HTTP: handshakes and @connections ----------------------------------------------
     def _front_door(self, protocol: Any, server: Server, **options: Any) -> FrontDoor:
         """websockets' connection factory: a door that serves @connections or hands over."""
         protocol.fail = functools.partial(_with_gateway_reasons, protocol.fail)
+        s = self.settings
 
-        def hand_over() -> ServerConnection:
-            ws = ServerConnection(protocol, server, **options)
+        def hand_over() -> ClientSocket:
+            ws = ClientSocket(protocol, server, on_message=self._received,
+                              inflow=Inflow(s.max_running_per_connection, s.max_queued_bytes),
+                              **options)
             self._sockets.add(ws)
             self._spawn(self._watch(ws))
             return ws
 
         return FrontDoor(hand_over, self._management, self._doors, self._spawn,
-                         self.settings.first_line_timeout)
+                         s.http_limits(open_file_limit()), self._limit.hit)
 
-    async def _process_request(self, ws: ServerConnection, request: Request) -> Response:
+    async def _process_request(self, ws: ClientSocket, request: Request) -> Response:
         path = request.path.split("?", 1)[0]
         if path.rstrip("/") != f"/{self.settings.stage}":
-            return handshake_response(management_api.forbidden())
+            return handshake_response(http_replies.forbidden())
         if "websocket" not in (_header(request, "Upgrade") or "").lower():
-            return handshake_response(Reply(
-                426, f"This is a WebSocket endpoint: connect with a WebSocket client, e.g. "
-                     f"wscat -c {self.url}\n".encode(), content_type="text/plain; charset=utf-8"))
+            return handshake_response(http_replies.upgrade_required(self.url))
         handshake = ws.protocol.accept(request)  # websockets' own checks of the upgrade
         if handshake.status_code != 101:
             return handshake  # malformed: refused before any $connect, as the gateway does
         return await self._connect(ws, request, handshake)
 
-    async def _connect(self, ws: ServerConnection, request: Request,
-                       handshake: Response) -> Response:
+    async def _connect(self, ws: ClientSocket, request: Request, handshake: Response) -> Response:
         assert self.api is not None
         now_ms = _now_ms()
         connection = Connection(
@@ -285,6 +263,7 @@ class Gateway:
             channel=ws)
         self.table.add(connection)
         self._by_socket[ws] = connection
+        ws.gateway_connection = connection
         self._connecting.add(ws)
         try:
             return await self._connect_verdict(ws, request, handshake, connection)
@@ -293,7 +272,7 @@ class Gateway:
             if ws.connection_lost_waiter.done():
                 self._never_opened(ws)  # the client left while $connect ran
 
-    async def _connect_verdict(self, ws: ServerConnection, request: Request, handshake: Response,
+    async def _connect_verdict(self, ws: ClientSocket, request: Request, handshake: Response,
                                connection: Connection) -> Response:
         """Run `$connect` and turn its result into the handshake's response."""
         assert self.api is not None
@@ -305,35 +284,20 @@ class Gateway:
             return "$connect", events.connect_event(api, connection, request.path, headers,
                                                     request_id, now_ms)
 
-        outcome = await self._run("$connect", make_event)
-        if outcome.abandoned:
+        outcome = await self._invocations.run("$connect", make_event)
+        verdict = decisions.connect_verdict(outcome, self._stopping)
+        if verdict.forget:
             self._forget(ws)
-            self._log("$connect", connection, outcome, "stopped")
-            return handshake_response(Reply(503, message_body("Service Unavailable")))
-        status = outcome.status or 200
-        if outcome.error is None and not 200 <= status < 600:
-            outcome.error = (f"malformed result: statusCode {status} is not a final HTTP status; "
-                             "return 2xx to accept or 4xx/5xx to refuse")
-        if outcome.error:
-            self._forget(ws)
-            status, message = ((504, limits.TIMED_OUT) if outcome.timed_out
-                               else (502, limits.INTERNAL_ERROR))
-            self._log("$connect", connection, outcome, status)
-            return handshake_response(Reply(status, message_body(message)))
-        self._log("$connect", connection, outcome, status)
-        if not 200 <= status < 300:
-            self._forget(ws)
-            return handshake_response(Reply(status, (outcome.body or "").encode()))
-        if self._stopping:  # accepted too late: the client is told so, and $disconnect follows
-            return handshake_response(Reply(503, message_body("Service Unavailable")))
-        for name, value in outcome.headers.items():  # e.g. Sec-WebSocket-Protocol
-            if name.lower() not in _NOT_FORWARDED:
-                if name in handshake.headers:
-                    del handshake.headers[name]
-                handshake.headers[name] = value
+        self._log("$connect", connection, outcome, verdict.status, verdict.detail)
+        if verdict.reply is not None:
+            return handshake_response(verdict.reply)
+        for name, value in verdict.headers:  # e.g. Sec-WebSocket-Protocol
+            if name in handshake.headers:
+                del handshake.headers[name]
+            handshake.headers[name] = value
         return handshake
 
-    async def _watch(self, ws: ServerConnection) -> None:
+    async def _watch(self, ws: ClientSocket) -> None:
         """A task from hand-over until the TCP connection ends (so stopping waits for it)."""
         try:
             await ws.wait_closed()
@@ -342,154 +306,246 @@ class Gateway:
         if ws not in self._connecting:  # else _connect sees to it when $connect returns
             self._never_opened(ws)
 
-    def _never_opened(self, ws: ServerConnection) -> None:
+    def _never_opened(self, ws: ClientSocket) -> None:
         """The TCP connection of a client ended: if `$connect` had accepted it and it never
         opened (the client left while `$connect` ran, or the gateway answered 503 as it
         stopped), raise its `$disconnect` (1006) and forget it."""
         connection = self._by_socket.get(ws)
-        if connection is None or connection.state != CONNECTING:
+        if connection is None or connection.state is not CONNECTING:
             return  # refused, or opened (then _client raises its $disconnect)
-        connection.state = CLOSING
+        cause = connection.end(limits.ABNORMAL)
         self._forget(ws)
-        self._spawn(self._disconnect(connection, limits.ABNORMAL))
+        self._disconnect(connection, cause)
 
-    def _forget(self, ws: ServerConnection) -> None:
+    def _forget(self, ws: ClientSocket) -> None:
         connection = self._by_socket.pop(ws, None)
+        ws.inflow.drop()
         if connection is not None:
             self.table.remove(connection.connection_id)
 
-    async def _management(self, request: HttpRequest) -> management_api.Reply:
+    async def _management(self, request: HttpRequest) -> Reply:
+        """One @connections HTTP request (on the loop)."""
         plan = management_api.plan(request.method, request.target, request.headers,
                                    request.body, self.settings.stage, self.table)
+        return self._carry_out(plan)
+
+    def _carry_out(self, plan: management_api.Plan) -> Reply:
+        """Do what a planned call says (on the loop), and say how it went."""
         if plan.action == "post" and plan.connection is not None:
-            if not await self._send(plan.connection, plan.payload):
-                return management_api.gone(plan.connection.connection_id)
+            if not self._deliver(plan.connection, plan.payload):
+                return http_replies.gone(plan.connection.connection_id)
         elif plan.action == "delete" and plan.connection is not None:
             self._close(plan.connection, limits.DELETED)
         return plan.reply
 
-    # -- WebSocket: frames -------------------------------------------------------------
-    async def _client(self, ws: ServerConnection) -> None:
+    def _local_call(self, method: str, connection_id: str, body: bytes) -> tuple[int, str, bytes]:
+        """A call of the runtime's (`send_message`, `get_connection`, `close_connection`,
+        `broadcast`) from a handler on a worker: decided here with the checks of the
+        @connections API, carried out by the loop without waiting for it. A post to a client
+        that already has `max_unsent_bytes` waiting fails at once, with 410."""
+        plan = management_api.decide(method, connection_id, body, self.table)
+        connection, reply = plan.connection, plan.reply
+        if connection is not None and plan.action is not None:
+            held = len(plan.payload)
+            over = held > 0 and self._over_limit(connection, held)
+            if not over:
+                connection.channel.hold(held)  # counted as unsent until the loop takes it
+            try:  # in order with the handler's other calls and its return
+                if over:
+                    self._handoff.call(self._overflow, connection)  # type: ignore[union-attr]
+                else:
+                    self._handoff.call(self._carry_out_held, plan)  # type: ignore[union-attr]
+            except RuntimeError:  # the loop is closed: the gateway has stopped
+                over = True
+            if over:
+                reply = http_replies.gone(connection_id)
+        return reply.status, reply.error_type or "", reply.body
+
+    def _carry_out_held(self, plan: management_api.Plan) -> None:
+        plan.connection.channel.release(len(plan.payload))  # type: ignore[union-attr]
+        self._carry_out(plan)
+
+    # -- WebSocket: messages -----------------------------------------------------------
+    async def _client(self, ws: ClientSocket) -> None:
+        """From the handshake's end to the TCP connection's end: messages come in through
+        `_received` meanwhile."""
         connection = self._by_socket.get(ws)
-        if connection is None or connection.state != CONNECTING:
+        if connection is None or not connection.open():
             return  # its socket went away first: _never_opened has raised its $disconnect
-        connection.state = OPEN
         if self._stopping:  # opened as stopping began, after it closed the others
             self._close(connection, limits.SHUTDOWN)
+        else:
+            self._pump(connection)  # messages that came with the handshake
         try:
-            async for message in ws:
-                if isinstance(message, bytes):
-                    self._close(connection, limits.BINARY)
-                    break
-                connection.last_active_at = now_ms = _now_ms()
-                self._spawn(self._message(connection, message, now_ms))
-        except ConnectionClosed:
-            pass  # over the size limits (websockets closed it with 1009), or the network
-        finally:
             await ws.wait_closed()
-            cause = connection.close_cause or self._client_cause(ws)
-            connection.state = CLOSING
+        finally:
+            cause = connection.end(self._client_cause(ws))
             self._forget(ws)
-            self._spawn(self._disconnect(connection, cause))
+            self._disconnect(connection, cause)
 
     @staticmethod
-    def _client_cause(ws: ServerConnection) -> limits.CloseCause:
+    def _client_cause(ws: ClientSocket) -> limits.CloseCause:
         received, sent = ws.protocol.close_rcvd, ws.protocol.close_sent
-        if received is not None and (sent is None or ws.protocol.close_rcvd_then_sent):
-            return limits.client_close(received.code, received.reason)
-        if sent is not None:  # websockets closed it: 1009 over a size limit, 1002, ...
-            return limits.CloseCause(sent.code, sent.reason)
-        return limits.ABNORMAL
+        return decisions.client_cause(
+            None if received is None else decisions.Close(received.code, received.reason),
+            None if sent is None else decisions.Close(sent.code, sent.reason),
+            ws.protocol.close_rcvd_then_sent)
 
-    async def _message(self, connection: Connection, body: str, now_ms: int) -> None:
+    def _received(self, ws: ClientSocket, message: str | bytes) -> None:
+        """A whole message from a client (on the loop, as its last frame arrives)."""
+        connection = ws.gateway_connection
+        if connection is None or connection.state not in (CONNECTING, OPEN):
+            return  # closing: what it still sends is not handled
+        if isinstance(message, bytes) and connection.is_open:
+            self._close(connection, limits.BINARY)
+            return
+        connection.last_active_at = now_ms = _now_ms()
+        ws.inflow.add((message, now_ms), len(message))
+        self._pump(connection)
+        if ws.inflow.should_pause():
+            self._limit.hit("queued", f"connection {connection.connection_id}: "
+                            f"{ws.inflow.queued_bytes:,} bytes of its messages wait for a worker: "
+                            "not reading from it until they drain")
+            ws.transport.pause_reading()
+
+    def _pump(self, connection: Connection) -> None:
+        """Start the connection's waiting messages while it has free slots."""
+        ws = connection.channel
+        while connection.is_open:
+            item = ws.inflow.take()
+            if item is None:
+                break
+            body, now_ms = item
+            if isinstance(body, bytes):  # binary, sent before the handshake's end was seen
+                ws.inflow.finished()
+                self._close(connection, limits.BINARY)
+                break
+            self._message(connection, body, now_ms)
+        if ws.inflow.should_resume():
+            ws.transport.resume_reading()
+
+    def _slot_free(self, connection: Connection) -> None:
+        connection.channel.inflow.finished()
+        self._pump(connection)
+
+    def _message(self, connection: Connection, body: str, now_ms: int) -> None:
+        """Route one message and start its handler; it holds one of the connection's slots
+        until the handler returns."""
         assert self.api is not None
         api, request_id, message_id = self.api, ids.gateway_id(), ids.gateway_id()
         route_key = UNKNOWN
+        started = False
         try:
             routes = self.loader.routes  # the version serving now; None if none ever loaded
             if routes is not None:
-                route_key = self.selector.select(body, self._route_table(routes))
-                if route_key is None:
-                    self._on_event(EventRecord("(no route)", connection.connection_id,
-                                               "Forbidden", 0.0))
-                    await self._error_frame(connection, limits.FORBIDDEN, request_id)
+                route_key = self.selector.select(body, routes)
+                if route_key is None:  # decided here: no worker needed
+                    self._answer(connection, decisions.no_route(), 0.0, request_id)
                     return
             selected = route_key
 
             def make_event(current: dict[str, bool]) -> tuple[str, dict] | None:
                 key = selected if current is routes else self.selector.select(
-                    body, self._route_table(current))  # reloaded since: select again
+                    body, current)  # reloaded since: select again
                 if key is None:
                     return None
                 return key, events.message_event(api, connection, key, body, request_id,
                                                  message_id, now_ms)
 
-            outcome = await self._run(route_key, make_event)
-            route_key = outcome.route_key or route_key
-            if outcome.abandoned:
-                self._log(route_key, connection, outcome, "stopped")
-            elif outcome.route_key is None:
-                self._log("(no route)", connection, outcome, "Forbidden")
-                await self._error_frame(connection, limits.FORBIDDEN, request_id)
-            elif outcome.timed_out:
-                self._log(route_key, connection, outcome, 504)
-                await self._error_frame(connection, limits.TIMED_OUT, request_id)
-            elif outcome.error:
-                self._log(route_key, connection, outcome, "error")
-                await self._error_frame(connection, limits.INTERNAL_ERROR, request_id)
-            else:
-                self._log(route_key, connection, outcome, outcome.status or 200)
-                if outcome.reply and outcome.body is not None:
-                    await self._send(connection, outcome.body.encode("utf-8"))
+            self._invocations.start(
+                selected, make_event,
+                lambda outcome: self._message_answered(connection, outcome, selected, request_id),
+                lambda: self._slot_free(connection))
+            started = True
         except Exception as error:  # noqa: BLE001 - a bug of ours: said, and answered as one
-            self._on_event(EventRecord(route_key, connection.connection_id, "error", 0.0,
-                                       _internal_error(error)))
-            with contextlib.suppress(Exception):
-                await self._error_frame(connection, limits.INTERNAL_ERROR, request_id)
+            self._failed(connection, route_key, error, request_id)
+        finally:
+            if not started:
+                connection.channel.inflow.finished()
 
-    async def _error_frame(self, connection: Connection, message: str, request_id: str) -> None:
+    def _message_answered(self, connection: Connection, outcome: Outcome, selected: str,
+                          request_id: str) -> None:
+        try:
+            verdict = decisions.message_verdict(outcome, selected)
+            self._answer(connection, verdict, outcome.duration_ms, request_id)
+        except Exception as error:  # noqa: BLE001 - a bug of ours: said, and answered as one
+            self._failed(connection, outcome.route_key or selected, error, request_id)
+
+    def _failed(self, connection: Connection, route_key: str, error: Exception,
+                request_id: str) -> None:
+        self._on_event(EventRecord(route_key, connection.connection_id, "error", 0.0,
+                                   internal_error(error)))
+        try:
+            self._gateway_frame(connection, limits.INTERNAL_ERROR, request_id)
+        except Exception:  # noqa: BLE001 - said already; the client may be gone
+            pass
+
+    def _answer(self, connection: Connection, verdict: MessageVerdict,
+                duration_ms: float, request_id: str) -> None:
+        """Say the message's event line, then send the client what the verdict says."""
+        self._on_event(EventRecord(verdict.route_key, connection.connection_id, verdict.status,
+                                   duration_ms, verdict.detail))
+        if verdict.gateway_frame is not None:
+            self._gateway_frame(connection, verdict.gateway_frame, request_id)
+        elif verdict.reply is not None:
+            self._deliver(connection, verdict.reply.encode("utf-8"))
+
+    def _gateway_frame(self, connection: Connection, message: str, request_id: str) -> None:
         frame = limits.gateway_frame(message, connection.connection_id, request_id)
-        await self._send(connection, frame.encode("utf-8"))
+        self._deliver(connection, frame.encode("utf-8"))
 
-    async def _disconnect(self, connection: Connection, cause: limits.CloseCause) -> None:
+    def _disconnect(self, connection: Connection, cause: limits.CloseCause) -> None:
         assert self.api is not None
         api, request_id, now_ms = self.api, ids.gateway_id(), _now_ms()
+
+        def said(outcome: Outcome) -> None:
+            self._log("$disconnect", connection, outcome, decisions.disconnect_status(outcome))
+
         try:
-            outcome = await self._run("$disconnect", lambda routes: (
-                "$disconnect", events.disconnect_event(api, connection, cause, request_id, now_ms)))
-            status = ("stopped" if outcome.abandoned else 504 if outcome.timed_out
-                      else "error" if outcome.error else outcome.status or 200)
-            self._log("$disconnect", connection, outcome, status)
+            self._invocations.start("$disconnect", lambda routes: (
+                "$disconnect", events.disconnect_event(api, connection, cause, request_id,
+                                                       now_ms)), said)
         except Exception as error:  # noqa: BLE001 - a bug of ours: said, never silent
             self._on_event(EventRecord("$disconnect", connection.connection_id, "error", 0.0,
-                                       _internal_error(error)))
+                                       internal_error(error)))
 
-    async def _send(self, connection: Connection, payload: bytes) -> bool:
-        """One message to the client, cut into 32 KB frames; False if it is gone."""
-        ws = connection.channel
+    # -- WebSocket: sending and closing --------------------------------------------------
+    def _over_limit(self, connection: Connection, size: int) -> bool:
+        return connection.channel.unsent + size > self.settings.max_unsent_bytes
+
+    def _deliver(self, connection: Connection, payload: bytes) -> bool:
+        """Write one message to the client now (cut into 32 KB frames); False if it is not
+        open, or if it has left too much unread (then it is dropped: limits.UNREAD)."""
         if not connection.is_open:
             return False
-        try:
-            text = True
-            payload.decode("utf-8")
-        except UnicodeDecodeError:
-            text = False  # unverified: how the gateway frames non-UTF-8 data
-        try:
-            if len(payload) > limits.MAX_FRAME_BYTES:
-                await ws.send(list(limits.frames(payload)), text=text)
-            else:
-                await ws.send(payload, text=text)
-        except ConnectionClosed:
+        if self._over_limit(connection, len(payload)):
+            self._overflow(connection)
+            return False
+        text = _is_utf8(payload)  # unverified: how the gateway frames non-UTF-8 data
+        if not connection.channel.write_message(payload, text):
             return False
         connection.last_active_at = _now_ms()
         return True
 
+    def _overflow(self, connection: Connection) -> None:
+        """The client does not read: drop its TCP connection (limits.UNREAD)."""
+        if connection.close(limits.UNREAD):
+            ws = connection.channel
+            self._limit.hit("unread", f"connection {connection.connection_id}: "
+                            f"{ws.unsent:,} bytes sent to it wait unread (the limit is "
+                            f"{self.settings.max_unsent_bytes:,}): dropped it, code "
+                            f"{limits.UNREAD.code}; sends to it get 410 Gone")
+            ws.inflow.drop()
+            ws.transport.abort()
+
     def _close(self, connection: Connection, cause: limits.CloseCause) -> None:
         """Begin closing a connection from the gateway's side; don't wait for the client."""
-        if connection.close_cause is None:
-            connection.close_cause = cause
-        connection.state = CLOSING
-        self._spawn(connection.channel.close(cause.code, cause.reason))
+        if connection.close(cause):
+            ws = connection.channel
+            ws.inflow.drop()  # messages still waiting will not run
+            if ws.inflow.should_resume():
+                ws.transport.resume_reading()  # so the client's close frame can be read
+            self._spawn(ws.close(cause.code, cause.reason))
 
     async def _sweep(self) -> None:
         """Close connections past the idle timeout or the maximum duration."""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Mapping
 from ..runtime.env import connections_environment as runtime_connections_environment
 from . import ids, limits
 from .context import Function
+from .front_door import HttpLimits, connection_cap
 
 if TYPE_CHECKING:
     from ..config import StageConfig
@@ -36,6 +37,14 @@ class DevSettings:
     integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS
     first_line_timeout: float = 10.0  # a new TCP connection that sends no request line is closed
     stop_grace: float = 5.0  # stopping waits this long for handlers (and $disconnect) to finish
+    # What one client may cost (limits.py says why; README, "Run it locally", says how much).
+    max_unsent_bytes: int = limits.MAX_UNSENT_BYTES
+    max_running_per_connection: int = limits.MAX_RUNNING_PER_CONNECTION
+    max_queued_bytes: int = limits.MAX_QUEUED_BYTES
+    http_head_timeout: float = HttpLimits.head_timeout
+    http_body_timeout: float = HttpLimits.body_timeout
+    http_idle_timeout: float = HttpLimits.idle_timeout
+    max_http_connections: int = HttpLimits.max_connections  # fewer if few files may be open
     # [app.connections] enabled: `connections` keeps its records in memory. Off, `connections`
     # fails as it would in the deployed function, instead of working here only.
     connections: bool = False
@@ -43,6 +52,12 @@ class DevSettings:
     def __post_init__(self) -> None:
         if not self.api_id:
             object.__setattr__(self, "api_id", ids.api_id_for(self.function.name))
+
+    def http_limits(self, open_files: int) -> HttpLimits:
+        """The front door's limits, for a process that may open `open_files` files."""
+        return HttpLimits(self.first_line_timeout, self.http_head_timeout, self.http_body_timeout,
+                          self.http_idle_timeout, connection_cap(open_files,
+                                                                 self.max_http_connections))
 
     @classmethod
     def from_stage(cls, cfg: StageConfig, handler_module: str, **overrides) -> DevSettings:

@@ -36,7 +36,8 @@ def _settle(future: asyncio.Future, result: Any, error: BaseException | None) ->
 
 
 class WorkerPool:
-    """`await pool.run(function, *args)` from an event loop: the call runs on a worker thread."""
+    """`pool.submit(function, *args)` runs the call on a worker thread; `await pool.run(...)`
+    from an event loop also gives its result back."""
 
     def __init__(self, max_workers: int, name: str = "wsdeploy-dev"):
         self._max = max_workers
@@ -53,9 +54,9 @@ class WorkerPool:
         """How many calls are running now."""
         return len(self._busy)
 
-    def run(self, function: Callable[..., Any], *args: Any) -> asyncio.Future:
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
+    def submit(self, function: Callable[..., Any], *args: Any) -> None:
+        """Run `function(*args)` on a worker; what it returns or raises is dropped (a function
+        that must answer does so itself). Calls wait for a worker once all are busy."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("the worker pool has been shut down")
@@ -66,7 +67,24 @@ class WorkerPool:
                                           name=f"{self._name}-{len(self._threads)}")
                 self._threads.append(thread)
                 thread.start()
-        self._jobs.put((loop, future, function, args))
+        self._jobs.put((function, args))
+
+    def run(self, function: Callable[..., Any], *args: Any) -> asyncio.Future:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+
+        def call() -> None:
+            result, error = None, None
+            try:
+                result = function(*args)
+            except BaseException as caught:  # noqa: BLE001 - the caller's to see
+                error = caught
+            try:
+                loop.call_soon_threadsafe(_settle, future, result, error)
+            except RuntimeError:
+                pass  # the loop is closed: the gateway stopped while this ran
+
+        self.submit(call)
         return future
 
     def _work(self) -> None:
@@ -75,26 +93,17 @@ class WorkerPool:
             job = self._jobs.get()
             if job is None:
                 return
-            loop, future, function, args = job
             if self._closed:  # queued behind busy workers when the gateway stopped: dropped
-                try:
-                    loop.call_soon_threadsafe(future.cancel)
-                except RuntimeError:
-                    pass
                 continue
+            function, args = job
             self._busy.add(me)
-            result, error = None, None
             try:
-                result = function(*args)
-            except BaseException as caught:  # noqa: BLE001 - the caller's to see
-                error = caught
+                function(*args)
+            except BaseException:  # noqa: BLE001 - submit's contract: dropped
+                pass
             finally:
                 self._busy.discard(me)
-            try:
-                loop.call_soon_threadsafe(_settle, future, result, error)
-            except RuntimeError:
-                pass  # the loop is closed: the gateway stopped while this ran
-            del job, future, result, error
+            del job, function, args
             with self._lock:
                 if self._closed:
                     return

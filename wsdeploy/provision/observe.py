@@ -28,7 +28,7 @@ from .desired import (PERMISSION_ID, ROLE_POLICY_NAME, TABLE_BILLING, TABLE_KEYS
                       StageNames, api_id_of_endpoint, document_hash, integration_function,
                       wants_table)
 from .errors import ACCESS_DENIED, AwsCallError
-from .live import Identity, arn_partition_account
+from .live import Function, Identity, arn_partition_account
 from .ownership import is_ours, require_tags
 from .seen import (Observed, SeenApi, SeenFunction, SeenIntegration, SeenLogGroup,
                    SeenPermission, SeenPolicy, SeenRole, SeenRoute, SeenStage, SeenTable)
@@ -37,12 +37,14 @@ if TYPE_CHECKING:
     from .aws import Aws
 
 
-
-def check_identity(aws: "Aws", record: dict | None, where: str) -> Identity | None:
-    """With a record, who we are must match it (before any write); else nothing is called."""
+def check_identity(aws: "Aws", record: dict | None, where: str,
+                   seen_arn: str | None = None) -> Identity | None:
+    """With a record, who we are must match it (before any write); else nothing is called.
+    `seen_arn`, the ARN of a resource these credentials just read by name (the function),
+    names their account as well as STS would, and saves a client and a call."""
     if rec.is_empty(record) or not record.get("account"):
         return None
-    identity = aws.identity()
+    identity = arn_partition_account(seen_arn) if seen_arn else aws.identity()
     if identity.account != record["account"]:
         raise UserError(
             f"{where} records account {record['account']}, but these credentials are for account "
@@ -53,9 +55,10 @@ def check_identity(aws: "Aws", record: dict | None, where: str) -> Identity | No
 
 def observe(aws: "Aws", d: StageNames, record: dict | None, full: bool = False) -> Observed:
     """Reads what the plan needs; see the module's docstring for which reads are made."""
-    identity = check_identity(aws, record, "the state file")
+    live_function = aws.get_function(d.name)
+    identity = check_identity(aws, record, "the state file", live_function and live_function.arn)
+    function = _function(aws, d, record, live_function)
     role = _role(aws, d, record, full)
-    function = _function(aws, d, record)
     if identity is None:   # no record: the account comes from what exists
         arn = role.arn if role else function.live.arn if function else None
         identity = arn_partition_account(arn) if arn else None
@@ -151,8 +154,8 @@ def _api(aws: "Aws", d: StageNames, record: dict | None, function: SeenFunction 
     return SeenApi(keep.id, keep.route_selection, False), tuple(sorted(a.id for a in ours if a.id != keep.id))
 
 
-def _function(aws: "Aws", d: StageNames, record: dict | None) -> SeenFunction | None:
-    live = aws.get_function(d.name)
+def _function(aws: "Aws", d: StageNames, record: dict | None,
+              live: Function | None) -> SeenFunction | None:
     if live is None:
         return None
     # the user's values, as deployed before: blanked out of any error message too

@@ -61,7 +61,8 @@ def _find(aws: "Aws", names: StageNames, record: dict | None, keep_logs: bool, w
     tags say it is this stage's: a record edited or copied to name another app's resource must
     not delete it (refused, exit 2, before any delete); an unrecorded one of our name that is
     not ours is left alone with a notice."""
-    check_identity(aws, record, where)
+    function = aws.get_function(names.name)   # its ARN names the credentials' account
+    check_identity(aws, record, where, function and function.arn)
     found = _Found(names, where)
 
     recorded_api = (rec.get(record, "api") or {}).get("id")
@@ -74,7 +75,6 @@ def _find(aws: "Aws", names: StageNames, record: dict | None, keep_logs: bool, w
         if found.ours("API", api_id, apis[api_id].tags, recorded=api_id == recorded_api):
             found.delete(Kind.API, api_id, why="with its routes, integration and stage")
 
-    function = aws.get_function(names.name)
     function_ours = function is not None and found.ours(
         "Lambda function", names.name, function.tags, recorded=bool(rec.get(record, "function")))
     if function_ours:

@@ -99,12 +99,22 @@ def _body_text(body: Any) -> str:
     if isinstance(body, (bytes, bytearray)):
         return bytes(body).decode("utf-8")
     if isinstance(body, (dict, list)):
-        import json
+        from .json_text import compact_json
 
-        return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+        return compact_json(body, "the reply")
     raise TypeError(
         f"a reply must be None, a dict, a list, a str or bytes, not {type(body).__name__}"
     )
+
+
+def _status_number(status: Any) -> Any:
+    """A statusCode as the gateway reads it: a string of digits ("403") counts as that number,
+    as Lambda proxy integrations of REST APIs read it (observed on AWS; for a WebSocket API's
+    $connect unverified and assumed the same). Made an int here, so that the gateway, the
+    emulator and connection tracking all see the one number. Anything else is left as it is."""
+    if isinstance(status, str) and status.isascii() and status.isdigit():
+        return int(status)
+    return status
 
 
 def normalize_result(result: Any, reply: bool) -> dict:
@@ -113,6 +123,7 @@ def normalize_result(result: Any, reply: bool) -> dict:
         return {"statusCode": 200}
     if isinstance(result, dict) and ("statusCode" in result or "headers" in result):
         response = {"statusCode": 200, **result}  # a proxy response ($connect headers, say)
+        response["statusCode"] = _status_number(response["statusCode"])
         if response.get("body") is not None:
             response["body"] = _body_text(response["body"])
         return response
@@ -139,8 +150,10 @@ def _track_before(event_type: str, request_context: dict) -> None:
 
 
 def _accepted(response: dict) -> bool:
+    """Whether the gateway completes the handshake: a 2xx status (any other value, a boolean
+    or "OK", is a rejection or a malformed result: either way no connection)."""
     status = response.get("statusCode", 200)
-    return isinstance(status, int) and 200 <= status < 300
+    return type(status) is int and 200 <= status < 300
 
 
 def lambda_handler(event: dict, context: Any) -> dict:
@@ -163,7 +176,7 @@ def lambda_handler(event: dict, context: Any) -> dict:
     try:
         if route is not None:
             response = normalize_result(route.handler(event, context), route.reply)
-    except Exception:
+    except BaseException:  # SystemExit and KeyboardInterrupt too: logged and undone, then raised
         _log_failure(f"handler {route.name}", route_key, request_context)
         if tracking and event_type == "CONNECT":
             _forget(request_context)

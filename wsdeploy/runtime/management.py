@@ -34,9 +34,9 @@ def encode(data: Any) -> bytes:
     elif isinstance(data, str):
         payload = data.encode("utf-8")
     elif isinstance(data, (dict, list)):
-        import json
+        from .json_text import compact_json
 
-        payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        payload = compact_json(data, "the message").encode("utf-8")
     else:
         raise TypeError(
             f"send_message takes a dict, list, str or bytes, not {type(data).__name__}"
@@ -131,6 +131,7 @@ class ManagementClient:
         """
         import http.client
 
+        _check_connection_id(connection_id)
         path = f"{self._base_path}/@connections/{self._quote(connection_id, safe='')}"
         url = f"{self._scheme}://{self._netloc}{path}"
         idempotent = method != "POST"
@@ -167,6 +168,17 @@ class ManagementClient:
         raise AssertionError("unreachable")
 
 
+def _check_connection_id(connection_id: Any) -> None:
+    """Refuses, before any request, an id that would change the URL's meaning: "" names the
+    @connections collection itself, "." and ".." are dot segments that HTTP clients and
+    servers resolve away (/dev/@connections/.. is /dev/), so the call would reach another path."""
+    if not isinstance(connection_id, str):
+        raise TypeError(f"a connection id is a string, not {type(connection_id).__name__}")
+    if connection_id in ("", ".", ".."):
+        raise ValueError(f"{connection_id!r} is not a connection id: the gateway's ids look like "
+                         "'GDvEhc9SoAMCJvg=' (requestContext.connectionId of an event)")
+
+
 def _error_for(status: int, error_type: str, data: bytes, connection_id: str, size: int) -> Exception:
     import json
 
@@ -186,11 +198,41 @@ def _error_for(status: int, error_type: str, data: bytes, connection_id: str, si
     return ManagementApiError(status, error_type, message, connection_id)
 
 
-_clients: dict[str, ManagementClient] = {}
+class InProcessClient:
+    """Calls handed to a gateway in this process instead of signed HTTP requests, with the same
+    errors raised. `call(method, connection_id, body)` answers (status, error type, body)."""
+
+    __slots__ = ("endpoint", "_call")
+
+    def __init__(self, endpoint: str, call: Any):
+        self.endpoint = endpoint
+        self._call = call
+
+    def call(self, method: str, connection_id: str, body: bytes = b"") -> tuple[int, bytes]:
+        status, error_type, data = self._call(method, connection_id, body)
+        if status >= 300:
+            raise _error_for(status, error_type, data, connection_id, len(body))
+        return status, data
+
+
+_clients: dict[str, ManagementClient | InProcessClient] = {}
 _clients_lock = _thread.allocate_lock()
 
 
-def client_for(endpoint: str | None = None) -> ManagementClient:
+def install_gateway(endpoint: str, call: Any) -> None:
+    """Send what is meant for `endpoint` to `call` in this process; None goes back to HTTP.
+
+    `wsdeploy dev` installs its gateway here, as it installs the connections store, so that the
+    handlers it runs reach it without a signed HTTP round trip (the runtime never imports the
+    emulator). In Lambda nothing is installed."""
+    with _clients_lock:
+        if call is not None:
+            _clients[endpoint] = InProcessClient(endpoint, call)
+        elif isinstance(_clients.get(endpoint), InProcessClient):
+            del _clients[endpoint]
+
+
+def client_for(endpoint: str | None = None) -> ManagementClient | InProcessClient:
     """The cached client for `endpoint`, or for WEBSOCKET_API_GATEWAY_ENDPOINT."""
     endpoint = endpoint or os.environ.get(ENDPOINT_ENV)
     if not endpoint:
@@ -264,7 +306,10 @@ def broadcast(connection_ids: Iterable[str], data: Any, *, endpoint: str | None 
     payload = encode(data)
     client = client_for(endpoint)
     ids = list(dict.fromkeys(connection_ids))  # each client once, in order
-    futures = [(cid, _shared_pool().submit(client.call, "POST", cid, payload)) for cid in ids]
+    if isinstance(client, InProcessClient):  # no network to wait for: one after the other
+        futures = [(cid, _Done(client.call, cid, payload)) for cid in ids]
+    else:
+        futures = [(cid, _shared_pool().submit(client.call, "POST", cid, payload)) for cid in ids]
     result = BroadcastResult()
     for cid, future in futures:
         try:
@@ -276,3 +321,20 @@ def broadcast(connection_ids: Iterable[str], data: Any, *, endpoint: str | None 
         else:
             result.sent.append(cid)
     return result
+
+
+class _Done:
+    """An in-process send made at once, looking like a future of the pool's."""
+
+    __slots__ = ("_error",)
+
+    def __init__(self, call: Any, connection_id: str, payload: bytes):
+        try:
+            call("POST", connection_id, payload)
+            self._error = None
+        except Exception as error:  # noqa: BLE001 - raised by result(), as a future would
+            self._error = error
+
+    def result(self) -> None:
+        if self._error is not None:
+            raise self._error

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from typing import Any, Callable, Iterable, Mapping
 
@@ -116,6 +117,7 @@ class AwsCore:
         self._create_config = Config(retries={"mode": "standard", "total_max_attempts": 1},
                                      user_agent_extra=agent)
         self._hidden: set[str] = set()
+        self._hidden_pattern: re.Pattern[str] | None = None
 
     def _client(self, service: str, create: bool = False) -> Any:
         if (service, create) not in self._clients:
@@ -126,16 +128,56 @@ class AwsCore:
     # -- secrets --------------------------------------------------------------------------
     def hide(self, values: Iterable[str]) -> None:
         """Values (the user's environment) that no error message may show: AWS's messages
-        are blanked where they appear before they are raised, shown or recorded."""
+        are blanked where they appear, in any spelling (`_spellings`), before they are
+        raised, shown or recorded."""
+        before = len(self._hidden)
         self._hidden.update(v for v in values if isinstance(v, str) and len(v) >= MIN_REDACTED_LENGTH)
+        if len(self._hidden) != before:  # compiling takes milliseconds: only when there is news
+            self._hidden_pattern = self._spellings(self._hidden)
 
     def redact(self, message: str) -> str:
         cut = message.find(MEASURED)
         if cut >= 0:
             message = message[:cut + len(MEASURED)] + " (not shown: it holds the variables' values)"
-        for value in sorted(self._hidden, key=len, reverse=True):
-            message = message.replace(value, REDACTED)
-        return message
+        return self._hidden_pattern.sub(REDACTED, message) if self._hidden_pattern else message
+
+    @staticmethod
+    def _spellings(values: Iterable[str]) -> re.Pattern[str]:
+        """One pattern for every way an error message may spell any of `values`: as they are,
+        JSON-escaped (with or without ensure_ascii, `/` as `\\/`, escaped again when a JSON
+        document is quoted inside another), and as Python's repr() or ascii() show them (`\\xe9`,
+        `\\u200b`, `\\U0001f600`, `\\n`, `\\'`) or the repr of their UTF-8 bytes. Each character
+        may take any of its forms, so a message that escapes only some of them is caught too.
+        Longer values come first, so a value holding a shorter one is blanked whole."""
+
+        def hex_digits(number: int, width: int) -> str:
+            return "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in f"{number:0{width}x}")
+
+        escape = r"\\+"   # a backslash, or several where the escape itself was escaped
+        letters = {"\n": "n", "\t": "t", "\r": "r", "\b": "b", "\f": "f", "/": "/", '"': '"', "'": "'"}
+
+        def character(char: str) -> str:
+            code = ord(char)
+            if char.isascii() and char.isalnum():
+                return char   # no encoder escapes letters and digits: the pattern stays small
+            forms = [escape] if char == "\\" else [re.escape(char)]
+            if char in letters:
+                forms.append(escape + re.escape(letters[char]))
+            if code < 0x100:
+                forms.append(escape + "x" + hex_digits(code, 2))
+            if code < 0x10000:
+                forms.append(escape + "u" + hex_digits(code, 4))
+            else:
+                high, low = divmod(code - 0x10000, 0x400)
+                forms.append(escape + "u" + hex_digits(0xD800 + high, 4)
+                             + escape + "u" + hex_digits(0xDC00 + low, 4))
+                forms.append(escape + "U" + hex_digits(code, 8))
+            if code >= 0x80:
+                forms.append("".join(escape + "x" + hex_digits(byte, 2) for byte in char.encode("utf-8")))
+            return "(?:" + "|".join(forms) + ")"
+
+        ordered = sorted(set(values), key=len, reverse=True)
+        return re.compile("|".join("".join(map(character, value)) for value in ordered))
 
     def _call(self, service: str, operation: str, missing_ok: bool = False, **params: Any) -> Any:
         """One AWS call. With missing_ok, "no such resource" returns None instead of raising."""
