@@ -1,10 +1,12 @@
 # Two commands a new user needs:  `make dev` (set up, run the echo example)  and  `make test`.
+# `make dev` needs Python alone; `make test` also needs npm, for wscat.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
 .PHONY: setup dev test bench clean
 
+# Everything a contributor needs: the virtual environment, and wscat for the tests.
 setup: $(VENV)/.installed node_modules/.installed
 
 $(VENV)/.installed: pyproject.toml
@@ -18,8 +20,8 @@ node_modules/.installed: package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The echo example on the local emulator: ws://127.0.0.1:8765/dev (Ctrl-C stops).
-dev: setup
+# The echo example on the local emulator: ws://127.0.0.1:8765/dev (Ctrl-C stops). Python only.
+dev: $(VENV)/.installed
 	cd examples/echo && $(abspath $(BIN))/wsdeploy dev
 
 test: setup

@@ -465,6 +465,8 @@ def display_path(path: Path) -> str:
 def _read_toml(path: Path) -> dict:
     if not path.is_file():
         where = "is a folder" if path.exists() else "does not exist"
+        if not path.exists() and path == Path.cwd() / CONFIG_FILENAME:
+            where = f"is not in {path.parent} nor in any folder above it"
         raise UserError(
             f"{display_path(path)} {where}: run `wsdeploy init` to create a wsdeploy.toml here, "
             "or pass --config PATH to use another file"
@@ -698,9 +700,21 @@ def check_region(cfg: StageConfig, region: str) -> None:
         raise UserError(f"{display_path(cfg.config_path)}: stages.{cfg.stage}.domain.certificate_arn: {problem}")
 
 
+def find_config(start: Path) -> Path | None:
+    """The nearest wsdeploy.toml: in `start` or the closest folder above it, as git finds .git."""
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_FILENAME).is_file():
+            return folder / CONFIG_FILENAME
+    return None
+
+
 def resolve_config_path(config_path: Path | str | None) -> Path:
-    """The absolute path of the config file: the one given, else ./wsdeploy.toml."""
-    return Path(config_path or CONFIG_FILENAME).expanduser().absolute()
+    """The absolute path of the config file: the one given, else the nearest wsdeploy.toml
+    (./wsdeploy.toml when there is none, for the error)."""
+    if config_path:
+        return Path(config_path).expanduser().absolute()
+    here = Path.cwd()
+    return find_config(here) or here / CONFIG_FILENAME
 
 
 def load_stage(config_path: Path | str | None = None, stage: str | None = None) -> StageConfig:

@@ -166,8 +166,9 @@ def imports_public_api(tree: ast.AST) -> bool:
     return False
 
 
-def _scan(cfg: StageConfig) -> tuple[list[tuple[str, str]], list[str]]:
-    """(module, file) pairs that import the public API, and such files Python cannot import."""
+def _scan(cfg: StageConfig) -> tuple[list[Candidate], list[str]]:
+    """The modules that import the public API, with what their code registers, and such files
+    Python cannot import."""
     found, unimportable = [], []
     for relative in iter_source_files(cfg.source_dir, cfg.exclude, [cfg.config_path]):
         if relative.suffix != ".py":
@@ -176,16 +177,139 @@ def _scan(cfg: StageConfig) -> tuple[list[tuple[str, str]], list[str]]:
         if "wsdeploy" not in text:
             continue
         try:
-            candidate = imports_public_api(ast.parse(text, filename=str(relative)))
+            tree = ast.parse(text, filename=str(relative))
         except (SyntaxError, ValueError):
-            candidate = True  # let the import report the syntax error with its line
-        if candidate:
+            tree = None  # a candidate: let the import report the syntax error with its line
+        if tree is None or imports_public_api(tree):
             name = module_name(relative)
             if name is None:
                 unimportable.append(str(relative))
             else:
-                found.append((name, str(relative)))
+                found.append(_candidate(name, relative, tree))
     return found, unimportable
+
+
+# -- which of several candidates holds the handlers ------------------------------------------------
+DECORATORS = frozenset({"on_connect", "on_disconnect", "on_message", "on_route"})
+SERVER_CLASSES = frozenset({"WebSocketServer", "ZappaWebSocketServer"})
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A module importing wsdeploy.websocket: what it registers at module level, read from
+    its code ("@on_connect connect", "class Chat(WebSocketServer)"), and what it imports."""
+
+    module: str
+    path: str
+    registers: tuple[str, ...] = ()
+    imports: frozenset[str] = frozenset()
+
+
+def _public_names(tree: ast.AST) -> tuple[dict[str, str], set[str]]:
+    """Local names bound to the API's decorators and classes (name -> public name), and the
+    names the module itself is bound to (`ws` of `import wsdeploy.websocket as ws`)."""
+    names, modules = {}, set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == PUBLIC_MODULE:
+            names.update({a.asname or a.name: a.name for a in node.names})
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == "wsdeploy":
+            modules.update(a.asname or a.name for a in node.names if a.name == "websocket")
+        elif isinstance(node, ast.Import):
+            modules.update(a.asname or a.name for a in node.names if a.name == PUBLIC_MODULE)
+    return names, modules
+
+
+def _public_name(node: ast.expr, names: dict[str, str], modules: set[str]) -> str | None:
+    """"on_route" for `on_route("join")`, `ws.on_route(...)` or an alias of it; else None."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Name):
+        return names.get(node.id)
+    if isinstance(node, ast.Attribute):
+        return node.attr if ast.unparse(node.value) in modules else None
+    return None
+
+
+def _module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements run at import: the body, and the branches of its if and try blocks."""
+    for node in body:
+        yield node
+        if isinstance(node, ast.If):
+            yield from _module_level(node.body + node.orelse)
+        elif isinstance(node, ast.Try):
+            yield from _module_level(node.body + node.orelse + node.finalbody
+                                     + [inner for h in node.handlers for inner in h.body])
+
+
+def registrations(tree: ast.Module) -> tuple[str, ...]:
+    """What the module registers when imported, as the user wrote it: decorated functions and
+    WebSocketServer subclasses at module level."""
+    names, modules = _public_names(tree)
+    found = []
+    for node in _module_level(tree.body):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for decorator in node.decorator_list:
+                if _public_name(decorator, names, modules) in DECORATORS:
+                    shown = ast.unparse(decorator.func if isinstance(decorator, ast.Call)
+                                        and not decorator.args and not decorator.keywords else decorator)
+                    found.append(f"@{shown} {node.name}")
+        elif isinstance(node, ast.ClassDef):
+            bases = [ast.unparse(b) for b in node.bases if _public_name(b, names, modules) in SERVER_CLASSES]
+            if bases:
+                found.append(f"class {node.name}({', '.join(bases)})")
+    return tuple(found)
+
+
+def _imported_modules(tree: ast.Module, module: str, is_package: bool) -> frozenset[str]:
+    """Every module name the code imports (with its parent packages), relative ones resolved."""
+    package = module if is_package else module.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".") if package else []
+                parts = parts[:len(parts) - (node.level - 1)] if node.level > 1 else parts
+                base = ".".join(p for p in [*parts, base] if p)
+            targets = [base] + [f"{base}.{a.name}" if base else a.name for a in node.names]
+        else:
+            continue
+        for target in filter(None, targets):
+            pieces = target.split(".")
+            found.update(".".join(pieces[:i]) for i in range(1, len(pieces) + 1))
+    return frozenset(found)
+
+
+def _candidate(module: str, relative: PurePosixPath, tree: ast.Module | None) -> Candidate:
+    if tree is None:
+        return Candidate(module, str(relative))
+    return Candidate(module, str(relative), registrations(tree),
+                     _imported_modules(tree, module, relative.name == "__init__.py"))
+
+
+def _reaches(start: Candidate, others: list[Candidate]) -> set[str]:
+    """The candidates importing `start` brings in, directly or through other candidates."""
+    by_name = {c.module: c for c in others}
+    seen, stack = set(), [start]
+    while stack:
+        for name in stack.pop().imports & by_name.keys():
+            if name not in seen:
+                seen.add(name)
+                stack.append(by_name[name])
+    return seen
+
+
+def choose_candidate(found: list[Candidate]) -> Candidate | None:
+    """The one module that registers handlers; among several that do, the one whose import
+    brings in all the others. None when the code does not make it clear."""
+    registering = [c for c in found if c.registers]
+    if len(registering) == 1:
+        return registering[0]
+    wanted = {c.module for c in registering}
+    roots = [c for c in registering if wanted - {c.module} <= _reaches(c, found)]
+    return roots[0] if len(roots) == 1 else None
 
 
 def _module_exists(source_dir: Path, module: str) -> bool:
@@ -206,13 +330,19 @@ def find_handler_module(cfg: StageConfig) -> str:
         return cfg.handler_module
     found, unimportable = _scan(cfg)
     if len(found) == 1:
-        return found[0][0]
+        return found[0].module
     if found:
-        listing = "\n".join(f"  {name}  ({path})" for name, path in found)
+        chosen = choose_candidate(found)
+        if chosen is not None:
+            return chosen.module
+        listing = "\n".join(f"  {c.module}  ({c.path}): "
+                             + (", ".join(c.registers) or "registers nothing its code shows")
+                             for c in found)
         raise UserError(
-            f"several modules in {cfg.source_dir} import wsdeploy.websocket:\n{listing}\n"
-            f"Set handler_module in [app] of {cfg.config_path.name} to the one that registers "
-            f"the handlers, e.g. handler_module = \"{found[0][0]}\""
+            f"several modules in {cfg.source_dir} import wsdeploy.websocket, and their code does "
+            f"not show which one holds the handlers:\n{listing}\n"
+            f"Set handler_module in [app] of {cfg.config_path.name} to the module whose import "
+            f"registers them all, e.g. handler_module = \"{found[0].module}\""
         )
     hint = ""
     if unimportable:
@@ -277,6 +407,11 @@ def _describe(cfg: StageConfig, module: str, paths: list[Path], isolated: bool) 
     """
     env = {**os.environ, **cfg.environment, HANDLER_MODULE_ENV: module}
     env.pop("PYTHONPATH", None)
+    # Lambda sets both region variables, and botocore reads only the second: a module-level
+    # boto3 client (Chalice's tutorials make one) must import here as it would there.
+    region = (cfg.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+              or "us-east-1")
+    env.update(AWS_REGION=region, AWS_DEFAULT_REGION=region)
     flags = ["-S", "-B"] if isolated else ["-B"]  # -B: no __pycache__ left in the user's tree
     command = [sys.executable, *flags, "-c", _DESCRIBE_SCRIPT, module, *map(str, paths)]
     try:

@@ -22,6 +22,10 @@ from .runtime.registry import (
     on_route,
 )
 
+# Zappa's name for the base class, so code written for `zappa.websocket` moves with its import
+# line alone: the same class, not a subclass, so subclassing either registers the same way.
+ZappaWebSocketServer = WebSocketServer
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # what the lazy names below are, for type checkers and editors
     from .runtime.connections import connections
@@ -54,6 +58,7 @@ __all__ = [
     "MessageTooLarge",
     "WebSocketError",
     "WebSocketServer",
+    "ZappaWebSocketServer",
     "broadcast",
     "close_connection",
     "connections",

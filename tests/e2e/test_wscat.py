@@ -1,25 +1,20 @@
-"""wscat (npm, installed by `make setup`) drives examples/echo through the README's session."""
+"""wscat (npm, installed by `make setup` and `make test`) drives examples/echo through the
+README's first session, as the alternative client it names."""
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections import Counter
 
 import pytest
 
 from tests.support.emulator_cli import REPO, WSCAT, DevProcess, run_wscat
-
-MARKER = "<!-- the wscat session below is replayed by tests/e2e/test_wscat.py -->"
+from tests.support.readme import first_session
 
 
 def readme_session() -> tuple[list[str], list[str]]:
-    """The README's session: the lines typed after "> " and the lines received after "< "."""
-    text = (REPO / "README.md").read_text()
-    assert MARKER in text, "the README lost its wscat session"
-    block = re.search(r"```[a-z]*\n(.*?)```", text.split(MARKER, 1)[1], re.S).group(1)
-    sent = [line[2:] for line in block.splitlines() if line.startswith("> ")]
-    received = [line[2:] for line in block.splitlines() if line.startswith("< ")]
+    """The README's first session: the lines typed after "> " and those received after "< "."""
+    _, sent, received = first_session()
     return sent, received
 
 

@@ -17,8 +17,9 @@ def test_init_then_package_in_an_empty_folder(tmp_path):
     folder.mkdir()
     init = wsdeploy("init", cwd=folder)
     assert init.returncode == 0, init.stderr
-    assert init.stdout.startswith(f"Created wsdeploy.toml, app.py for app chat-room in {folder}\n")
-    assert sorted(p.name for p in folder.iterdir()) == ["app.py", "wsdeploy.toml"]
+    assert init.stdout.startswith(f"Created wsdeploy.toml, app.py, .gitignore for app chat-room in {folder}\n")
+    assert sorted(p.name for p in folder.iterdir()) == [".gitignore", "app.py", "wsdeploy.toml"]
+    assert (folder / ".gitignore").read_text().splitlines()[-1] == ".wsdeploy/"
     assert 'name = "chat-room"' in (folder / "wsdeploy.toml").read_text()
 
     done = wsdeploy("package", cwd=folder)
@@ -40,7 +41,8 @@ def test_init_refuses_to_overwrite_wsdeploy_toml(tmp_path):
     done = wsdeploy("init", cwd=tmp_path)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip() == (f"error: wsdeploy.toml already exists in {tmp_path}; wsdeploy init "
-                                   "never overwrites it. Edit it, or delete it first to start over")
+                                   "never overwrites it. Edit it, or delete it first to start over "
+                                   "(`wsdeploy init --full` writes only wsdeploy.toml.example beside it)")
     assert (tmp_path / "wsdeploy.toml").read_text() == "# mine\n"
     assert not (tmp_path / "app.py").exists()
 

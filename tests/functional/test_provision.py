@@ -836,7 +836,7 @@ class _LateLogs:
     def __init__(self, events: list[tuple[int, int, str]]) -> None:
         self.events, self.poll, self.starts = events, 0, []     # (visible from poll, timestamp, id)
 
-    def log_events(self, group, start_ms, token=None):
+    def log_events(self, group, start_ms, token=None, pattern=None):
         self.starts.append(start_ms)
         return [{"eventId": i, "timestamp": t, "message": i} for p, t, i in self.events
                 if p <= self.poll and t >= start_ms], None

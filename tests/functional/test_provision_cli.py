@@ -244,7 +244,7 @@ def test_ctrl_c_during_up_says_what_was_done_and_status_what_is_missing(project,
 
 def test_logs_rejects_a_duration_it_cannot_read(project, capsys):
     code, out, err = cli(capsys, "logs", "--since", "ten minutes")
-    assert code == 2 and "not a duration" in err
+    assert code == 2 and "is neither a duration nor a time" in err
 
 
 TRACKED_TOML = MINIMAL_TOML.replace("[stages.dev]", "[app.connections]\nenabled = true\n\n[stages.dev]")

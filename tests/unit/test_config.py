@@ -269,13 +269,20 @@ def test_a_missing_file_says_how_to_make_one(tmp_path):
     )
 
 
-def test_the_default_path_is_the_current_folders_wsdeploy_toml(tmp_path, monkeypatch):
+def test_the_default_path_is_the_nearest_wsdeploy_toml_as_git_finds_dot_git(tmp_path, monkeypatch):
     write_project(tmp_path / "here")
     monkeypatch.chdir(tmp_path / "here")
     assert load_stage().config_path == tmp_path / "here" / "wsdeploy.toml"
+    (tmp_path / "here" / "src" / "deep").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "here" / "src" / "deep")
+    cfg = load_stage()
+    assert cfg.config_path == tmp_path / "here" / "wsdeploy.toml"
+    assert cfg.project_dir == tmp_path / "here" and cfg.state_dir == tmp_path / "here" / ".wsdeploy"
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(UserError, match=r"^wsdeploy.toml does not exist"):
+    with pytest.raises(UserError) as caught:
         load_stage()
+    assert str(caught.value).startswith(
+        f"wsdeploy.toml is not in {tmp_path} nor in any folder above it: run `wsdeploy init`")
 
 
 def test_a_timeout_above_the_gateways_limit_is_only_a_warning(tmp_path):

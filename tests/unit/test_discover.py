@@ -64,14 +64,63 @@ def test_none_found_says_how_to_write_one(tmp_path):
     assert message.endswith("(`wsdeploy init` writes a complete one), or set handler_module in wsdeploy.toml")
 
 
-def test_several_modules_are_listed_and_handler_module_is_asked_for(tmp_path):
+def test_of_several_modules_the_one_that_registers_handlers_is_chosen(tmp_path):
     files = {"app.py": MINIMAL_APP, "tools/broadcast.py": "from wsdeploy.websocket import broadcast\n"}
+    assert found(tmp_path, files) == "app"
+
+
+CLASS_APP = """
+import wsdeploy.websocket as ws
+
+class Chat(ws.ZappaWebSocketServer):
+    pass
+"""
+
+
+@pytest.mark.parametrize("handlers", [
+    CLASS_APP,
+    "from wsdeploy.websocket import WebSocketServer as Base\nclass Chat(Base):\n    pass\n",
+    "from wsdeploy import websocket\n@websocket.on_route('join')\ndef join(event, context):\n    pass\n",
+    "from wsdeploy.websocket import on_message as om\ntry:\n    @om\n    def m(e, c):\n        pass\n"
+    "except ImportError:\n    pass\n",
+], ids=["module-alias-class", "class-alias", "package-attribute", "aliased-decorator-in-try"])
+def test_registrations_are_read_whatever_the_import_form(tmp_path, handlers):
+    helper = "from wsdeploy.websocket import send_message, ConnectionGone\n"
+    files = {"handlers.py": handlers, "lib/__init__.py": helper, "lib/send.py": helper}
+    assert found(tmp_path, files) == "handlers"
+
+
+def test_a_chalice_style_app_with_a_helper_package_finds_app(tmp_path):
+    """Chalice's chat tutorial, ported: app.py registers, chalicelib only sends."""
+    files = {"app.py": "from chalicelib import Handler\n" + MINIMAL_APP,
+             "chalicelib/__init__.py": "from wsdeploy.websocket import ConnectionGone, send_message\n"
+                                       "class Handler:\n    def on_message(self, event):\n        pass\n"}
+    assert found(tmp_path, files) == "app"
+
+
+def test_of_several_registering_modules_the_one_importing_the_others_is_chosen(tmp_path):
+    files = {"app.py": "import rooms\n" + MINIMAL_APP,
+             "rooms.py": "from wsdeploy.websocket import on_route\n@on_route('join')\ndef join(e, c):\n    pass\n",
+             "pkg/__init__.py": "", "pkg/server.py": "from .routes import *\n" + MINIMAL_APP,
+             "pkg/routes.py": "from wsdeploy.websocket import on_route\n@on_route('x')\ndef x(e, c):\n    pass\n"}
+    message = discovery_error(tmp_path, files)  # two roots: app (with rooms) and pkg.server (with pkg.routes)
+    assert "  app  (app.py): @on_connect connect, @on_message message\n" in message
+    assert "  pkg.routes  (pkg/routes.py): @on_route('x') x\n" in message
+    del files["pkg/server.py"], files["pkg/routes.py"]
+    assert found(tmp_path / "again", files) == "app"
+
+
+def test_when_the_code_does_not_say_each_candidate_is_listed_with_what_it_registers(tmp_path):
+    files = {"app.py": MINIMAL_APP, "other.py": MINIMAL_APP,
+             "tools/broadcast.py": "from wsdeploy.websocket import broadcast\n"}
     assert discovery_error(tmp_path, files) == (
-        f"several modules in {tmp_path.resolve()} import wsdeploy.websocket:\n"
-        "  app  (app.py)\n"
-        "  tools.broadcast  (tools/broadcast.py)\n"
-        "Set handler_module in [app] of wsdeploy.toml to the one that registers the handlers, "
-        'e.g. handler_module = "app"'
+        f"several modules in {tmp_path.resolve()} import wsdeploy.websocket, and their code does "
+        "not show which one holds the handlers:\n"
+        "  app  (app.py): @on_connect connect, @on_message message\n"
+        "  other  (other.py): @on_connect connect, @on_message message\n"
+        "  tools.broadcast  (tools/broadcast.py): registers nothing its code shows\n"
+        "Set handler_module in [app] of wsdeploy.toml to the module whose import registers them "
+        'all, e.g. handler_module = "app"'
     )
 
 
@@ -240,6 +289,19 @@ def test_a_module_that_exits_the_interpreter_is_reported(tmp_path):
 def test_the_import_sees_the_stage_environment_and_may_print(tmp_path):
     source = "import os\nprint('hello from import')\nassert os.environ['GREETING'] == 'hi'\n" + MINIMAL_APP
     cfg = load_stage(project(tmp_path, {"app.py": source}, 'environment = { GREETING = "hi" }'))
+    assert read_handlers(cfg).module == "app"
+
+
+@pytest.mark.parametrize("toml_extra, region", [("", "us-east-1"), ('region = "eu-north-1"', "eu-north-1")])
+def test_a_module_level_boto3_client_imports_with_a_region_as_on_lambda(tmp_path, monkeypatch,
+                                                                        toml_extra, region):
+    """Lambda sets AWS_REGION and AWS_DEFAULT_REGION; botocore reads the latter only."""
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    source = ("import boto3\nTABLE = boto3.resource('dynamodb').Table('t')\n"
+              f"assert TABLE.meta.client.meta.region_name == {region!r}\n" + MINIMAL_APP)
+    cfg = load_stage(project(tmp_path, {"app.py": source}, toml_extra))
     assert read_handlers(cfg).module == "app"
 
 

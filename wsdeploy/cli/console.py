@@ -1,21 +1,16 @@
 """The CLI's Rich consoles: results on stdout, errors and progress on stderr."""
 
-from pathlib import Path
-
-import typer
 from rich.console import Console
 from rich.markup import escape
 
-console = Console()
-# Messages are never broken at 80 columns where there is no terminal (CI logs, pipes): the
-# reader's terminal wraps them, and a sentence stays on one line for grep.
-error_console = Console(stderr=True, soft_wrap=True)
+from .options import CONFIG_OPTION, STAGE_ARGUMENT  # noqa: F401  (where commands used to find them)
 
-# The arguments every stage command takes, declared once.
-STAGE_ARGUMENT = typer.Argument(
-    None, metavar="STAGE", help="The stage from wsdeploy.toml. Default: its only stage, or its default_stage.")
-CONFIG_OPTION: Path = typer.Option(
-    None, "--config", metavar="PATH", help="The settings file. Default: ./wsdeploy.toml.")
+console = Console()
+error_console = Console(stderr=True)
+# On a terminal, Rich wraps lines between words (left to the terminal, a word would be cut in
+# two at the edge). Elsewhere (CI logs, pipes) a message stays on one line, for grep, and the
+# reader's viewer wraps it.
+error_console.soft_wrap = not error_console.is_terminal
 
 
 def say(message: str, style: str = "") -> None:
@@ -26,3 +21,9 @@ def say(message: str, style: str = "") -> None:
 
 def warn(message: str) -> None:
     error_console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
+
+
+def print_result(text: str, wrap: bool = True) -> None:
+    """A result on stdout, as plain text. Never wrapped where it is not a terminal; on one, it
+    wraps between words unless `wrap` is False (a URL or JSON to copy whole)."""
+    console.print(text, highlight=False, markup=False, soft_wrap=not (wrap and console.is_terminal))

@@ -13,25 +13,29 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from ..config import load_stage
 from ..discover import find_handler_module
 from ..emulator import DevSettings, EventRecord, Gateway
 from ..emulator.limits import IDLE_TIMEOUT_SECONDS, MAX_DURATION_SECONDS
 from ..emulator.routing import RouteSelectionError
 from ..errors import UserError
 from . import app
-from .console import CONFIG_OPTION, console, error_console, warn
+from .console import console, error_console
+from .options import CONFIG_OPTION, DEBUG_OPTION, examples
+from .stage import load_settings
 
 DEV_HELP = (
     "Run the app locally behind an emulated API Gateway WebSocket API.\n\n"
-    "Clients connect to ws://HOST:PORT/STAGE (try: wscat -c ws://127.0.0.1:8765/dev). The "
+    "Clients connect to ws://HOST:PORT/STAGE (try: python -m websockets ws://127.0.0.1:8765/dev, "
+    "or wscat -c ws://127.0.0.1:8765/dev). The "
     "@connections management API, which send_message and boto3's apigatewaymanagementapi "
     "client use, answers at http://HOST:PORT/STAGE/@connections/ID on the same port. Events, "
     "route selection, replies, size limits, timeouts and error frames follow the real gateway.\n\n"
     "Handlers run through the same entry point as in Lambda, with the stage's environment from "
     "wsdeploy.toml. Saving a Python file of the app takes effect on the next event, without "
     "dropping connections; a change that fails to import is reported and the last good "
-    "version keeps serving. Ctrl-C stops."
+    "version keeps serving. Ctrl-C stops.\n\n"
+    + examples(("wsdeploy dev", "serve the only stage on ws://127.0.0.1:8765/dev"),
+               ("wsdeploy dev prod --port 9000 -q", "prod's settings on port 9000, no line per event"))
 )
 
 
@@ -111,7 +115,7 @@ async def _serve(settings: DevSettings, quiet: bool) -> None:
         await gateway.stop()
 
 
-@app.command("dev", help=DEV_HELP)
+@app.command("dev", help=DEV_HELP, short_help="Run the app locally behind an emulated gateway.")
 def dev_command(
     stage: str = typer.Argument(
         None, metavar="STAGE",
@@ -133,11 +137,10 @@ def dev_command(
     max_duration: float = typer.Option(
         MAX_DURATION_SECONDS, "--max-duration", metavar="SECONDS", min=0.05,
         help="Close any connection this old (code 1001), as the gateway does after 2 hours."),
+    debug: bool = DEBUG_OPTION,
 ) -> None:
     """Load the stage, find the handler module, serve until Ctrl-C."""
-    cfg = load_stage(config, stage)
-    for warning in cfg.warnings:
-        warn(warning)
+    cfg = load_settings(config, stage)
     try:
         settings = DevSettings.from_stage(cfg, find_handler_module(cfg), host=host, port=port,
                                           idle_timeout=idle_timeout, max_duration=max_duration)

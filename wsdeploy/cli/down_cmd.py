@@ -8,7 +8,8 @@ import typer
 
 from ..provision.teardown import apply_down, prepare_down
 from . import app
-from .console import CONFIG_OPTION, STAGE_ARGUMENT
+from .options import (CONFIG_OPTION, DEBUG_OPTION, PROFILE_OPTION, REGION_OPTION, STAGE_ARGUMENT,
+                      examples)
 from .render import (ProgressReporter, error_console, interrupted, require_terminal_or_yes, say,
                      step_line)
 from .stage import open_stage
@@ -22,18 +23,23 @@ DOWN_HELP = (
     "state file, an interrupted run) is found by name and the wsdeploy:app / wsdeploy:stage "
     "tags. What is already gone is fine, so running it twice is harmless. The state file is "
     "removed last.\n\n"
-    "Asks before deleting; --yes skips the question, and without a terminal --yes is required."
+    "Asks before deleting; --yes skips the question, and without a terminal --yes is required.\n\n"
+    + examples(("wsdeploy down", "list what the only stage has, ask, then delete it"),
+               ("wsdeploy down prod --yes --keep-logs", "delete prod without asking; keep its logs"))
 )
 
 
-@app.command("down", help=DOWN_HELP)
+@app.command("down", help=DOWN_HELP, short_help="Delete everything `up` made for a stage.")
 def down_command(
     stage: str = STAGE_ARGUMENT,
     config: Path = CONFIG_OPTION,
+    profile: str = PROFILE_OPTION,
+    region: str = REGION_OPTION,
     yes: bool = typer.Option(False, "--yes", "-y", help="Delete without asking."),
     keep_logs: bool = typer.Option(False, "--keep-logs", help="Keep the CloudWatch log group and its logs."),
+    debug: bool = DEBUG_OPTION,
 ) -> None:
-    opened = open_stage(config, stage)
+    opened = open_stage(config, stage, profile, region)
     cfg, aws, names, store = opened.cfg, opened.aws, opened.names, opened.store
     reporter = ProgressReporter()
     with store.locked("down", reporter.notice):

@@ -6,13 +6,14 @@ import os
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
-from ..config import display_path, load_stage
+from ..config import display_path
 from ..package import build_package
 from ..private_files import private_dir, write_atomically
 from . import app
-from .console import CONFIG_OPTION, STAGE_ARGUMENT, console, error_console, warn
+from .console import print_result, say
+from .options import CONFIG_OPTION, DEBUG_OPTION, STAGE_ARGUMENT, examples
+from .stage import load_settings
 
 
 def _human(size: int) -> str:
@@ -43,11 +44,13 @@ PACKAGE_HELP = (
     "secrets.json, *.tfstate, kubeconfig, any file holding a PRIVATE KEY block) are left out "
     "and listed; `include` in wsdeploy.toml forces one in.\n\n"
     "The same inputs give the same bytes, so the printed SHA-256 (in Lambda's CodeSha256 "
-    "form) tells whether your code changed."
+    "form) tells whether your code changed.\n\n"
+    + examples(("wsdeploy package --list", "build the zip and list every file in it"),
+               ("wsdeploy package prod -o dist/app.zip", "build prod's zip into dist/app.zip"))
 )
 
 
-@app.command("package", help=PACKAGE_HELP)
+@app.command("package", help=PACKAGE_HELP, short_help="Build the deployment zip, without touching AWS.")
 def package_command(
     stage: str = STAGE_ARGUMENT,
     output: Path = typer.Option(
@@ -56,33 +59,25 @@ def package_command(
     ),
     config: Path = CONFIG_OPTION,
     list_files: bool = typer.Option(False, "--list", help="Also print every file in the zip."),
+    debug: bool = DEBUG_OPTION,
 ) -> None:
     """Build and write the zip, then print where it is, its size, file count and hash."""
-    cfg = load_stage(config, stage)
-    for warning in cfg.warnings:
-        warn(warning)
+    cfg = load_settings(config, stage)
     destination = (output or cfg.state_dir / f"{cfg.resource_name}.zip").absolute()
-    built = build_package(cfg, skip=[destination],
-                          progress=lambda line: error_console.print(escape(line) + " ...",
-                                                                    highlight=False))
+    built = build_package(cfg, skip=[destination], progress=lambda line: say(line + " ..."))
     _write_zip(destination, built.data, cfg.state_dir.absolute())
 
     routes = ", ".join(route.key + (" (reply)" if route.reply else "") for route in built.handler.routes)
-    console.print(f"Packaged {cfg.app} (stage {cfg.stage}) into {display_path(destination)}",
-                  highlight=False, markup=False)
-    console.print(
-        f"  size     {_human(built.size)} zipped, {_human(built.unzipped_size)} unzipped, "
-        f"{built.file_count} files\n"
-        f"  sha256   {built.sha256_b64}  (Lambda's CodeSha256)\n"
-        f"  handler  {built.handler.module}: {routes}",
-        highlight=False, markup=False,
-    )
+    print_result(f"Packaged {cfg.app} (stage {cfg.stage}) into {display_path(destination)}")
+    print_result(f"  size     {_human(built.size)} zipped, {_human(built.unzipped_size)} unzipped, "
+                 f"{built.file_count} files")
+    print_result(f"  sha256   {built.sha256_b64}  (Lambda's CodeSha256)", wrap=False)
+    print_result(f"  handler  {built.handler.module}: {routes}")
     if built.left_out:
         width = max(len(item.path) for item in built.left_out)
-        console.print(f"  left out {len(built.left_out)} file(s) that look like secrets (to package "
-                      "one, list it in include in wsdeploy.toml):", highlight=False, markup=False,
-                      soft_wrap=True)
-        console.print("\n".join(f"    {item.path:<{width}}  {item.reason}" for item in built.left_out),
-                      highlight=False, markup=False, soft_wrap=True)
+        print_result(f"  left out {len(built.left_out)} file(s) that look like secrets (to package "
+                     "one, list it in include in wsdeploy.toml):")
+        print_result("\n".join(f"    {item.path:<{width}}  {item.reason}" for item in built.left_out),
+                     wrap=False)
     if list_files:
-        console.print("\n".join("  " + name for name in built.files), highlight=False, markup=False)
+        print_result("\n".join("  " + name for name in built.files), wrap=False)

@@ -1,5 +1,6 @@
-"""Opening a stage for the commands that talk to AWS (up, down, status, logs), in one place:
-its settings, an AWS session for its profile and region, its resource names, its state file.
+"""Loading a stage's settings for every command, and opening it for the commands that talk to
+AWS (up, down, status, logs), in one place: its settings, an AWS session for its profile and
+region (--profile and --region over wsdeploy.toml), its resource names, its state file.
 
 boto3 is imported here only when a command opens a stage, so `wsdeploy --help`, `dev`, `init`
 and `package` never pay for it.
@@ -7,16 +8,19 @@ and `package` never pay for it.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..config import StageConfig, load_stage
+from ..config import CHECKS, StageConfig, load_stage
+from ..errors import UserError
 from ..provision import record as rec
 from ..provision.deploy import shown
 from ..provision.desired import StageNames, names_from
 from ..state import StateFile
-from .console import warn
+from .console import say, warn
 
 if TYPE_CHECKING:
     from ..provision.aws import Aws
@@ -41,17 +45,36 @@ class OpenStage:
         return record
 
 
+def load_settings(config: Path | None, stage: str | None, show_warnings: bool = True) -> StageConfig:
+    """The stage's settings; says which file they come from when it is not ./wsdeploy.toml
+    (found in a folder above, as git finds .git), and shows the file's warnings."""
+    cfg = load_stage(config, stage)
+    if config is None and cfg.config_path.parent != Path.cwd():
+        say(f"Using {os.path.relpath(cfg.config_path)} (found in {cfg.project_dir}).", "dim")
+    if show_warnings:
+        for warning in cfg.warnings:
+            warn(warning)
+    return cfg
+
+
+def with_flags(cfg: StageConfig, profile: str | None, region: str | None) -> StageConfig:
+    """--profile and --region over the file's values; checked as the file's would be."""
+    for flag, value in (("--profile", profile), ("--region", region)):
+        problem = value is not None and CHECKS[flag.lstrip("-")](value)
+        if problem:
+            raise UserError(f"{flag}: {problem}")
+    return dataclasses.replace(cfg, profile=profile or cfg.profile, region=region or cfg.region)
+
+
 def connect(cfg: StageConfig) -> "Aws":
     """The AWS calls for a stage's profile and region; UserError when either is missing."""
     from ..provision.aws import Aws, make_session
     return Aws(make_session(cfg.profile, cfg.region))
 
 
-def open_stage(config: Path | None, stage: str | None, show_warnings: bool = False) -> OpenStage:
+def open_stage(config: Path | None, stage: str | None, profile: str | None = None,
+               region: str | None = None, show_warnings: bool = False) -> OpenStage:
     """Loads and checks wsdeploy.toml, picks the stage, connects to AWS."""
-    cfg = load_stage(config, stage)
-    if show_warnings:
-        for warning in cfg.warnings:
-            warn(warning)
+    cfg = with_flags(load_settings(config, stage, show_warnings), profile, region)
     aws = connect(cfg)
     return OpenStage(cfg, aws, names_from(cfg, aws.region), StateFile(cfg.state_dir, cfg.stage))

@@ -13,8 +13,9 @@ from ..provision import record as rec
 from ..provision.desired import desired_from
 from ..provision.status import stage_status
 from . import app
-from .console import CONFIG_OPTION, STAGE_ARGUMENT
-from .render import console, print_result, say, status_table, warn
+from .options import (CONFIG_OPTION, DEBUG_OPTION, PROFILE_OPTION, REGION_OPTION, STAGE_ARGUMENT,
+                      examples)
+from .render import local_time, print_result, say, show_status_rows, warn
 from .stage import open_stage
 
 STATUS_HELP = (
@@ -23,18 +24,25 @@ STATUS_HELP = (
     "domain's, with its certificate's expiry: a warning under 30 days), the last deploy time, "
     "and whether your local code differs from the deployed code.\n\n"
     "Drift means changed outside wsdeploy since the last `up`; `wsdeploy up --refresh` puts "
-    "it back. Makes read calls only."
+    "it back. Makes read calls only. Times are shown in your time zone, with their age.\n\n"
+    + examples(("wsdeploy status", "the only stage (or default_stage)"),
+               ("wsdeploy status prod --json | jq .drift", "what changed by hand in prod, for a script"))
 )
 
 
-@app.command("status", help=STATUS_HELP)
+@app.command("status", help=STATUS_HELP,
+             short_help="Show what a stage has in AWS, drift, and whether local code differs.")
 def status_command(
     stage: str = STAGE_ARGUMENT,
     config: Path = CONFIG_OPTION,
+    profile: str = PROFILE_OPTION,
+    region: str = REGION_OPTION,
     as_json: bool = typer.Option(False, "--json",
-                                 help="Print one JSON object (stage, deployed, url, region, resources, drift, ...)."),
+                                 help="Print one JSON object (stage, deployed, url, region, resources, drift, ...); "
+                                      "times in it are UTC, in ISO 8601."),
+    debug: bool = DEBUG_OPTION,
 ) -> None:
-    opened = open_stage(config, stage)
+    opened = open_stage(config, stage, profile, region)
     cfg = opened.cfg
     record = opened.load_record()
     built = None
@@ -46,24 +54,28 @@ def status_command(
     report = stage_status(opened.aws, opened.names, record, built and built.sha256_b64,
                           built and desired_from(cfg, built, opened.aws.region))
     if as_json:
-        print_result(json.dumps(report.as_json(), indent=2))
+        print_result(json.dumps(report.as_json(), indent=2), wrap=False)
         return
     if not report.deployed:
         print_result(f"Stage {cfg.stage} of {cfg.app} is not deployed (no {opened.where}).")
         return
     print_result(f"Stage {cfg.stage} of {cfg.app}, account {report.account}, region {report.region}")
     if report.custom_url:
-        print_result(f"Custom URL   {report.custom_url}")
-    print_result(f"URL          {report.url or 'none yet: partly deployed'}")
+        print_result(f"Custom URL   {report.custom_url}", wrap=False)
+    if report.partly_deployed:
+        print_result("URL          none yet: partly deployed")
+        print_result("Last deploy  never finished")
+    else:
+        print_result(f"URL          {report.url}", wrap=False)
+        print_result(f"Last deploy  {local_time(report.deployed_at)}")
     if report.certificate:
         cert = report.certificate
         print_result(f"Certificate  {cert['arn']} ({cert['status'] or 'not found'}"
-                     f"{', expires ' + cert['expires'][:10] if cert['expires'] else ''})")
-    print_result(f"Last deploy  {report.deployed_at or 'never finished'}")
+                     f"{', expires ' + cert['expires'][:10] if cert['expires'] else ''})", wrap=False)
     code = {None: "unknown", True: "differs from the deployed code: run `wsdeploy up`",
             False: "same as deployed"}[report.code_differs]
     print_result(f"Local code   {code}")
-    console.print(status_table(report))
+    show_status_rows(report)
     for note in report.notes:
         warn(note)
     if report.partly_deployed:

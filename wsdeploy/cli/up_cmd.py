@@ -13,9 +13,11 @@ from ..provision.desired import desired_from
 from ..provision.kinds import destructive, spec
 from ..provision.steps import Plan
 from . import app
-from .console import CONFIG_OPTION, STAGE_ARGUMENT
+from .console import console, error_console, warn
+from .options import (CONFIG_OPTION, DEBUG_OPTION, PROFILE_OPTION, REGION_OPTION, STAGE_ARGUMENT,
+                      VERBOSE_OPTION, examples)
 from .render import (ProgressReporter, interrupted, print_result, require_terminal_or_yes, say,
-                     show_plan, warn)
+                     show_plan)
 from .stage import open_stage
 
 UP_HELP = (
@@ -30,18 +32,24 @@ UP_HELP = (
     "Files that look like secrets are left out of the package, with a warning naming them "
     "(see `wsdeploy package --help`).\n\n"
     "Each step is recorded in .wsdeploy/STAGE.json as soon as it is done, so an interrupted "
-    "run is resumed by running `wsdeploy up` again. Ends by printing the wss:// URL on "
-    "stdout; with a custom domain, its URL first, then the API's own, one per line.\n\n"
+    "run is resumed by running `wsdeploy up` again. Ends by printing the wss:// URL: alone on "
+    "stdout for scripts (url=$(wsdeploy up)), labelled \"URL\" on a terminal; with a custom "
+    "domain, its URL first, then the API's own, one per line.\n\n"
     "A stage's domain = { name = ... } gets an API Gateway domain name with the ACM certificate "
     "that covers it, a mapping to the stage and, when Route 53 hosts the name's zone, alias "
-    "records; changing the name or turning it off deletes the old one, so `up` asks first."
+    "records; changing the name or turning it off deletes the old one, so `up` asks first.\n\n"
+    + examples(("wsdeploy up", "deploy the only stage (or default_stage)"),
+               ("wsdeploy up prod --dry-run", "show what deploying prod would change"),
+               ("wsdeploy up --profile work --region eu-west-1", "with another profile and region"))
 )
 
 
-@app.command("up", help=UP_HELP)
+@app.command("up", help=UP_HELP, short_help="Deploy a stage to AWS and print its wss:// URL.")
 def up_command(
     stage: str = STAGE_ARGUMENT,
     config: Path = CONFIG_OPTION,
+    profile: str = PROFILE_OPTION,
+    region: str = REGION_OPTION,
     dry_run: bool = typer.Option(False, "--dry-run",
                                  help="Print the plan, including what is unchanged, and stop: only read calls are made."),
     refresh: bool = typer.Option(False, "--refresh",
@@ -51,8 +59,10 @@ def up_command(
                              help="Carry out deletes that lose data or a name clients use (a connections "
                                   "table or a custom domain turned off) without asking. Without a "
                                   "terminal they need --yes."),
+    verbose: bool = VERBOSE_OPTION,
+    debug: bool = DEBUG_OPTION,
 ) -> None:
-    opened = open_stage(config, stage, show_warnings=True)
+    opened = open_stage(config, stage, profile, region, show_warnings=True)
     cfg, aws, store = opened.cfg, opened.aws, opened.store
     check_region(cfg, aws.region)
     built = build_package(cfg, progress=lambda line: say(line + " ..."))
@@ -64,13 +74,13 @@ def up_command(
     say(f"Stage {cfg.stage} of {cfg.app} in {aws.region}: package {built.sha256_b64[:12]}…, "
         f"{len(d.routes)} routes")
     if dry_run:
-        show_plan(prepare_up(aws, d, store, refresh).plan, with_unchanged=True)
+        show_plan(prepare_up(aws, d, store, refresh).plan, with_unchanged=True, verbose=verbose)
         say("Dry run: nothing was changed.")
         return
     reporter = ProgressReporter()
     with store.locked("up", reporter.notice):
         prepared = prepare_up(aws, d, store, refresh)
-        show_plan(prepared.plan, with_unchanged=False)
+        reporter.compact = show_plan(prepared.plan, with_unchanged=False, verbose=verbose)
         confirm_deletes(prepared.plan, yes)
         try:
             url = apply_up(aws, d, store, prepared, reporter)
@@ -87,8 +97,20 @@ def up_command(
     record = store.load() or {}
     if dns_instructions(record):
         warn(dns_instructions(record))
-    for line in result_urls(record) or [url]:   # the custom domain's URL first
-        print_result(line)
+    show_urls(result_urls(record) or [url])   # the custom domain's URL first
+
+
+def show_urls(urls: list[str]) -> None:
+    """The URLs alone on stdout for scripts, one per line; labelled where a person reads them."""
+    if console.is_terminal:
+        for url in urls:
+            print_result(f"URL  {url}", wrap=False)
+        return
+    for url in urls:
+        print_result(url, wrap=False)
+    if error_console.is_terminal:
+        for url in urls:
+            say(f"URL  {url}", "bold")
 
 
 def confirm_deletes(plan: Plan, yes: bool) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections import deque
+from datetime import datetime, timezone
 from typing import Callable, Iterator
 
 from ..errors import UserError
@@ -31,9 +32,30 @@ def parse_since(text: str) -> int:
     return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
+def since_ms(text: str, now: float | None = None) -> int:
+    """The start, in epoch milliseconds, of "10m" (ago) or of an ISO 8601 time such as
+    2026-05-01, 2026-05-01T14:30 or 2026-05-01 14:30:00+02:00; without an offset, UTC, as
+    `wsdeploy logs` prints its times."""
+    now = time.time() if now is None else now
+    if _DURATION_RE.match(text or ""):
+        return int((now - parse_since(text)) * 1000)
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UserError(f"--since {text!r} is neither a duration nor a time: write 30s, 10m, 2h "
+                        "or 1d, or an ISO 8601 time such as 2026-05-01T14:30 (UTC unless it "
+                        "has an offset, e.g. 2026-05-01T14:30+02:00)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp() * 1000)
+
+
 def log_events(aws: "Aws", group: str, start_ms: int, follow: bool = False,
-               sleep: Callable[[float], None] = time.sleep) -> Iterator[dict]:
-    """Each event since start_ms, oldest first; with follow, polls for new ones until stopped.
+               sleep: Callable[[float], None] = time.sleep, pattern: str | None = None,
+               idle: Callable[[], None] | None = None) -> Iterator[dict]:
+    """Each event since start_ms (matching `pattern`, CloudWatch's filter syntax), oldest
+    first; with follow, polls for new ones until stopped, calling `idle` after each poll that
+    found nothing new.
 
     Seen event ids are remembered (a bounded window), because following polls again from
     LATE_EVENTS_MS before the newest timestamp seen, so events that arrive late are not missed.
@@ -42,9 +64,9 @@ def log_events(aws: "Aws", group: str, start_ms: int, follow: bool = False,
     seen = set()
     first, newest = start_ms, start_ms
     while True:
-        token = None
+        token, found = None, False
         while True:
-            events, token = aws.log_events(group, start_ms, token)
+            events, token = aws.log_events(group, start_ms, token, pattern)
             for event in sorted(events, key=lambda e: (e.get("timestamp", 0), e.get("eventId", ""))):
                 event_id = event.get("eventId") or f"{event.get('timestamp')}:{event.get('message')}"
                 if event_id in seen:
@@ -54,10 +76,13 @@ def log_events(aws: "Aws", group: str, start_ms: int, follow: bool = False,
                 seen_ids.append(event_id)
                 seen.add(event_id)
                 newest = max(newest, int(event.get("timestamp", 0)))
+                found = True
                 yield event
             if not token:
                 break
         if not follow:
             return
+        if not found and idle is not None:
+            idle()
         start_ms = max(first, newest - LATE_EVENTS_MS)
         sleep(FOLLOW_POLL_SECONDS)

@@ -85,9 +85,12 @@ def make_session(profile: str | None, region: str | None) -> boto3.Session:
     region = region or os.environ.get("AWS_REGION") or None
     try:
         session = boto3.Session(profile_name=profile, region_name=region)
-    except bx.ProfileNotFound:
-        raise UserError(f"AWS profile {profile!r} is not configured: run `aws configure "
-                        f"--profile {profile}` or change profile in wsdeploy.toml") from None
+    except bx.ProfileNotFound as error:  # named by --profile / wsdeploy.toml, else AWS_PROFILE
+        name = profile or error.kwargs.get("profile")
+        source = "" if profile else " (AWS_PROFILE names it)"
+        raise UserError(f"AWS profile {name} is not configured{source}: run `aws configure "
+                        f"--profile {name}` (or `aws configure sso`), or choose a configured one "
+                        "with --profile, profile in wsdeploy.toml or AWS_PROFILE") from None
     if not session.region_name:
         raise UserError("No AWS region: set region = \"...\" in wsdeploy.toml, or AWS_REGION "
                         "(or a region in your AWS profile)")

@@ -44,11 +44,15 @@ class LogsCalls(AwsCore):
     def delete_log_group(self, name: str) -> None:
         self._call("logs", "delete_log_group", missing_ok=True, logGroupName=name)
 
-    def log_events(self, group: str, start_ms: int, token: str | None = None) -> tuple[list[dict], str | None]:
-        """One page of the group's events since start_ms, and the token of the next page."""
+    def log_events(self, group: str, start_ms: int, token: str | None = None,
+                   pattern: str | None = None) -> tuple[list[dict], str | None]:
+        """One page of the group's events since start_ms (those matching `pattern`, in
+        CloudWatch's filter syntax, when given), and the token of the next page."""
         params: dict[str, Any] = {"logGroupName": group, "startTime": start_ms}
         if token:
             params["nextToken"] = token
+        if pattern:
+            params["filterPattern"] = pattern
         found = self._call("logs", "filter_log_events", missing_ok=True, **params)
         if found is None:
             return [], None
