@@ -21,6 +21,7 @@ from typing import Any, Callable, Mapping
 
 from . import naming
 from .errors import UserError
+from .remote_state import location_problem
 
 CONFIG_FILENAME = "wsdeploy.toml"
 STATE_DIRNAME = ".wsdeploy"
@@ -74,6 +75,7 @@ DEFAULTS: dict[str, Any] = {
     "route_selection": "$request.body.action",
     "environment": {},
     "connections": {},
+    "state": "local",              # or "s3://bucket/prefix": remote_state.py
 }
 CONNECTIONS_DEFAULTS: dict[str, Any] = {"enabled": False, "ttl_hours": 2, "track": True}
 TTL_HOURS_RANGE = (1, 24 * 365)  # a connection lives at most 2 hours; longer is for app data
@@ -114,6 +116,7 @@ class StageConfig:
     warnings: tuple[str, ...] = ()
     connections: ConnectionsConfig = ConnectionsConfig()
     include: tuple[str, ...] = ()   # globs forcing files that look like secrets into the package
+    state: str = "local"            # where the record and lock live: "local" or "s3://bucket/prefix"
 
     @property
     def resource_name(self) -> str:
@@ -337,6 +340,7 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "timeout": _in_range(*TIMEOUT_RANGE, "seconds"),
     "log_retention_days": _check_log_retention,
     "route_selection": _check_route_selection,
+    "state": location_problem,
 }
 
 
@@ -611,4 +615,5 @@ def load_stage(config_path: Path | str | None = None, stage: str | None = None) 
         environment=MappingProxyType(dict(sorted(settings["environment"].items()))),
         warnings=_warnings(settings, chosen, project_dir),
         connections=ConnectionsConfig(**settings["connections"]),
+        state=settings["state"],
     )

@@ -1,5 +1,6 @@
-"""Opening a stage for the commands that talk to AWS (up, down, status, logs), in one place:
-its settings, an AWS session for its profile and region, its resource names, its state file.
+"""Opening a stage for the commands that talk to AWS (up, down, status, logs, unlock, state,
+policy), in one place: its settings, an AWS session for its profile and region, its resource
+names, and its state store: the local file, or the S3 object wsdeploy.toml's `state` names.
 
 boto3 is imported here only when a command opens a stage, so `wsdeploy --help`, `dev`, `init`
 and `package` never pay for it.
@@ -13,9 +14,10 @@ from typing import TYPE_CHECKING
 
 from ..config import StageConfig, load_stage
 from ..provision import record as rec
-from ..provision.deploy import shown
 from ..provision.desired import StageNames, names_from
-from ..state import StateFile
+from ..provision.live import arn_partition_account
+from ..remote_state import Caller, S3State, parse_location
+from ..state import StateFile, StateStore
 from .console import warn
 
 if TYPE_CHECKING:
@@ -27,12 +29,16 @@ class OpenStage:
     cfg: StageConfig
     aws: "Aws"
     names: StageNames
-    store: StateFile
+    store: StateStore
 
     @property
     def where(self) -> str:
-        """The state file, as the user would type its path."""
-        return shown(self.store.path)
+        """The record, as the user would name it: a path, or s3://bucket/key."""
+        return self.store.where
+
+    @property
+    def remote(self) -> bool:
+        return isinstance(self.store, S3State)
 
     def load_record(self) -> dict | None:
         """The record, refused when it names another region or other resource names."""
@@ -47,6 +53,21 @@ def connect(cfg: StageConfig) -> "Aws":
     return Aws(make_session(cfg.profile, cfg.region))
 
 
+def store_for(cfg: StageConfig, aws: "Aws") -> StateStore:
+    """The stage's local state file, or its S3 object when `state` names a bucket. The S3
+    store asks who the credentials are on its first call (the bucket's expected owner)."""
+    local = StateFile(cfg.state_dir, cfg.stage)
+    location = parse_location(cfg.state)
+    if location is None:
+        return local
+
+    def caller() -> Caller:
+        arn = aws.caller_arn()
+        return Caller(arn_partition_account(arn).account, arn)
+
+    return S3State(aws, location, cfg.stage, caller, local)
+
+
 def open_stage(config: Path | None, stage: str | None, show_warnings: bool = False) -> OpenStage:
     """Loads and checks wsdeploy.toml, picks the stage, connects to AWS."""
     cfg = load_stage(config, stage)
@@ -54,4 +75,4 @@ def open_stage(config: Path | None, stage: str | None, show_warnings: bool = Fal
         for warning in cfg.warnings:
             warn(warning)
     aws = connect(cfg)
-    return OpenStage(cfg, aws, names_from(cfg, aws.region), StateFile(cfg.state_dir, cfg.stage))
+    return OpenStage(cfg, aws, names_from(cfg, aws.region), store_for(cfg, aws))

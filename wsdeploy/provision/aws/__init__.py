@@ -1,5 +1,5 @@
 """The one place that calls boto3 for deploys: `Aws`, a narrow typed wrapper over iam,
-lambda, apigatewayv2, logs, dynamodb and sts, one module per service over a shared core
+lambda, apigatewayv2, logs, dynamodb, s3 (remote state) and sts, one module per service over a shared core
 (`core.py`: clients made on first use, error translation, retries, redaction).
 
 Importing this package imports boto3; nothing else in `wsdeploy.provision` does.
@@ -13,9 +13,10 @@ from .core import ACCESS_DENIED, CREATE_CALLS, make_session
 from .dynamodb import DynamoDbCalls
 from .iam import IamCalls
 from .logs import LogsCalls
+from .s3 import S3Calls
 
 
-class Aws(IamCalls, LogsCalls, ApiGatewayCalls, LambdaCalls, DynamoDbCalls):
+class Aws(IamCalls, LogsCalls, ApiGatewayCalls, LambdaCalls, DynamoDbCalls, S3Calls):
     """Typed calls for one region, over every service a deploy touches."""
 
 

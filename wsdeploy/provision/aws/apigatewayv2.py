@@ -6,7 +6,20 @@ from typing import Any, Iterator, Mapping
 
 from ..errors import AlreadyExists
 from ..live import Api, Integration, Route, Stage
+from ..permissions import API_TAGS, APIS, Need, declare
 from .core import AwsCore
+
+# What each call needs from IAM (permissions.py): API Gateway's actions are the HTTP methods
+# of its paths; tags given on create also need POST on /tags.
+_GET, _POST, _PATCH, _DELETE = (Need(APIS, f"apigateway:{m}") for m in ("GET", "POST", "PATCH", "DELETE"))
+declare("apigatewayv2", {
+    **dict.fromkeys(("get_apis", "get_api", "get_integrations", "get_integration", "get_routes",
+                     "get_route_responses", "get_route_response", "get_stage"), _GET),
+    **dict.fromkeys(("create_integration", "create_route", "create_route_response"), _POST),
+    **dict.fromkeys(("create_api", "create_stage"), (_POST, Need(API_TAGS, "apigateway:POST"))),
+    **dict.fromkeys(("update_api", "update_integration", "update_route", "update_stage"), _PATCH),
+    **dict.fromkeys(("delete_api", "delete_integration", "delete_route", "delete_route_response"), _DELETE),
+})
 
 
 class ApiGatewayCalls(AwsCore):
