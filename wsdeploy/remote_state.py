@@ -115,6 +115,11 @@ class Caller:
     account: str
     arn: str
 
+    @classmethod
+    def of(cls, arn: str) -> "Caller":
+        """From the ARN STS gives: arn:PARTITION:sts::ACCOUNT:..."""
+        return cls(arn.split(":")[4], arn)
+
 
 class S3State:
     """One stage's record and lock in S3. `caller` is asked once, on the first S3 call, so a

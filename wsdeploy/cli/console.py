@@ -11,6 +11,9 @@ console = Console()
 # reader's terminal wraps them, and a sentence stays on one line for grep.
 error_console = Console(stderr=True, soft_wrap=True)
 
+# `--exit-code`'s answer when there is something to do (0: nothing; 2 stays the usage error's).
+CHANGES_PENDING = 3
+
 # The arguments every stage command takes, declared once.
 STAGE_ARGUMENT = typer.Argument(
     None, metavar="STAGE", help="The stage from wsdeploy.toml. Default: its only stage, or its default_stage.")

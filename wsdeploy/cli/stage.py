@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from ..config import StageConfig, load_stage
 from ..provision import record as rec
 from ..provision.desired import StageNames, names_from
-from ..provision.live import arn_partition_account
 from ..remote_state import Caller, S3State, parse_location
 from ..state import StateFile, StateStore
 from .console import warn
@@ -35,6 +34,11 @@ class OpenStage:
     def where(self) -> str:
         """The record, as the user would name it: a path, or s3://bucket/key."""
         return self.store.where
+
+    def as_json(self) -> dict:
+        """What `--json` output says of the stage first."""
+        return {"app": self.cfg.app, "stage": self.cfg.stage, "region": self.aws.region,
+                "state": self.where}
 
     @property
     def remote(self) -> bool:
@@ -60,12 +64,7 @@ def store_for(cfg: StageConfig, aws: "Aws") -> StateStore:
     location = parse_location(cfg.state)
     if location is None:
         return local
-
-    def caller() -> Caller:
-        arn = aws.caller_arn()
-        return Caller(arn_partition_account(arn).account, arn)
-
-    return S3State(aws, location, cfg.stage, caller, local)
+    return S3State(aws, location, cfg.stage, lambda: Caller.of(aws.caller_arn()), local)
 
 
 def open_stage(config: Path | None, stage: str | None, show_warnings: bool = False) -> OpenStage:

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
 
+from ..errors import UserError
 from ..package import build_package
 from ..provision.deploy import apply_up, prepare_up
 from ..provision.desired import desired_from
 from ..provision.kinds import destructive, spec
 from ..provision.steps import Plan
 from . import app
-from .console import CONFIG_OPTION, STAGE_ARGUMENT, warn
+from .console import CHANGES_PENDING, CONFIG_OPTION, STAGE_ARGUMENT, warn
 from .render import (ProgressReporter, interrupted, print_result, require_terminal_or_yes, say,
                      show_plan)
-from .stage import open_stage
+from .stage import OpenStage, open_stage
 
 UP_HELP = (
     "Deploy a stage to AWS: an API Gateway WebSocket API, one Lambda function, its IAM role "
@@ -29,7 +31,10 @@ UP_HELP = (
     "Files that look like secrets are left out of the package, with a warning naming them "
     "(see `wsdeploy package --help`).\n\n"
     "Each step is recorded in .wsdeploy/STAGE.json as soon as it is done, so an interrupted "
-    "run is resumed by running `wsdeploy up` again. Ends by printing the wss:// URL."
+    "run is resumed by running `wsdeploy up` again. Ends by printing the wss:// URL.\n\n"
+    "In a pipeline: `up --dry-run --exit-code` exits 0 when there is nothing to change and 3 "
+    "when the plan changes something (2 stays a usage error); --json prints the plan and the "
+    "result as one JSON document on stdout."
 )
 
 
@@ -45,7 +50,14 @@ def up_command(
     yes: bool = typer.Option(False, "--yes", "-y",
                              help="Carry out deletes that lose data (a connections table turned off) "
                                   "without asking. Without a terminal they need --yes."),
+    exit_code: bool = typer.Option(False, "--exit-code",
+                                   help="With --dry-run: exit 3 when the plan changes something, 0 when not."),
+    as_json: bool = typer.Option(False, "--json",
+                                 help="Print the plan and the result (the URL) as one JSON document on stdout."),
 ) -> None:
+    if exit_code and not dry_run:
+        raise UserError("--exit-code goes with --dry-run: `wsdeploy up --dry-run --exit-code` exits 3 "
+                        "when there is something to change, 0 when not")
     opened = open_stage(config, stage, show_warnings=True)
     cfg, aws, store = opened.cfg, opened.aws, opened.store
     built = build_package(cfg, progress=lambda line: say(line + " ..."))
@@ -57,8 +69,13 @@ def up_command(
     say(f"Stage {cfg.stage} of {cfg.app} in {aws.region}: package {built.sha256_b64[:12]}…, "
         f"{len(d.routes)} routes")
     if dry_run:
-        show_plan(prepare_up(aws, d, store, refresh).plan, with_unchanged=True)
+        plan = prepare_up(aws, d, store, refresh).plan
+        show_plan(plan, with_unchanged=True)
         say("Dry run: nothing was changed.")
+        if as_json:
+            print_result(up_json(opened, plan, None))
+        if exit_code and plan.changes_aws:
+            raise typer.Exit(CHANGES_PENDING)
         return
     reporter = ProgressReporter()
     with store.locked("up", reporter.notice):
@@ -77,7 +94,13 @@ def up_command(
         say(f"Up to date: nothing to change (recorded in {opened.where}).")
     else:
         say(f"Deployed; recorded in {opened.where}.", "bold green")
-    print_result(url)
+    print_result(up_json(opened, prepared.plan, url) if as_json else url)
+
+
+def up_json(opened: OpenStage, plan: Plan, url: str | None) -> str:
+    """`up --json`: the plan and the result, one document (url null on a dry run)."""
+    return json.dumps({**opened.as_json(), "dry_run": url is None, "plan": plan.as_json(),
+                       "changed": url is not None and plan.changes_aws, "url": url}, indent=2)
 
 
 def confirm_deletes(plan: Plan, yes: bool) -> None:
