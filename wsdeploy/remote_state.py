@@ -143,7 +143,13 @@ class S3State:
     @property
     def caller(self) -> Caller:
         if self._caller is None:
-            self._caller = self._caller_source()
+            from .provision.errors import AwsCallError     # data only: no boto3
+            try:
+                self._caller = self._caller_source()
+            except AwsCallError as error:
+                raise DeployError(f"could not tell which account these credentials are for, which "
+                                  f"owns the state bucket: {error}. Nothing was changed; run the "
+                                  "command again") from None
         return self._caller
 
     # -- the record ---------------------------------------------------------------------------
@@ -179,8 +185,8 @@ class S3State:
         except _Failed as failed:
             raise DeployError(
                 f"could not write the record {self.where}: {failed}\n  What was done in AWS is "
-                f"not recorded there yet: run the command again (what exists is found by name and "
-                "tags, and recorded)") from None
+                f"not recorded there yet: run the same command again (what exists is found by name "
+                "and tags, and recorded)") from None
         self._read = True
 
     def remove(self) -> None:
@@ -196,7 +202,8 @@ class S3State:
                 raise DeployError(f"{self.where} was changed by another run meanwhile, so it was "
                                   "left in place: check it with `wsdeploy status`") from None
             raise DeployError(f"could not remove the record {self.where}: {failed}. Everything "
-                              "was deleted; delete the object by hand") from None
+                              f"else was deleted: run `wsdeploy down {self.stage}` again to remove "
+                              "it") from None
         self._etag = None
 
     # -- the lock -----------------------------------------------------------------------------
@@ -212,8 +219,10 @@ class S3State:
         etag = self._take_lock(body)
         try:
             yield
-        finally:
-            self._release_lock(etag, mine["id"], notice)
+        except BaseException:     # the run failed or was interrupted: say so, not the lock
+            self._release_lock(etag, mine["id"], notice, quiet=True)
+            raise
+        self._release_lock(etag, mine["id"], notice, quiet=False)
 
     def _take_lock(self, body: bytes) -> str:
         for _ in range(3):      # a lock released between our write and our look at it: again
@@ -230,19 +239,25 @@ class S3State:
         raise UserError(f"could not take the lock {self.location.url(self.lock_key)}: other runs "
                         "keep taking and releasing it. Run the command again")
 
-    def _release_lock(self, etag: str, lock_id: str, notice: Callable[[str], None]) -> None:
+    def _release_lock(self, etag: str, lock_id: str, notice: Callable[[str], None], quiet: bool) -> None:
+        """Deletes our lock. A lock left behind keeps every later run out, so failing to
+        release it fails a run that otherwise succeeded (as Terraform does), unless the run
+        is failing already (`quiet`: then it is a notice, and the run's own error is shown)."""
         url = self.location.url(self.lock_key)
         try:
             gone = self._delete(self.lock_key, etag, "lock")
         except (_Failed, UserError) as failed:
-            code = getattr(failed, "code", "")
-            if code in CONFLICT_CODES:
+            if getattr(failed, "code", "") in CONFLICT_CODES:
                 notice(f"the lock {url} was taken over by another run while this one held it "
                        "(unlocked by hand?): left to that run")
-            else:
-                notice(f"could not release the lock {url} ({failed}): once no run is going on, "
-                       f"remove it with `wsdeploy unlock {self.stage} {lock_id}`")
-            return
+                return
+            message = (f"could not release the lock {url} ({failed}): `up` and `down` of stage "
+                       f"{self.stage} refuse while it is there. Once no other run is going on, remove "
+                       f"it with `wsdeploy unlock {self.stage} {lock_id}`")
+            if quiet:
+                notice(message)
+                return
+            raise DeployError(f"the run itself finished, but {message}") from None
         if not gone:
             notice(f"the lock {url} had already been removed (by `wsdeploy unlock`?) while this "
                    "run held it")
