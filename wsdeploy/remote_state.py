@@ -157,7 +157,7 @@ class S3State:
         return self.load() is not None
 
     def load(self) -> dict[str, Any] | None:
-        found = self._get(self.key, "read")
+        found = self._get(self.key, "record")
         self._etag, self._read = (found.etag if found else None), True
         if found is None:
             if self.local is not None and self.local.exists():
