@@ -20,6 +20,10 @@ first): a fresh and a no-op `up`, a changed base path, turning the domain off an
 gives a domain no regional target and lacks UpdateApiMapping), so their times are not
 comparable with the rows above; their call counts are.
 
+Remote state (issue 12): the same app with `state = "s3://..."`, each command as the CLI runs
+it (a new store, which asks STS who it is, and the lock object held around it): what the S3
+record and lock add to a fresh `up`, a no-op `up` and `down`.
+
 Then the whole commands, as a user runs them (issue 9): the wall time of `wsdeploy up` with
 nothing to change and of `wsdeploy status`, each a fresh process, side by side with
 `chalice deploy` of a one-route Chalice WebSocket app with nothing to change, against the same
@@ -60,6 +64,8 @@ from wsdeploy.state import StateFile  # noqa: E402
 WAITS = {"GetFunctionConfiguration"}   # only the waiter polls it
 TRACKED_TOML = '[app]\nname = "chat"\n\n[app.connections]\nenabled = true\n\n[stages.dev]\n'
 DOMAIN_TOML = '[app]\nname = "chat"\n\n[stages.dev]\ndomain = { name = "ws.example.com" }\n'
+STATE_BUCKET = "bench-wsdeploy-state"
+REMOTE_TOML = f'[app]\nname = "chat"\nstate = "s3://{STATE_BUCKET}/chat"\n\n[stages.dev]\n'
 
 
 def kind(operation: str) -> str:
@@ -140,6 +146,30 @@ def domain_up(folder: Path, rows: list) -> None:
     finally:
         if endpoint is not None:
             os.environ["AWS_ENDPOINT_URL"] = endpoint
+
+
+def remote_up(folder: Path, rows: list) -> None:
+    """The echo app keeping its state in S3, each command holding the lock, as the CLI does."""
+    from wsdeploy.cli.stage import store_for
+    config = write_project(folder, REMOTE_TOML, echo=True)
+    cfg = load_stage(config)
+    session = make_session(cfg.profile, cfg.region or REGION)
+    s3 = session.client("s3")
+    if STATE_BUCKET not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        s3.create_bucket(Bucket=STATE_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    log = CallLog().attach(session)
+    aws = Aws(session)
+    d = desired_from(cfg, build_package(cfg), aws.region)
+
+    def locked(command: str, action) -> None:
+        store = store_for(cfg, aws)
+        with store.locked(command):
+            action(store)
+
+    measure("fresh up, S3 state", lambda: locked("up", lambda store: up(aws, d, store)), log, rows)
+    measure("no-op up, S3 state", lambda: locked("up", lambda store: up(aws, d, store)), log, rows)
+    measure("down, S3 state", lambda: locked("down", lambda store: apply_down(
+        aws, d, store, prepare_down(aws, d, store))), log, rows)
 
 
 CHALICE_VERSION = "1.34.0"
@@ -247,6 +277,7 @@ def main() -> None:
                                                    prepare_down(aws, changed, store)), log, rows)
                 tracked_up(Path(folder) / f"tracked{run}", rows)
                 domain_up(Path(folder) / f"domain{run}", rows)
+                remote_up(Path(folder) / f"remote{run}", rows)
             print(f"echo app against a moto server on 127.0.0.1 (package build, not counted: "
                   f"{build * 1000:.0f} ms)")
             report(rows, runs)

@@ -21,6 +21,7 @@ from typing import Any, Callable, Mapping
 
 from . import naming
 from .errors import UserError
+from .remote_state import location_problem
 
 CONFIG_FILENAME = "wsdeploy.toml"
 STATE_DIRNAME = ".wsdeploy"
@@ -81,6 +82,7 @@ DEFAULTS: dict[str, Any] = {
     "environment": {},
     "connections": {},
     "domain": None,
+    "state": "local",              # or "s3://bucket/prefix": remote_state.py
 }
 DOMAIN_KEYS = ("name", "certificate_arn", "hosted_zone_id", "base_path")
 CONNECTIONS_DEFAULTS: dict[str, Any] = {"enabled": False, "ttl_hours": 2, "track": True}
@@ -134,6 +136,7 @@ class StageConfig:
     connections: ConnectionsConfig = ConnectionsConfig()
     include: tuple[str, ...] = ()   # globs forcing files that look like secrets into the package
     domain: DomainConfig | None = None
+    state: str = "local"            # where the record and lock live: "local" or "s3://bucket/prefix"
 
     @property
     def resource_name(self) -> str:
@@ -440,6 +443,7 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "timeout": _in_range(*TIMEOUT_RANGE, "seconds"),
     "log_retention_days": _check_log_retention,
     "route_selection": _check_route_selection,
+    "state": location_problem,
 }
 
 
@@ -748,4 +752,5 @@ def load_stage(config_path: Path | str | None = None, stage: str | None = None) 
         warnings=_warnings(settings, chosen, project_dir),
         connections=ConnectionsConfig(**settings["connections"]),
         domain=_domain_config(settings["domain"]),
+        state=settings["state"],
     )

@@ -1,5 +1,8 @@
 """The state file `.wsdeploy/<stage>.json` and the lock that keeps two runs off one stage.
 
+`StateStore` is what the provisioner and the CLI use: this file (`StateFile`), or one object
+in S3 (`remote_state.S3State`, for teams and CI); `cli/stage.py` picks one per stage.
+
 Why it is careful: the state file is the record of what exists in AWS. Every write goes to a
 temporary file that is then renamed over the old one, so a run killed at any instant leaves
 either the previous record or the new one, never half of either. The lock is a file created
@@ -17,7 +20,8 @@ import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, ContextManager, Iterator, Protocol
+from uuid import uuid4
 
 from .errors import UserError
 from .private_files import create_private, private_dir
@@ -47,6 +51,24 @@ RESOURCE_FIELDS = {
 }
 
 
+class StateStore(Protocol):
+    """Where a stage's record and lock live."""
+
+    @property
+    def where(self) -> str: ...            # for messages: a path, or s3://bucket/key
+    def exists(self) -> bool: ...
+    def load(self) -> dict[str, Any] | None: ...   # UserError when it cannot be used
+    def save(self, data: dict[str, Any]) -> None: ...
+    def remove(self) -> None: ...
+    def locked(self, command: str, notice: Callable[[str], None] | None = None
+               ) -> ContextManager[None]: ...   # UserError (exit 2) naming the holder and lock id
+    def unlock(self, lock_id: str) -> dict | None: ...   # the holder removed; None: no lock held
+
+
+def new_lock_id() -> str:
+    return str(uuid4())
+
+
 def utc_now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
@@ -56,42 +78,34 @@ class StateFile:
 
     def __init__(self, state_dir: Path, stage: str) -> None:
         self.dir = Path(state_dir)
+        self.stage = stage
         self.path = self.dir / f"{stage}.json"
         self.lock_path = self.dir / f"{stage}.lock"
 
     def exists(self) -> bool:
         return self.path.is_file()
 
+    @property
+    def where(self) -> str:
+        """The file, as the user would type its path (for messages)."""
+        return shown(self.path)
+
     def load(self) -> dict[str, Any] | None:
         """The recorded state, or None when there is none; UserError when it cannot be used."""
         try:
-            data = json.loads(self.path.read_bytes().decode("utf-8"))
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             return None
-        except UnicodeDecodeError as error:
-            raise UserError(f"{self.path} is not UTF-8 text (byte {error.start} is "
-                            f"{error.object[error.start]:#04x}). {RECOVERY}") from None
-        except ValueError as error:
-            raise UserError(f"{self.path} is not valid JSON ({error}). {RECOVERY}") from None
         except OSError as error:
             raise UserError(f"{self.path} cannot be read: {error.strerror}. {RECOVERY}") from None
-        version = data.get("schema") if isinstance(data, dict) else None
-        if version != SCHEMA_VERSION:
-            raise UserError(f"{self.path} has schema version {version!r}; this wsdeploy reads "
-                            f"version {SCHEMA_VERSION}: use the wsdeploy version that wrote it")
-        problem = layout_problem(data)
-        if problem:
-            raise UserError(f"{self.path} is damaged: {problem}. {RECOVERY}")
-        return data
+        return parse_record(raw, str(self.path))
 
     def save(self, data: dict[str, Any]) -> None:
         """Atomically replaces the file: temporary file, fsync, rename, fsync of the folder."""
         private_dir(self.dir)
-        data = {**data, "schema": SCHEMA_VERSION, "updated_at": utc_now()}
         temporary = self.dir / f".{self.path.name}.{os.getpid()}.tmp"
-        with os.fdopen(create_private(temporary), "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2, sort_keys=True)
-            out.write("\n")
+        with os.fdopen(create_private(temporary), "wb") as out:
+            out.write(encode_record(data))
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, self.path)
@@ -114,8 +128,8 @@ class StateFile:
         """Holds the stage's lock for the block; UserError (exit 2) if a live run holds it."""
         notice = notice or (lambda _: None)
         private_dir(self.dir)
-        mine = {"pid": os.getpid(), "host": socket.gethostname(), "command": command,
-                "started": utc_now()}
+        mine = {"id": new_lock_id(), "pid": os.getpid(), "host": socket.gethostname(),
+                "command": command, "started": utc_now()}
         self._acquire(mine, notice)
         try:
             yield
@@ -138,7 +152,7 @@ class StateFile:
                     time.sleep(0.05)
                     continue
                 if not self._is_stale(holder):
-                    raise UserError(_held_message(self.lock_path, holder)) from None
+                    raise UserError(_held_message(self.lock_path, holder, self.stage)) from None
                 if self._take_over(holder):
                     notice(f"took over the lock of {self.lock_path.name} left by process "
                            f"{holder.get('pid')} ({holder.get('command')}), which is no longer running")
@@ -148,6 +162,24 @@ class StateFile:
             return
         raise UserError(f"could not take the lock {self.lock_path}: it is empty or unreadable, or "
                         "other runs keep changing it. If no other wsdeploy run is going on, delete it")
+
+    def unlock(self, lock_id: str) -> dict | None:
+        """Removes the lock if its id is `lock_id` (`wsdeploy unlock`); UserError naming the
+        lock's own id when it is another."""
+        holder = _read_json(self.lock_path)
+        if holder is None:
+            if not self.lock_path.exists():
+                return None
+            holder = {}
+        if holder.get("id") != lock_id:
+            raise UserError(wrong_lock_message(self.where_lock, holder, lock_id))
+        if self._move_aside(lambda aside: _read_json(aside) == holder):
+            return holder
+        return None
+
+    @property
+    def where_lock(self) -> str:
+        return shown(self.lock_path)
 
     @staticmethod
     def _is_stale(holder: dict) -> bool:
@@ -181,6 +213,40 @@ class StateFile:
             return False
         aside.unlink(missing_ok=True)
         return True
+
+
+def parse_record(raw: bytes, where: str) -> dict[str, Any]:
+    """A record's bytes as written by `encode_record`; UserError naming `where` when they are
+    not UTF-8 JSON of this schema version with fields of the right types."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise UserError(f"{where} is not UTF-8 text (byte {error.start} is "
+                        f"{error.object[error.start]:#04x}). {RECOVERY}") from None
+    except ValueError as error:
+        raise UserError(f"{where} is not valid JSON ({error}). {RECOVERY}") from None
+    version = data.get("schema") if isinstance(data, dict) else None
+    if version != SCHEMA_VERSION:
+        raise UserError(f"{where} has schema version {version!r}; this wsdeploy reads "
+                        f"version {SCHEMA_VERSION}: use the wsdeploy version that wrote it")
+    problem = layout_problem(data)
+    if problem:
+        raise UserError(f"{where} is damaged: {problem}. {RECOVERY}")
+    return data
+
+
+def encode_record(data: dict[str, Any]) -> bytes:
+    """The bytes a store writes: the record stamped with the schema and the time."""
+    data = {**data, "schema": SCHEMA_VERSION, "updated_at": utc_now()}
+    return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def shown(path: Path) -> str:
+    """A path as the user would type it: relative to the current folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _type_name(value: Any) -> str:
@@ -236,11 +302,20 @@ def pid_alive(pid: Any) -> bool:
         return True
 
 
-def _held_message(path: Path, holder: dict) -> str:
+def _held_message(path: Path, holder: dict, stage: str) -> str:
     who = f"process {holder.get('pid')} on {holder.get('host')}"
+    way_out = (f"remove the lock with `wsdeploy unlock {stage} {holder['id']}`" if holder.get("id")
+               else f"delete {path}")
     return (f"another wsdeploy run holds this stage: {who} (`wsdeploy {holder.get('command')}`, "
-            f"since {holder.get('started')}). Wait for it to finish; if it is not running, "
-            f"delete {path}")
+            f"since {holder.get('started')}; lock id {holder.get('id', 'none')}). Wait for it to "
+            f"finish; if it is not running, {way_out}")
+
+
+def wrong_lock_message(where: str, holder: dict, lock_id: str) -> str:
+    """`unlock` given another id than the lock's: the lock may have changed hands since."""
+    return (f"the lock {where} has id {holder.get('id', '(none)')}, not {lock_id} (held by "
+            f"`wsdeploy {holder.get('command')}` since {holder.get('started')}): it may belong "
+            "to a run that is going on. Nothing was removed; check, then unlock with the id shown")
 
 
 def _read_json(path: Path) -> dict | None:

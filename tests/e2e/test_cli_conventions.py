@@ -24,8 +24,8 @@ __all__ = ["aws_server", "moto_server"]   # fixtures, imported for pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CHAT = REPO / "examples" / "chat"
-COMMANDS = ("dev", "down", "init", "logs", "package", "status", "up")
-AWS_COMMANDS = ("down", "logs", "status", "up")
+COMMANDS = ("dev", "down", "init", "logs", "package", "policy", "state", "status", "unlock", "up")
+AWS_COMMANDS = ("down", "logs", "policy", "status", "unlock", "up")
 
 
 # -- help --------------------------------------------------------------------------------------
@@ -101,7 +101,9 @@ def test_completion_installs_and_completes_commands_and_stages(tmp_path):
                                          "COMP_WORDS": line, "COMP_CWORD": str(len(words) - 1)})
         return done.stdout.split()
 
-    assert complete("wsdeploy st") == ["status"]
+    assert complete("wsdeploy sta") == ["state", "status"]
+    assert complete("wsdeploy stat") == ["state", "status"]
+    assert complete("wsdeploy statu") == ["status"]
     assert complete("wsdeploy up --pro") == ["--profile"]
     assert complete("wsdeploy up ") == ["dev", "prod"]
     assert complete("wsdeploy status p") == ["prod"]

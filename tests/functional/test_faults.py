@@ -25,11 +25,19 @@ Each broken call is its own test (scenario, position, mode), so that no test run
 deploys: CALLS says how many calls each scenario's faulty command makes, and a guard test
 per scenario fails, naming the number to write, when that count changes, so that every call
 is still broken once and none is left out.
+
+Remote state (issue 12): `remote_up` and `remote_down` run a fresh `up` and a `down` as the CLI
+does, holding the lock object, with the record in S3. Only their state calls are broken
+(STATE_CALLS: GetCallerIdentity, the lock's and the record's GetObject, PutObject and
+DeleteObject), since their AWS resource calls are the other scenarios'; a guard test keeps the
+positions honest. A run that fails leaves at most its lock behind, which the user removes as
+the message says (`wsdeploy unlock`), and nothing in the bucket afterwards.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from contextlib import contextmanager
 from dataclasses import replace
 from types import SimpleNamespace
@@ -44,6 +52,7 @@ from tests.support.aws_fixtures import (CallLog, desired, down, fake_aws_environ
 from tests.support.aws_inventory import (EMPTY, expected_inventory, inventory, record_matches_aws,
                                          reply_keys_of, route_keys_of)
 from tests.support.aws_strict import make_strict
+from tests.support.remote_state import BUCKET, make_bucket, s3_store
 from wsdeploy.errors import DeployError
 from wsdeploy.provision.deploy import up
 from wsdeploy.provision.desired import DesiredConnections, DesiredDomain
@@ -72,12 +81,17 @@ def assert_converged(aws, store, d):
 
 def calls_of(scenario) -> list[str]:
     """The AWS calls the scenario's faulty command makes when nothing fails, in order."""
+    return [op for _, op in service_calls_of(scenario)]
+
+
+def service_calls_of(scenario) -> list[tuple[str, str]]:
+    """The same, as (service, operation)."""
     log, made = CallLog(), []
 
     def faulty(command):
         log.clear()
         command()
-        made.extend(log.operations)
+        made.extend(log.calls)
 
     scenario(log.attach, faulty)
     return made
@@ -95,7 +109,8 @@ def run_with_fault(scenario, n: int, mode: str) -> tuple[str, str] | None:
         except DeployError as raised:
             message = str(raised)
             assert "injected" in message
-            assert "`wsdeploy up`" in message or "`wsdeploy down`" in message or "again" in message
+            assert ("`wsdeploy up`" in message or "`wsdeploy down`" in message or "again" in message
+                    or "`wsdeploy unlock" in message)
         else:
             assert mode == "lost", f"call {n} ({faults.failed}) failed, and the command did not"
         failed.append(faults.failed)
@@ -202,6 +217,50 @@ def down_with_domain(attach, faulty):
         assert not store.exists()
 
 
+def remote_up(attach, faulty):
+    with world(attach) as (aws, _):
+        make_bucket(aws.session)
+        faulty(lambda: locked(aws, "up", lambda store: up(aws, desired(), store)))
+        recover_remote(aws, desired())
+
+
+def remote_down(attach, faulty):
+    with world(attach) as (aws, _):
+        make_bucket(aws.session)
+        locked(aws, "up", lambda store: up(aws, desired(), store))
+        faulty(lambda: locked(aws, "down", lambda store: down(aws, desired(), store)))
+        unlock_what_is_left(aws)
+        locked(aws, "down", lambda store: down(aws, desired(), store))     # the command, again
+        assert aws.session.client("s3").list_objects_v2(Bucket=BUCKET).get("Contents", []) == []
+
+
+def locked(aws, command, run):
+    """A command as the CLI runs it, in a fresh process: a new store, holding the lock."""
+    store = s3_store(aws, _test.folder)
+    with store.locked(command):
+        run(store)
+
+
+def unlock_what_is_left(aws):
+    """As the user would: remove a lock the failed run left (its message names the id)."""
+    client = aws.session.client("s3")
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+    if "chat/dev.lock" in keys:
+        lock = json.loads(client.get_object(Bucket=BUCKET, Key="chat/dev.lock")["Body"].read())
+        s3_store(aws, _test.folder).unlock(lock["id"])
+
+
+def recover_remote(aws, d):
+    """Remove a lock the failed run left, run `up` again under the lock, then `down`; the
+    bucket ends empty."""
+    client = aws.session.client("s3")
+    unlock_what_is_left(aws)
+    locked(aws, "up", lambda store: up(aws, d, store))
+    assert_converged(aws, s3_store(aws, _test.folder), d)
+    locked(aws, "down", lambda store: down(aws, d, store))
+    assert client.list_objects_v2(Bucket=BUCKET).get("Contents", []) == []
+
+
 # What the scenarios take from the running test (set by _environment): its project folder,
 # and a session without hooks that makes each client once, through which the checks read what
 # exists (moto's in-process backends are the same for every session; making clients was most
@@ -221,15 +280,20 @@ def _environment(monkeypatch, tmp_path):
 
 SCENARIOS = {s.__name__: s for s in (fresh_up, updating_up, turning_tracking_on, failing_down,
                                      fresh_up_with_domain, updating_domain, renaming_domain,
-                                     turning_domain_off, down_with_domain)}
+                                     turning_domain_off, down_with_domain, remote_up, remote_down)}
 # How many AWS calls each scenario's faulty command makes when nothing fails: each is broken
 # in turn, one test each. test_each_scenario_makes_exactly_the_calls_its_positions_break
 # says the number to write here when the provisioner's calls change.
-CALLS = {"fresh_up": 24, "updating_up": 14, "turning_tracking_on": 10, "failing_down": 14,
-         "fresh_up_with_domain": 23, "updating_domain": 6, "renaming_domain": 13,
+CALLS = {"fresh_up": 25, "updating_up": 14, "turning_tracking_on": 10, "failing_down": 14,
+         "fresh_up_with_domain": 24, "updating_domain": 6, "renaming_domain": 13,
          "turning_domain_off": 6, "down_with_domain": 15}
+# The positions of the remote scenarios' state calls (S3 and STS) in their faulty command;
+# test_the_remote_scenarios_break_exactly_their_state_calls says what to write here.
+STATE_CALLS = {"remote_up": [1, 2, 3, 9, 12, 15, 17, 19, 21, 23, 25, 27, 29, 31, 32, 33],
+               "remote_down": [1, 2, 3, 12, 14, 16, 18, 20, 21, 22]}
 POSITIONS = [pytest.param(name, n, id=f"{name}-call{n}")
              for name, total in CALLS.items() for n in range(1, total + 1)]
+POSITIONS += [pytest.param(name, n, id=f"{name}-call{n}") for name, ns in STATE_CALLS.items() for n in ns]
 
 
 @pytest.mark.parametrize("mode", ["before", "after", "lost"])
@@ -246,6 +310,21 @@ def test_each_scenario_makes_exactly_the_calls_its_positions_break(scenario):
     assert len(made) == CALLS[scenario], (
         f"{scenario} now makes {len(made)} AWS calls, not {CALLS[scenario]}: set "
         f"CALLS[{scenario!r}] = {len(made)} in {__name__} so that each call is broken once: {made}")
+
+
+def state_positions(scenario) -> list[tuple[int, str]]:
+    """The S3 and STS calls of a scenario's faulty command: (position, operation)."""
+    return [(n, op) for n, (service, op) in enumerate(service_calls_of(scenario), 1)
+            if service in ("s3", "sts")]
+
+
+@pytest.mark.parametrize("scenario", [remote_up, remote_down], ids=lambda f: f.__name__)
+def test_the_remote_scenarios_break_exactly_their_state_calls(scenario):
+    found = state_positions(scenario)
+    assert [n for n, _ in found] == STATE_CALLS[scenario.__name__], (
+        f"set STATE_CALLS[{scenario.__name__!r}] = {[n for n, _ in found]}: {found}")
+    operations = {op for _, op in found}
+    assert {"GetCallerIdentity", "GetObject", "PutObject", "DeleteObject"} <= operations
 
 
 TABLE_CALLS = {

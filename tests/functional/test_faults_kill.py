@@ -27,9 +27,10 @@ def wsdeploy(server, cwd, *args, kill: tuple[str, int] | None = None) -> subproc
 
 
 # Fresh up's calls: 1-4 look-ups, 5 CreateRole, 6 CreateLogGroup, 7 PutRetentionPolicy,
-# 8 CreateApi, 9 PutRolePolicy, 10 CreateFunction, 11 AddPermission, 12 CreateIntegration,
-# 13-15 CreateRoute, 16 CreateStage. State writes follow each step.
-KILL_POINTS = [("call", 6), ("call", 8), ("call", 10), ("call", 13), ("save", 1), ("save", 9)]
+# 8 CreateApi, 9 GetApis (its look for a twin), 10 PutRolePolicy, 11 CreateFunction,
+# 12 AddPermission, 13 CreateIntegration, 14-16 CreateRoute, 17 CreateStage. State writes
+# follow each step.
+KILL_POINTS = [("call", 6), ("call", 8), ("call", 11), ("call", 14), ("save", 1), ("save", 9)]
 
 
 @pytest.mark.parametrize("where,at", KILL_POINTS, ids=[f"{w}-{n}" for w, n in KILL_POINTS])
@@ -67,7 +68,8 @@ def test_the_kill_points_are_real_calls_of_a_fresh_up(aws_server, tmp_path):
     assert done.returncode == 0, done.stderr
     calls = [line.split()[1] for line in done.stderr.splitlines() if line.startswith("CALL ")]
     assert calls[5 - 1] == "CreateRole" and calls[6 - 1] == "CreateLogGroup"
-    assert calls[8 - 1] == "CreateApi" and calls[10 - 1] == "CreateFunction"
-    assert calls[13 - 1] == "CreateRoute" and calls[-1] == "CreateStage"
+    assert calls[8 - 1] == "CreateApi" and calls[9 - 1] == "GetApis"
+    assert calls[11 - 1] == "CreateFunction"
+    assert calls[14 - 1] == "CreateRoute" and calls[-1] == "CreateStage"
     assert "PYTHONPATH" not in aws_server.env()
     assert aws_server.env(with_tests=True)["PYTHONPATH"] == str(REPO)    # the kill driver's

@@ -17,6 +17,7 @@ from tests.support.aws_fixtures import (ACCOUNT, REGION, STRICT_FIXTURES, CallLo
 from tests.support.aws_inventory import (EMPTY, expected_inventory, inventory, record_matches_aws,
                                          reply_keys_of, route_keys_of)
 from wsdeploy.errors import DeployError, UserError
+from wsdeploy.provision.handlers.api import SETTLE_SECONDS
 from wsdeploy.provision.deploy import prepare_up, up
 from wsdeploy.provision.handlers.permission import create_permission
 from wsdeploy.provision.run import Run
@@ -362,7 +363,7 @@ def test_a_role_lambda_cannot_assume_yet_is_retried_with_backoff(session, store)
     refused = role_not_assumable_for(session, times=3)
     up(make_aws(session, clock), desired(), store)
     assert refused == [3]
-    assert clock.slept == [1.0, 2.0, 4.0]
+    assert clock.slept == [SETTLE_SECONDS, 1.0, 2.0, 4.0]   # the new API's look for twins first
     assert inventory(session)["functions"] == 1
 
 
@@ -388,7 +389,7 @@ def test_other_errors_of_create_function_are_not_retried(session, store):
     session.events.register("before-call.lambda.CreateFunction", refuse)
     with pytest.raises(DeployError, match="Unzipped size"):
         up(make_aws(session, clock), desired(), store)
-    assert clock.slept == []
+    assert clock.slept == [SETTLE_SECONDS]     # the API's look for twins; no retry
 
 
 def _pending_then_active(session, pending_polls: int, final: dict) -> list[int]:
@@ -410,7 +411,7 @@ def test_a_pending_function_is_waited_for_before_its_permission(session, calls, 
     clock = FakeClock()
     polls = _pending_then_active(session, 2, {"State": "Active"})
     up(make_aws(session, clock), desired(), store)
-    assert polls == [3] and len(clock.slept) == 2
+    assert polls == [3] and clock.slept[0] == SETTLE_SECONDS and len(clock.slept) == 3
     ops = calls.operations
     last_poll = len(ops) - 1 - ops[::-1].index("GetFunctionConfiguration")
     assert ops.index("CreateFunction") < last_poll < ops.index("AddPermission")
@@ -548,6 +549,7 @@ def test_an_update_in_progress_is_waited_for_before_the_next_write(session, stor
             parsed["LastUpdateStatus"] = "InProgress" if polls[0] < 2 else "Successful"
 
     session.events.register("after-call.lambda.*", in_progress)
+    clock.slept.clear()
     log = CallLog().attach(session)
     up(make_aws(session, clock), desired("x = 2\n"), store)
     ops = log.operations

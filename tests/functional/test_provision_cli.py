@@ -88,7 +88,7 @@ def test_an_aws_failure_says_what_failed_what_is_recorded_and_how_to_go_on(proje
                                                                           capsys, hooks):
     faults = Faults()
     hooks.append(faults)
-    faults.arm(13)             # the first CreateRoute of a fresh up
+    faults.arm(14)             # the first CreateRoute of a fresh up
     code, out, err = cli(capsys, "up")
     assert code == 1
     assert "step 8 of 11 failed: create route $connect" in err

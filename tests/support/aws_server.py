@@ -26,12 +26,16 @@ def free_port() -> int:
 
 
 class MotoServer:
-    def __init__(self) -> None:
+    """`module`: moto's server, or tests.support.aws_strict_server (AWS's answers where moto is
+    lenient, and IAM checked as AWS does once authentication is turned on)."""
+
+    def __init__(self, module: str = "moto.server") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "PYTHONPATH": str(REPO)} if module.startswith("tests.") else None
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [sys.executable, "-m", module, "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         deadline = time.monotonic() + 30
         while not self._answers():
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -65,8 +69,15 @@ class MotoServer:
             env["PYTHONPATH"] = str(REPO)
         return env
 
-    def session(self) -> boto3.Session:
-        return _ServerSession(self.url)
+    def session(self, key: str = "testing", secret: str = "testing") -> boto3.Session:
+        return _ServerSession(self.url, key, secret)
+
+    def authenticate(self, after: int = 0) -> None:
+        """Checks IAM on every request after the next `after` (moto's INITIAL_NO_AUTH_ACTION_COUNT):
+        only the credentials of IAM users and roles made in the server are accepted then."""
+        request = urllib.request.Request(f"{self.url}/moto-api/reset-auth", data=str(after).encode(),
+                                         method="POST", headers={"Content-Type": "text/plain"})
+        urllib.request.urlopen(request, timeout=10).close()
 
     def stop(self) -> None:
         self.process.terminate()
@@ -80,9 +91,8 @@ class MotoServer:
 class _ServerSession(boto3.Session):
     """A boto3 session whose clients all talk to the server."""
 
-    def __init__(self, url: str) -> None:
-        super().__init__(aws_access_key_id="testing", aws_secret_access_key="testing",
-                         region_name=REGION)
+    def __init__(self, url: str, key: str = "testing", secret: str = "testing") -> None:
+        super().__init__(aws_access_key_id=key, aws_secret_access_key=secret, region_name=REGION)
         self._url = url
 
     def client(self, *args, **kwargs):
@@ -103,3 +113,19 @@ def aws_server(moto_server):
     """The module's moto server, emptied for this test."""
     moto_server.reset()
     return moto_server
+
+
+@pytest.fixture(scope="module")
+def strict_moto_server():
+    server = MotoServer("tests.support.aws_strict_server")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def strict_server(strict_moto_server):
+    """The module's strict moto server (aws_strict_server), emptied for this test."""
+    strict_moto_server.reset()
+    return strict_moto_server

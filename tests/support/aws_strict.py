@@ -5,7 +5,7 @@ Every hook is on one botocore session's events, the way a user's boto3 would be 
 `before-parameter-build` keeps each call's parameters (`_keep_params`), and a `before-call`
 handler that returns an answer (`_error`, `_ok`) is what the client gets, moto never asked.
 make_strict() turns the differences on (NotFound for what is gone, conflicts for duplicates,
-the operations moto lacks, DynamoDB's table states: TableLife); Pages serves list answers a
+the operations moto lacks, DynamoDB's table states: TableLife, S3's ExpectedBucketOwner); Pages serves list answers a
 page at a time, as AWS does for a big account. moto's in-process backends are read directly
 where its API cannot tell (`_apigw_backend`, ...).
 """
@@ -66,8 +66,16 @@ def _statement_ids(function_name: str) -> list[str]:
     return [s.get("Sid") for s in policy.get("Statement", [])]
 
 
+def _bucket_owner(bucket: str) -> str | None:
+    from moto.s3.models import s3_backends
+    found = s3_backends.bucket_accounts.get(bucket)
+    return found[1] if found else None
+
+
 def _strict_answer(operation: str, p: dict) -> tuple[AWSResponse, dict] | None:
     """The real answer where moto's differs, else None (moto answers)."""
+    if "ExpectedBucketOwner" in p and _bucket_owner(p.get("Bucket", "")) not in (None, p["ExpectedBucketOwner"]):
+        return _error(operation, "AccessDenied", "Access Denied", 403)   # moto ignores the owner
     apis = _apigw_backend().apis
     if operation == "DeleteApi" and p["ApiId"] not in apis:
         return _error(operation, "NotFoundException", f"Invalid API identifier specified {p['ApiId']}", 404)

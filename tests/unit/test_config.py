@@ -87,7 +87,7 @@ def test_the_example_file_documents_every_key_and_is_valid(tmp_path):
                    'handler_module, source, source_outside, exclude, include, requirements, region, '
                    'profile, runtime, '
                    'architecture, memory, timeout, log_retention_days, route_selection, environment, '
-                   'connections'),
+                   'connections, state'),
     ('memory = "256"', 'app.memory: must be a whole number of MB, not a string ("256")'),
     ("memory = true", "app.memory: must be a whole number of MB, not a boolean (true)"),
     ("memory = 127", "app.memory: 127 is out of range: Lambda accepts 128 to 10240 MB"),
@@ -228,10 +228,10 @@ def test_a_missing_name_and_stage_only_keys(tmp_path):
         "digits, '-')",
         "stages.dev.name: the app name is the same in every stage; set it once in [app]",
         "stages.dev.default_stage: default_stage belongs in [app]",
-        "stages.dev.stages: unknown key; valid keys: handler_module, source, source_outside, exclude, "
-        "include, requirements, "
+        'stages.dev.stages: unknown key (did you mean "state"?); valid keys: handler_module, source, '
+        "source_outside, exclude, include, requirements, "
         "region, profile, runtime, architecture, memory, timeout, log_retention_days, "
-        "route_selection, environment, connections, domain",
+        "route_selection, environment, connections, domain, state",
     ]
 
 
@@ -585,3 +585,26 @@ def test_the_certificate_must_be_in_the_stages_region_set_or_found(tmp_path):
     check_region(cfg, "us-east-1")
     with pytest.raises(UserError, match="stages.dev.domain.certificate_arn: the certificate is in us-east-1"):
         check_region(cfg, "eu-west-1")
+
+
+# -- where the state lives (issue 12) ---------------------------------------------------------------
+def test_state_is_local_by_default_and_a_stage_may_keep_it_in_s3(tmp_path):
+    config = write_project(tmp_path, app('state = "s3://team-state/chat/"',
+                                         '[stages.dev]\nstate = "local"\n[stages.prod]\n'))
+    assert load_stage(config, "dev").state == "local"
+    assert load_stage(config, "prod").state == "s3://team-state/chat/"
+    assert load_stage(write_project(tmp_path / "other")).state == "local"
+
+
+@pytest.mark.parametrize("value, message", [
+    ('"team-state"', '"team-state" is not a state location: write "local"'),
+    ('"s3://Team_State/chat"', '"Team_State" is not an S3 bucket name'),
+    ('"s3://ab"', '"ab" is not an S3 bucket name'),
+    ('"s3://192.168.1.1/x"', '"192.168.1.1" is not an S3 bucket name'),
+    ('"s3://team-state/a//b"', 'the prefix "a//b" has an empty, "." or ".." part'),
+    ('"s3://team-state/../b"', 'the prefix "../b" has an empty'),
+    ("true", 'must be "local" or "s3://bucket/prefix", not bool'),
+])
+def test_a_bad_state_location_is_refused_saying_what_is_valid(tmp_path, value, message):
+    found = problems(tmp_path, app(f"state = {value}"))
+    assert len(found) == 1 and found[0].startswith("app.state: ") and message in found[0], found

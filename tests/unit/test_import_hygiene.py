@@ -82,7 +82,8 @@ def test_the_planner_imports_data_only():
 def test_only_the_aws_package_imports_the_sdk():
     """up, down and status reach AWS through `provision.aws` alone, passed in as an object."""
     code = ("import wsdeploy.provision.deploy, wsdeploy.provision.teardown, "
-            "wsdeploy.provision.status, wsdeploy.provision.logs, wsdeploy.provision.kinds")
+            "wsdeploy.provision.status, wsdeploy.provision.logs, wsdeploy.provision.kinds, "
+            "wsdeploy.provision.permissions, wsdeploy.remote_state")
     assert sdk_in(modules_after(code)) == []
     assert "boto3" in sdk_in(modules_after("import wsdeploy.provision.aws"))
 

@@ -97,6 +97,21 @@ def test_the_integration_kept_is_the_one_routes_target_and_other_ones_of_our_fun
     assert (o.integration.id, o.extra_integrations) == ("b", ("a",))
 
 
+@pytest.mark.parametrize("target, read", [("integrations/mine", False), ("integrations/theirs", True)])
+def test_a_recorded_integration_is_read_only_when_a_route_targets_another(target, read):
+    """Two `up`s at once each made an integration (or the record is stale): look, then keep the
+    recorded one if it exists, else the one the routes target; the other is an extra."""
+    uri = integration_uri(D, FUNCTION_ARN)
+    record = {"account": ACCOUNT, "resources": {"api": {"id": "x"}, "integration": {"id": "mine", "uri": uri},
+                                                "routes": {"$connect": {"id": "r1"}}}}
+    aws = FakeAws(get_function=function("x"), get_api=api("x"),
+                  get_routes=[Route("r1", "$connect", target, False)],
+                  get_integrations=[Integration("theirs", uri)])
+    o = observe(aws, D, record)
+    assert ("get_integrations" in aws.reads) == read
+    assert (o.integration.id, o.integration.recorded) == (("theirs", False) if read else ("mine", True))
+
+
 def test_what_the_record_names_is_trusted_without_a_read():
     record = {"account": ACCOUNT, "resources": {
         "role": {"arn": "arn:role", "trust_sha256": "t"}, "role_policy": {"sha256": "p"},

@@ -137,12 +137,24 @@ def test_the_lock_is_held_inside_the_block_and_released_after(store):
 
 def test_a_live_holder_keeps_a_second_run_out_and_is_named(store):
     with store.locked("up"):
+        lock_id = json.loads(store.lock_path.read_text())["id"]
         with pytest.raises(UserError) as raised:
             with store.locked("down"):
                 pass
     message = str(raised.value)
     assert f"process {os.getpid()}" in message and "`wsdeploy up`" in message
-    assert str(store.lock_path) in message
+    assert f"lock id {lock_id}" in message and f"`wsdeploy unlock dev {lock_id}`" in message
+
+
+def test_unlock_removes_the_lock_of_the_id_given_and_only_that(store):
+    store.lock_path.parent.mkdir()
+    holder = {"id": "abc", "pid": 1, "host": "elsewhere", "command": "up", "started": "t"}
+    store.lock_path.write_text(json.dumps(holder))
+    with pytest.raises(UserError) as raised:
+        store.unlock("other")
+    assert "has id abc, not other" in str(raised.value) and store.lock_path.exists()
+    assert store.unlock("abc") == holder and not store.lock_path.exists()
+    assert store.unlock("abc") is None
 
 
 def test_the_lock_is_released_when_the_block_raises(store):

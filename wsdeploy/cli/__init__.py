@@ -29,8 +29,16 @@ ROOT_HELP = (
                ("wsdeploy down", "delete what up made"))
 )
 
+class _CommandsInOrder(typer.core.TyperGroup):
+    """Lists commands sorted by name, groups (`state`) among them, as `git help` does."""
+
+    def list_commands(self, ctx):  # noqa: ANN001,ANN201
+        return sorted(super().list_commands(ctx))
+
+
 app = typer.Typer(
     name="wsdeploy",
+    cls=_CommandsInOrder,
     help=ROOT_HELP,
     no_args_is_help=True,
     add_completion=True,             # --install-completion / --show-completion

@@ -12,6 +12,9 @@ error_console = Console(stderr=True)
 # reader's viewer wraps it.
 error_console.soft_wrap = not error_console.is_terminal
 
+# `--exit-code`'s answer when there is something to do (0: nothing; 2 stays the usage error's).
+CHANGES_PENDING = 3
+
 
 def say(message: str, style: str = "") -> None:
     """A progress or notice line, on stderr so stdout keeps only results."""

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
 
-from ..provision.teardown import apply_down, prepare_down
+from ..provision.teardown import Teardown, apply_down, prepare_down
 from . import app
 from .options import (CONFIG_OPTION, DEBUG_OPTION, PROFILE_OPTION, REGION_OPTION, STAGE_ARGUMENT,
                       examples)
-from .render import (ProgressReporter, error_console, interrupted, require_terminal_or_yes, say,
-                     step_line)
-from .stage import open_stage
+from .render import (ProgressReporter, error_console, interrupted, print_result,
+                     require_terminal_or_yes, say, step_line)
+from .stage import OpenStage, open_stage
 
 DOWN_HELP = (
     "Delete a stage from AWS: a custom domain's DNS records and domain name (with its API "
@@ -37,6 +38,8 @@ def down_command(
     region: str = REGION_OPTION,
     yes: bool = typer.Option(False, "--yes", "-y", help="Delete without asking."),
     keep_logs: bool = typer.Option(False, "--keep-logs", help="Keep the CloudWatch log group and its logs."),
+    as_json: bool = typer.Option(False, "--json",
+                                 help="Print what was deleted as one JSON document on stdout."),
     debug: bool = DEBUG_OPTION,
 ) -> None:
     opened = open_stage(config, stage, profile, region)
@@ -49,6 +52,8 @@ def down_command(
         if not teardown.steps:
             store.remove()
             say(f"Nothing to delete: stage {cfg.stage} of {cfg.app} has no resources in {aws.region}.")
+            if as_json:
+                print_result(down_json(opened, teardown), wrap=False)
             return
         say(f"Deleting stage {cfg.stage} of {cfg.app} in {aws.region}:", "bold")
         for step in teardown.steps:
@@ -65,3 +70,11 @@ def down_command(
         finally:
             reporter.stop()
     say(f"Deleted stage {cfg.stage}; {opened.where} is removed.", "bold green")
+    if as_json:
+        print_result(down_json(opened, teardown), wrap=False)
+
+
+def down_json(opened: OpenStage, teardown: Teardown) -> str:
+    """`down --json`: what was deleted (each step), and the notices (what was left alone)."""
+    return json.dumps({**opened.as_json(), "deleted": [step.as_json() for step in teardown.steps],
+                       "notices": list(teardown.notices)}, indent=2)

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
 
 from ..config import check_region
+from ..errors import UserError
 from ..package import build_package
 from ..provision.deploy import apply_up, dns_instructions, prepare_up, result_urls
 from ..provision.desired import desired_from
 from ..provision.kinds import destructive, spec
 from ..provision.steps import Plan
 from . import app
-from .console import console, error_console, warn
+from .console import CHANGES_PENDING, console, error_console, warn
 from .options import (CONFIG_OPTION, DEBUG_OPTION, PROFILE_OPTION, REGION_OPTION, STAGE_ARGUMENT,
                       VERBOSE_OPTION, examples)
 from .render import (ProgressReporter, interrupted, print_result, require_terminal_or_yes, say,
                      show_plan)
-from .stage import open_stage
+from .stage import OpenStage, open_stage
 
 UP_HELP = (
     "Deploy a stage to AWS: an API Gateway WebSocket API, one Lambda function, its IAM role "
@@ -38,6 +40,9 @@ UP_HELP = (
     "A stage's domain = { name = ... } gets an API Gateway domain name with the ACM certificate "
     "that covers it, a mapping to the stage and, when Route 53 hosts the name's zone, alias "
     "records; changing the name or turning it off deletes the old one, so `up` asks first.\n\n"
+    "In a pipeline: `up --dry-run --exit-code` exits 0 when there is nothing to change and 3 "
+    "when the plan changes something (2 stays a usage error); --json prints the plan and the "
+    "result as one JSON document on stdout.\n\n"
     + examples(("wsdeploy up", "deploy the only stage (or default_stage)"),
                ("wsdeploy up prod --dry-run", "show what deploying prod would change"),
                ("wsdeploy up --profile work --region eu-west-1", "with another profile and region"))
@@ -59,9 +64,16 @@ def up_command(
                              help="Carry out deletes that lose data or a name clients use (a connections "
                                   "table or a custom domain turned off) without asking. Without a "
                                   "terminal they need --yes."),
+    exit_code: bool = typer.Option(False, "--exit-code",
+                                   help="With --dry-run: exit 3 when the plan changes something, 0 when not."),
+    as_json: bool = typer.Option(False, "--json",
+                                 help="Print the plan and the result (the URLs) as one JSON document on stdout."),
     verbose: bool = VERBOSE_OPTION,
     debug: bool = DEBUG_OPTION,
 ) -> None:
+    if exit_code and not dry_run:
+        raise UserError("--exit-code goes with --dry-run: `wsdeploy up --dry-run --exit-code` exits 3 "
+                        "when there is something to change, 0 when not")
     opened = open_stage(config, stage, profile, region, show_warnings=True)
     cfg, aws, store = opened.cfg, opened.aws, opened.store
     check_region(cfg, aws.region)
@@ -74,8 +86,13 @@ def up_command(
     say(f"Stage {cfg.stage} of {cfg.app} in {aws.region}: package {built.sha256_b64[:12]}…, "
         f"{len(d.routes)} routes")
     if dry_run:
-        show_plan(prepare_up(aws, d, store, refresh).plan, with_unchanged=True, verbose=verbose)
+        plan = prepare_up(aws, d, store, refresh).plan
+        show_plan(plan, with_unchanged=True, verbose=verbose)
         say("Dry run: nothing was changed.")
+        if as_json:
+            print_result(up_json(opened, plan, None), wrap=False)
+        if exit_code and plan.changes_aws:
+            raise typer.Exit(CHANGES_PENDING)
         return
     reporter = ProgressReporter()
     with store.locked("up", reporter.notice):
@@ -97,7 +114,11 @@ def up_command(
     record = store.load() or {}
     if dns_instructions(record):
         warn(dns_instructions(record))
-    show_urls(result_urls(record) or [url])   # the custom domain's URL first
+    urls = result_urls(record) or [url]   # the custom domain's URL first
+    if as_json:
+        print_result(up_json(opened, prepared.plan, urls), wrap=False)
+    else:
+        show_urls(urls)
 
 
 def show_urls(urls: list[str]) -> None:
@@ -111,6 +132,14 @@ def show_urls(urls: list[str]) -> None:
     if error_console.is_terminal:
         for url in urls:
             say(f"URL  {url}", "bold")
+
+
+def up_json(opened: OpenStage, plan: Plan, urls: list[str] | None) -> str:
+    """`up --json`: the plan and the result, one document (`url` the first of `urls`, both
+    null on a dry run)."""
+    return json.dumps({**opened.as_json(), "dry_run": urls is None, "plan": plan.as_json(),
+                       "changed": urls is not None and plan.changes_aws,
+                       "url": urls[0] if urls else None, "urls": urls}, indent=2)
 
 
 def confirm_deletes(plan: Plan, yes: bool) -> None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from ..errors import DeployError
-from ..state import StateFile, utc_now
+from ..state import StateStore, shown, utc_now
 from . import record as rec
 from .desired import Desired, config_hash, custom_url, websocket_url
 from .errors import AwsCallError
@@ -31,18 +30,10 @@ class Prepared:
     plan: Plan
 
 
-def shown(path: Path) -> str:
-    """A path as the user would type it: relative to the current folder when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def prepare_up(aws: "Aws", d: Desired, store: StateFile, refresh: bool = False) -> Prepared:
+def prepare_up(aws: "Aws", d: Desired, store: StateStore, refresh: bool = False) -> Prepared:
     """Loads the record, checks it fits, reads what exists and plans. Makes read calls only."""
     record = store.load()
-    rec.check_matches(record, d, shown(store.path))
+    rec.check_matches(record, d, store.where)
     aws.hide(value for _, value in d.user_environment)   # never in an error message
     with reading():
         observed = observe(aws, d, record, full=refresh)
@@ -60,18 +51,19 @@ def reading() -> Iterator[None]:
                           "the region and the credentials' permissions") from error
 
 
-def apply_up(aws: "Aws", d: Desired, store: StateFile, prepared: Prepared,
+def apply_up(aws: "Aws", d: Desired, store: StateStore, prepared: Prepared,
              reporter: Reporter | None = None) -> str:
     """Runs the plan, recording each step; returns the wss:// URL."""
     aws.hide(value for _, value in d.user_environment)
     record = prepared.record or rec.new_record(d)
     observed = prepared.observed
-    run = Run(aws=aws, d=d, observed=observed, record=record, save=store.save)
+    run = Run(aws=aws, d=d, observed=observed, record=record, save=store.save,
+              notice=(reporter or QuietReporter()).notice)
     if forget_what_is_gone(record, observed):
         store.save(record)
     run.function_busy = bool(observed.function and observed.function.live.busy)
     run.table_busy = bool(observed.table and observed.table.busy)
-    where = shown(store.path)
+    where = store.where
     execute(run, prepared.plan.steps, reporter or QuietReporter(), where, UP_RECOVERY)
     try:
         run.function_ready()   # the URL is only worth printing once the function can run
@@ -115,7 +107,7 @@ def finish(run: Run) -> str:
     return url
 
 
-def up(aws: "Aws", d: Desired, store: StateFile, reporter: Reporter | None = None,
+def up(aws: "Aws", d: Desired, store: StateStore, reporter: Reporter | None = None,
        refresh: bool = False) -> tuple[Plan, str]:
     """Prepare and apply in one go (tests and the benchmark); the CLI adds the lock."""
     prepared = prepare_up(aws, d, store, refresh)

@@ -10,6 +10,9 @@ when tracking is on, so a stage without it pays no read for it.
 With `full`, everything is read live (`up --refresh` and `status`). The custom domain's
 reads are in observe_domain.py, by the same rule.
 
+An integration is trusted from the record unless a route targets another one (two runs made
+one each at once, or the record is stale): then the API's integrations are read.
+
 Duplicates: an API or an integration made twice for one stage (by a create re-sent after its
 answer was lost, as older versions let botocore do) is ours by its tags (the API) or by the
 function it invokes (the integration). Whenever the API is looked up by name and tags (no
@@ -191,7 +194,9 @@ def _integration(aws: "Aws", d: StageNames, record: dict | None, api: SeenApi | 
     if api is None:
         return None, ()
     recorded = rec.get(record, "integration") if api.recorded else None
-    if recorded and not full:
+    elsewhere = recorded and any(r.target.startswith("integrations/") and r.target != f"integrations/{recorded['id']}"
+                                 for r in routes)   # another run's, or the record is stale: look
+    if recorded and not full and not elsewhere:
         return SeenIntegration(recorded["id"], recorded["uri"], True), ()
     found = aws.get_integrations(api.id)
     keep = next((i for i in found if recorded and i.id == recorded["id"]), None)

@@ -29,6 +29,7 @@ class Run:
     observed: Observed | None = None   # `up` only: what the plan was made from
     function_busy: bool = False
     table_busy: bool = False
+    notice: Callable[[str], None] = lambda _: None   # tells the user something worth knowing
 
     # facts recorded by earlier steps
     @property

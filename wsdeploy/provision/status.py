@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from . import record as rec
 from .certificates import expiry_warning
 from .deploy import dns_instructions, reading
-from .desired import Desired, StageNames, document_hash, trust_policy
+from .desired import Desired, StageNames, document_hash, trust_policy, websocket_url
 from .dns import normal
 from .live import TTL_ON
 from .observe import observe
@@ -51,11 +51,18 @@ class Report:
     custom_url: str | None = None        # with a custom domain
     certificate: dict | None = None      # the domain's: arn, status, expires (ISO 8601)
     missing: tuple[str, ...] = ()        # what an interrupted `up` has not made yet
+    recorded: bool = True                # False: found by name and tags, no record here
 
     @property
     def partly_deployed(self) -> bool:
         """Resources are recorded, but no `up` has finished (it was interrupted or failed)."""
-        return self.deployed and self.deployed_at is None
+        return self.deployed and self.recorded and self.deployed_at is None
+
+    @property
+    def changes_pending(self) -> bool:
+        """Something for `up` to do: not deployed (here), unfinished, drifted or new code."""
+        return (not self.deployed or not self.recorded or self.partly_deployed or bool(self.drift)
+                or bool(self.code_differs))
 
     @property
     def drift(self) -> list[Row]:
@@ -68,7 +75,8 @@ class Report:
                 "resources": rows, "drift": [r for r in rows if r["status"] != OK],
                 "code_differs": self.code_differs, "notes": list(self.notes),
                 "custom_url": self.custom_url, "certificate": self.certificate,
-                "partly_deployed": self.partly_deployed, "missing": list(self.missing)}
+                "partly_deployed": self.partly_deployed, "missing": list(self.missing),
+                "recorded": self.recorded}
 
 
 def stage_status(aws: "Aws", names: StageNames, record: dict | None,
@@ -78,13 +86,18 @@ def stage_status(aws: "Aws", names: StageNames, record: dict | None,
     `desired` (the local build), a stage whose `up` never finished lists what it lacks. Notes
     warn of a domain certificate expiring within 30 days (`now`: the clock) and say which DNS
     record to make where Route 53 does not host the domain's zone."""
-    if rec.is_empty(record):
-        return Report(names.stage, names.region, False, None, None, None)
     with reading():
-        o = observe(aws, names, record, full=True)
-    rows = _rows(names, record, o)
+        o = observe(aws, names, None if rec.is_empty(record) else record, full=True)
     live_code = o.function.live.code_sha256 if o.function else None
     differs = None if local_code_sha256 is None or live_code is None else live_code != local_code_sha256
+    if rec.is_empty(record):   # not recorded here: what names and tags find (reads only)
+        rows = _rows(names, {}, o)
+        if not rows:
+            return Report(names.stage, names.region, False, None, None, None)
+        url = websocket_url(names, o.identity.partition, o.api.id) if o.api and o.identity else None
+        return Report(names.stage, names.region, True, url, o.identity and o.identity.account, None,
+                      tuple(rows), differs, recorded=False)
+    rows = _rows(names, record, o)
     missing = ()
     if desired is not None and not record.get("deployed_at"):
         missing = tuple(f"{s.kind.label} {s.name}" for s in plan(desired, o).steps

@@ -81,6 +81,10 @@ class Step:
             text += f" ({', '.join(self.changes)})"
         return text + (f": {self.why}" if self.why else "")
 
+    def as_json(self) -> dict:
+        return {"kind": self.kind.value, "action": self.action.value, "name": self.name,
+                "changes": list(self.changes), "why": self.why}
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -94,3 +98,9 @@ class Plan:
 
     def count(self, action: str) -> int:
         return sum(1 for step in self.steps if step.action == action)
+
+    def as_json(self) -> dict:
+        """`up --json`'s plan: the steps, what is unchanged, the notes."""
+        return {"steps": [step.as_json() for step in self.steps], "changes_aws": self.changes_aws,
+                "unchanged": [{"kind": str(kind), "name": name} for kind, name in self.unchanged],
+                "notes": list(self.notes)}

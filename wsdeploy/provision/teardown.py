@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
 
 from ..errors import UserError
-from ..state import StateFile
+from ..state import StateStore
 from . import record as rec
-from .deploy import reading, shown
+from .deploy import reading
 from .desired import TAG_APP, TAG_STAGE, StageNames
 from .dns import best_zone, ours
 from .errors import ACCESS_DENIED, AwsCallError
@@ -51,12 +51,12 @@ class Teardown:
     notices: tuple[str, ...] = ()
 
 
-def prepare_down(aws: "Aws", names: StageNames, store: StateFile, keep_logs: bool = False) -> Teardown:
+def prepare_down(aws: "Aws", names: StageNames, store: StateStore, keep_logs: bool = False) -> Teardown:
     """What down would delete; read calls only."""
     record = store.load()
-    rec.check_matches(record, names, shown(store.path))
+    rec.check_matches(record, names, store.where)
     with reading():
-        return _find(aws, names, record, keep_logs, shown(store.path))
+        return _find(aws, names, record, keep_logs, store.where)
 
 
 def _find(aws: "Aws", names: StageNames, record: dict | None, keep_logs: bool, where: str) -> Teardown:
@@ -182,12 +182,12 @@ def _unrecorded_records(aws: "Aws", name: str, target: str) -> bool:
     return bool(zone and ours(aws.record_sets(zone.id, name), target))
 
 
-def apply_down(aws: "Aws", names: StageNames, store: StateFile, teardown: Teardown,
+def apply_down(aws: "Aws", names: StageNames, store: StateStore, teardown: Teardown,
                reporter: Reporter | None = None) -> None:
     """Deletes step by step through the one executor, recording each; removes the state file
     when all is gone. Without a state file, nothing is recorded along the way."""
     record = teardown.record
     run = Run(aws=aws, d=names, record=record if record is not None else {},
               save=store.save if record is not None else (lambda _: None))
-    execute(run, teardown.steps, reporter or QuietReporter(), shown(store.path), DOWN_RECOVERY)
+    execute(run, teardown.steps, reporter or QuietReporter(), store.where, DOWN_RECOVERY)
     store.remove()

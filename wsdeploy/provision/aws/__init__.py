@@ -1,5 +1,6 @@
 """The one place that calls boto3 for deploys: `Aws`, a narrow typed wrapper over iam,
-lambda, apigatewayv2, logs, dynamodb, acm, route53 and sts, one module per service over a shared core
+lambda, apigatewayv2, logs, dynamodb, acm, route53, s3 (remote state) and sts, one module per
+service over a shared core
 (`core.py`: clients made on first use, error translation, retries, redaction).
 
 Importing this package imports boto3; nothing else in `wsdeploy.provision` does.
@@ -15,9 +16,11 @@ from .dynamodb import DynamoDbCalls
 from .iam import IamCalls
 from .logs import LogsCalls
 from .route53 import Route53Calls
+from .s3 import S3Calls
 
 
-class Aws(IamCalls, LogsCalls, ApiGatewayCalls, LambdaCalls, DynamoDbCalls, AcmCalls, Route53Calls):
+class Aws(IamCalls, LogsCalls, ApiGatewayCalls, LambdaCalls, DynamoDbCalls, AcmCalls, Route53Calls,
+          S3Calls):
     """Typed calls for one region, over every service a deploy touches."""
 
 

@@ -6,7 +6,11 @@ from typing import Mapping
 
 from ..certificates import KEY_TYPES
 from ..live import Certificate
+from ..permissions import CERTIFICATES, LIST_CERTIFICATES, Need, declare
 from .core import AwsCore
+
+declare("acm", {"list_certificates": Need(LIST_CERTIFICATES, "acm:ListCertificates"),
+                "describe_certificate": Need(CERTIFICATES, "acm:DescribeCertificate")})
 
 
 class AcmCalls(AwsCore):

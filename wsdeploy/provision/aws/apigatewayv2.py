@@ -7,7 +7,26 @@ from typing import Any, Iterator, Mapping
 
 from ..errors import AlreadyExists, AwsCallError
 from ..live import Api, ApiMapping, DomainName, Integration, Route, Stage
+from ..permissions import API_TAGS, APIS, DOMAIN_NAMES, Need, declare
 from .core import AwsCore
+
+# What each call needs from IAM (permissions.py): API Gateway's actions are the HTTP methods
+# of its paths; tags given on create also need POST on /tags.
+_GET, _POST, _PATCH, _DELETE = (Need(APIS, f"apigateway:{m}") for m in ("GET", "POST", "PATCH", "DELETE"))
+declare("apigatewayv2", {
+    **dict.fromkeys(("get_apis", "get_api", "get_integrations", "get_integration", "get_routes",
+                     "get_route_responses", "get_route_response", "get_stage"), _GET),
+    **dict.fromkeys(("create_integration", "create_route", "create_route_response"), _POST),
+    **dict.fromkeys(("create_api", "create_stage"), (_POST, Need(API_TAGS, "apigateway:POST"))),
+    **dict.fromkeys(("update_api", "update_integration", "update_route", "update_stage"), _PATCH),
+    **dict.fromkeys(("delete_api", "delete_integration", "delete_route", "delete_route_response"), _DELETE),
+    **dict.fromkeys(("get_domain_names", "get_domain_name", "get_api_mappings", "get_api_mapping"),
+                    Need(DOMAIN_NAMES, "apigateway:GET")),
+    "create_domain_name": (Need(DOMAIN_NAMES, "apigateway:POST"), Need(API_TAGS, "apigateway:POST")),
+    "create_api_mapping": Need(DOMAIN_NAMES, "apigateway:POST"),
+    **dict.fromkeys(("update_domain_name", "update_api_mapping"), Need(DOMAIN_NAMES, "apigateway:PATCH")),
+    "delete_domain_name": Need(DOMAIN_NAMES, "apigateway:DELETE"),
+})
 
 
 class ApiGatewayCalls(AwsCore):

@@ -7,7 +7,25 @@ from typing import Any, Callable, Mapping
 
 from ..errors import AlreadyExists, AwsCallError
 from ..live import Function
+from ..permissions import FUNCTION, PASS_ROLE, Need, declare
 from .core import AwsCore
+
+# What each call needs from IAM (permissions.py). GetFunction shows the tags (which say the
+# function is this stage's) only with lambda:ListTags; tags on create need lambda:TagResource;
+# naming the role needs iam:PassRole, to Lambda only.
+declare("lambda", {
+    "get_function": Need(FUNCTION, "lambda:GetFunction", "lambda:ListTags"),
+    "create_function": (Need(FUNCTION, "lambda:CreateFunction", "lambda:TagResource"),
+                        Need(PASS_ROLE, "iam:PassRole")),
+    "update_function_code": Need(FUNCTION, "lambda:UpdateFunctionCode"),
+    "update_function_configuration": (Need(FUNCTION, "lambda:UpdateFunctionConfiguration"),
+                                      Need(PASS_ROLE, "iam:PassRole")),
+    "delete_function": Need(FUNCTION, "lambda:DeleteFunction"),
+    "get_function_configuration": Need(FUNCTION, "lambda:GetFunctionConfiguration"),
+    "get_policy": Need(FUNCTION, "lambda:GetPolicy"),
+    "add_permission": Need(FUNCTION, "lambda:AddPermission"),
+    "remove_permission": Need(FUNCTION, "lambda:RemovePermission"),
+})
 
 ROLE_NOT_ASSUMABLE = "cannot be assumed by lambda"
 ROLE_PROPAGATION_SECONDS = 60.0   # IAM usually propagates a new role within ~10 s

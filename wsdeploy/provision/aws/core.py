@@ -34,6 +34,7 @@ from ... import __version__
 from ...errors import UserError
 from ..errors import AlreadyExists, AwsCallError
 from ..live import Identity, arn_partition_account
+from ..permissions import NEEDS_NOTHING, declare, require_declared
 
 # The error codes that mean "no such resource", per service (IAM's wire code has no suffix).
 NOT_FOUND = frozenset({"NoSuchEntity", "ResourceNotFoundException", "NotFoundException",
@@ -183,6 +184,7 @@ class AwsCore:
 
     def _call(self, service: str, operation: str, missing_ok: bool = False, **params: Any) -> Any:
         """One AWS call. With missing_ok, "no such resource" returns None instead of raising."""
+        require_declared(service, operation)   # what IAM it needs: wsdeploy policy grants it
         create = operation in CREATE_CALLS
         client = self._client(service, create)
         attempt, delay = 0, 1.0
@@ -228,7 +230,15 @@ class AwsCore:
 
     # -- identity -----------------------------------------------------------------------
     def identity(self) -> Identity:
-        return arn_partition_account(self._call("sts", "get_caller_identity")["Arn"])
+        return arn_partition_account(self.caller_arn())
+
+    def caller_arn(self) -> str:
+        """Who the credentials are: arn:aws:sts::ACCOUNT:assumed-role/... (its account is the ARN's)."""
+        return self._call("sts", "get_caller_identity")["Arn"]
+
+
+# AWS never refuses anyone sts:GetCallerIdentity.
+declare("sts", {"get_caller_identity": NEEDS_NOTHING})
 
 
 def _json(document: Mapping) -> str:

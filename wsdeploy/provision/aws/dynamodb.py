@@ -6,7 +6,20 @@ from typing import Mapping
 
 from ..errors import AwsCallError
 from ..live import Table, TimeToLive
+from ..permissions import TABLE, Need, declare
 from .core import AwsCore
+
+# What each call needs from IAM (permissions.py), on the table only, and only for a stage
+# with connection tracking on; tags on create need dynamodb:TagResource.
+declare("dynamodb", {
+    "describe_table": Need(TABLE, "dynamodb:DescribeTable"),
+    "list_tags_of_resource": Need(TABLE, "dynamodb:ListTagsOfResource"),
+    "describe_time_to_live": Need(TABLE, "dynamodb:DescribeTimeToLive"),
+    "create_table": Need(TABLE, "dynamodb:CreateTable", "dynamodb:TagResource"),
+    "update_table": Need(TABLE, "dynamodb:UpdateTable"),
+    "update_time_to_live": Need(TABLE, "dynamodb:UpdateTimeToLive"),
+    "delete_table": Need(TABLE, "dynamodb:DeleteTable"),
+})
 
 TABLE_READY_SECONDS = 600.0       # an on-demand table is usually ACTIVE within seconds
 

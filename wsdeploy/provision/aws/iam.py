@@ -5,7 +5,19 @@ from __future__ import annotations
 from typing import Mapping
 
 from ..live import Role
+from ..permissions import ROLE, Need, declare
 from .core import AwsCore, _decode_policy, _json
+
+# What each call needs from IAM (permissions.py): tags on create need iam:TagRole.
+declare("iam", {
+    "get_role": Need(ROLE, "iam:GetRole"),
+    "create_role": Need(ROLE, "iam:CreateRole", "iam:TagRole"),
+    "update_assume_role_policy": Need(ROLE, "iam:UpdateAssumeRolePolicy"),
+    "put_role_policy": Need(ROLE, "iam:PutRolePolicy"),
+    "get_role_policy": Need(ROLE, "iam:GetRolePolicy"),
+    "delete_role_policy": Need(ROLE, "iam:DeleteRolePolicy"),
+    "delete_role": Need(ROLE, "iam:DeleteRole"),
+})
 
 
 class IamCalls(AwsCore):

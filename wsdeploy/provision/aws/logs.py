@@ -5,7 +5,18 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..live import LogGroup
+from ..permissions import LOG_GROUP, LOG_GROUPS, Need, declare
 from .core import AwsCore
+
+# What each call needs from IAM (permissions.py): tags on create need logs:TagResource.
+declare("logs", {
+    "describe_log_groups": Need(LOG_GROUPS, "logs:DescribeLogGroups"),
+    "list_tags_for_resource": Need(LOG_GROUP, "logs:ListTagsForResource"),
+    "create_log_group": Need(LOG_GROUP, "logs:CreateLogGroup", "logs:TagResource"),
+    "put_retention_policy": Need(LOG_GROUP, "logs:PutRetentionPolicy"),
+    "delete_log_group": Need(LOG_GROUP, "logs:DeleteLogGroup"),
+    "filter_log_events": Need(LOG_GROUP, "logs:FilterLogEvents"),
+})
 
 
 class LogsCalls(AwsCore):

@@ -7,7 +7,15 @@ from typing import Mapping
 from ..dns import normal, ours
 from ..errors import AwsCallError
 from ..live import HostedZone, RecordSet
+from ..permissions import HOSTED_ZONES, LIST_HOSTED_ZONES, Need, declare
 from .core import AwsCore
+
+declare("route53", {
+    "list_hosted_zones": Need(LIST_HOSTED_ZONES, "route53:ListHostedZones"),
+    "get_hosted_zone": Need(HOSTED_ZONES, "route53:GetHostedZone"),
+    "list_resource_record_sets": Need(HOSTED_ZONES, "route53:ListResourceRecordSets"),
+    "change_resource_record_sets": Need(HOSTED_ZONES, "route53:ChangeResourceRecordSets"),
+})
 
 LISTED = "20"       # record sets read at a name: all its types, in one page
 
