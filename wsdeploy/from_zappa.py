@@ -50,6 +50,13 @@ REASONS = {
     "use_precompiled_packages": "wsdeploy installs Lambda's wheels by pip (binary only)",
     "delete_local_zip": "wsdeploy keeps the zip under .wsdeploy/ only when `package` writes it",
     "delete_s3_zip": "not needed: no bucket",
+    "domain": "Zappa's domain serves its HTTP API; give the WebSocket API a name of its own "
+              "with domain = { name = \"ws.example.com\" } in the stage",
+    "certificate_arn": "for Zappa's HTTP domain; wsdeploy's domain finds an ISSUED ACM "
+                       "certificate itself, or takes domain = { certificate_arn = ... }",
+    "route53_enabled": "wsdeploy's domain writes the Route 53 alias records when the zone is "
+                       "in the account, and says which record to make when not",
+    "base_path": "for Zappa's HTTP domain; wsdeploy's is domain = { base_path = ... }",
 }
 TAKEN_WHOLE = ("project_name", "extends")   # the app's name; each stage has what it extends
 

@@ -116,3 +116,13 @@ def test_toml_settings_are_read_too(tmp_path):
 def test_app_names_from_project_names():
     assert app_name("My Chat_2") == "my-chat-2" and app_name("2048") == "app"
     assert converted({"dev": {"project_name": "Chat Server"}}).app == "chat-server"
+
+
+def test_zappas_http_domain_is_not_given_to_the_websocket_api_and_the_reason_says_how():
+    dropped = {key: why for key, why in converted({"dev": {
+        "domain": "api.example.com", "certificate_arn": "arn:aws:acm:us-east-1:1:certificate/x",
+        "route53_enabled": True, "base_path": "v1"}}).dropped}
+    assert "domain" not in tomllib.loads(converted({"dev": {"domain": "api.example.com"}}).text)["stages"]["dev"]
+    assert 'domain = { name = "ws.example.com" }' in dropped["domain"]
+    assert "certificate_arn" in dropped["certificate_arn"] and "base_path" in dropped["base_path"]
+    assert "Route 53" in dropped["route53_enabled"]
