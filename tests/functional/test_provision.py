@@ -225,12 +225,30 @@ def test_dry_run_makes_only_reads_and_writes_no_state(aws, calls, store):
 
 def test_refresh_repairs_what_was_deleted_by_hand(session, aws, store):
     up(aws, desired(), store)
-    session.client("iam").delete_role_policy(RoleName="chat-dev-ws", PolicyName="wsdeploy")
+    session.client("logs").delete_log_group(logGroupName="/aws/lambda/chat-dev-ws")
     plan, _ = up(aws, desired(), store)
     assert plan.steps == ()                   # trusted from the record, not read
     plan, _ = up(aws, desired(), store, refresh=True)
+    assert [s.describe() for s in plan.steps] == ["create log group /aws/lambda/chat-dev-ws (retention 14 days)"]
+    assert inventory(session)["log_groups"] == 1
+
+
+def test_a_plain_up_puts_back_the_role_policy_widened_or_deleted_by_hand(session, aws, calls, store):
+    """Least privilege that stays least (issue 14): wsdeploy's own policy is read on every up."""
+    up(aws, desired(), store)
+    iam = session.client("iam")
+    wide = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    iam.put_role_policy(RoleName="chat-dev-ws", PolicyName="wsdeploy", PolicyDocument=json.dumps(wide))
+    calls.clear()
+    plan, _ = up(aws, desired(), store)
+    assert [s.describe() for s in plan.steps] == ["update role policy chat-dev-ws (policy document)"]
+    assert calls.writes == ["PutRolePolicy"]
+    put_back = iam.get_role_policy(RoleName="chat-dev-ws", PolicyName="wsdeploy")["PolicyDocument"]
+    assert "*" not in [s["Action"] for s in put_back["Statement"]]
+    iam.delete_role_policy(RoleName="chat-dev-ws", PolicyName="wsdeploy")
+    plan, _ = up(aws, desired(), store)
     assert [s.describe() for s in plan.steps] == ["create role policy chat-dev-ws"]
-    assert inventory(session)["role_policies"] == 1
+    assert inventory(session)["role_policies"] == 1 and up(aws, desired(), store)[0].steps == ()
 
 
 # -- down ------------------------------------------------------------------------------------
@@ -515,6 +533,22 @@ def test_status_of_a_clean_stage_is_all_ok_and_of_nothing_is_not_deployed(aws, s
     report = stage_status(aws, d, store.load(), d.code_sha256)
     assert report.drift == [] and report.code_differs is False
     assert len(report.resources) == 7 + 3 + 1
+    assert report.notes == ()
+
+
+def test_status_names_policies_added_to_the_role_by_hand(session, aws, store):
+    """Issue 14: `up` puts wsdeploy's own policy back; what was added beside it, status says."""
+    d = desired()
+    up(aws, d, store)
+    iam = session.client("iam")
+    managed = iam.create_policy(PolicyName="everything", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    iam.attach_role_policy(RoleName="chat-dev-ws", PolicyArn=managed["Policy"]["Arn"])
+    iam.put_role_policy(RoleName="chat-dev-ws", PolicyName="extra", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+    [note] = stage_status(aws, d, store.load(), d.code_sha256).notes
+    assert "added by hand" in note and "inline policy 'extra'" in note
+    assert f"managed policy {managed['Policy']['Arn']}" in note and "'wsdeploy'" not in note
 
 
 def test_an_api_deleted_by_hand_is_recreated_and_everything_that_names_it_follows(session, aws, calls, store):

@@ -114,7 +114,7 @@ def test_a_no_op_up_reads_nothing_for_the_table(aws, calls, store):
     calls.clear()
     plan, _ = up(aws, TRACKED, store)
     assert plan.steps == () and calls.writes == []
-    assert calls.operations == ["GetFunction", "GetApi", "GetRoutes"]
+    assert calls.operations == ["GetFunction", "GetApi", "GetRoutes", "GetRolePolicy"]
 
 
 def test_a_code_only_up_writes_the_code_only(aws, calls, store):

@@ -61,7 +61,7 @@ def test_a_no_op_up_with_remote_state_costs_a_lock_and_one_read(remote, capsys, 
     hooks.append(log)
     assert cli(capsys, "up")[0] == 0
     assert log.operations == ["GetCallerIdentity", "PutObject", "GetObject", "GetFunction", "GetApi",
-                              "GetRoutes", "DeleteObject"]
+                              "GetRoutes", "GetRolePolicy", "DeleteObject"]
 
 
 def test_a_held_lock_refuses_with_its_id_and_unlock_removes_it(remote, moto_session, capsys):

@@ -2,7 +2,8 @@
 
 Why few: a no-op `up` should cost a handful of reads. The function, the API and its routes
 are always read live (they are what code and config changes touch, and the function's
-CodeSha256 tells whether code changed). Everything else is trusted from the record when
+CodeSha256 tells whether code changed), and so is wsdeploy's own role policy (least
+privilege that stays least: a statement widened by hand is put back). Everything else is trusted from the record when
 recorded, and looked up by name and tags when not, which is how a resource created by an
 interrupted run, or listed in a lost state file, is adopted instead of created twice.
 Connection tracking's table follows the same rule, and an unrecorded table is looked up only
@@ -98,11 +99,11 @@ def _role(aws: "Aws", d: StageNames, record: dict | None, full: bool) -> SeenRol
 
 def _role_policy(aws: "Aws", d: StageNames, record: dict | None, role: SeenRole | None,
                  full: bool) -> SeenPolicy | None:
+    """Always read live, even when recorded: a policy widened by hand (`*:*`) must not survive
+    a plain `up`. It is the one read a no-op `up` pays for something it could trust."""
     recorded = rec.get(record, "role_policy")
     if role is None:
         return None
-    if recorded and role.recorded and not full:
-        return SeenPolicy(recorded["sha256"], True)
     live = aws.get_role_policy(d.name, ROLE_POLICY_NAME)
     return SeenPolicy(document_hash(live), bool(recorded)) if live is not None else None
 

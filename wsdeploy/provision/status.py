@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from . import record as rec
 from .certificates import expiry_warning
 from .deploy import dns_instructions, reading
-from .desired import Desired, StageNames, document_hash, trust_policy, websocket_url
+from .desired import (ROLE_POLICY_NAME, Desired, StageNames, document_hash, trust_policy,
+                      websocket_url)
 from .dns import normal
 from .live import TTL_ON
 from .observe import observe
@@ -102,14 +103,30 @@ def stage_status(aws: "Aws", names: StageNames, record: dict | None,
     if desired is not None and not record.get("deployed_at"):
         missing = tuple(f"{s.kind.label} {s.name}" for s in plan(desired, o).steps
                         if s.action == Action.CREATE)
+    with reading():
+        by_hand = policies_added_by_hand(aws, names, record) if o.role else None
     notes = tuple(n for n in (expiry_warning(o.certificate, now or datetime.now(timezone.utc)),
-                              dns_instructions(record)) if n)
+                              dns_instructions(record), by_hand) if n)
     cert = o.certificate
     certificate = {"arn": cert.arn, "status": cert.status,
                    "expires": cert.not_after.isoformat() if cert.not_after else None} if cert else None
     return Report(names.stage, names.region, True, record.get("url"), record.get("account"),
                   record.get("deployed_at"), tuple(rows), differs, notes,
                   record.get("custom_url"), certificate, missing)
+
+
+def policies_added_by_hand(aws: "Aws", names: StageNames, record: dict) -> str | None:
+    """Least privilege that stays least: `up` puts wsdeploy's own policy back, but a policy
+    someone added to the role beside it widens what the function may do, so status says so."""
+    ours = {ROLE_POLICY_NAME}
+    inline = [p for p in aws.list_role_policies(names.name) if p not in ours]
+    managed = aws.list_attached_role_policies(names.name)
+    if not inline and not managed:
+        return None
+    found = [f"inline policy {p!r}" for p in inline] + [f"managed policy {arn}" for arn in managed]
+    return (f"role {names.name} has policies wsdeploy did not put there (added by hand): "
+            f"{', '.join(found)}. They widen what the function may do; remove them from the role "
+            "if the app does not need them")
 
 
 def _compare(kind: str, ident: str, recorded: dict | None, seen: object | None,

@@ -17,6 +17,8 @@ declare("iam", {
     "get_role_policy": Need(ROLE, "iam:GetRolePolicy"),
     "delete_role_policy": Need(ROLE, "iam:DeleteRolePolicy"),
     "delete_role": Need(ROLE, "iam:DeleteRole"),
+    "list_role_policies": Need(ROLE, "iam:ListRolePolicies"),
+    "list_attached_role_policies": Need(ROLE, "iam:ListAttachedRolePolicies"),
 })
 
 
@@ -44,6 +46,16 @@ class IamCalls(AwsCore):
 
     def delete_role_policy(self, role: str, policy: str) -> None:
         self._call("iam", "delete_role_policy", missing_ok=True, RoleName=role, PolicyName=policy)
+
+    def list_role_policies(self, role: str) -> list[str]:
+        """The names of the role's inline policies ([] when the role is gone)."""
+        found = self._call("iam", "list_role_policies", missing_ok=True, RoleName=role)
+        return list(found["PolicyNames"]) if found else []
+
+    def list_attached_role_policies(self, role: str) -> list[str]:
+        """The ARNs of the managed policies attached to the role ([] when the role is gone)."""
+        found = self._call("iam", "list_attached_role_policies", missing_ok=True, RoleName=role)
+        return [p["PolicyArn"] for p in found["AttachedPolicies"]] if found else []
 
     def delete_role(self, name: str) -> None:
         self._call("iam", "delete_role", missing_ok=True, RoleName=name)
