@@ -6,6 +6,7 @@ is read-only, so every module a cold start imports is compiled anew, and an app 
 what it uses.
 """
 
+from .runtime.authorizer import Unauthorized, Verdict, allow, deny
 from .runtime.errors import (
     ConnectionGone,
     HandlerConfigurationError,
@@ -20,6 +21,7 @@ from .runtime.registry import (
     on_disconnect,
     on_message,
     on_route,
+    on_authorize,
 )
 
 # Zappa's name for the base class, so code written for `zappa.websocket` moves with its import
@@ -68,6 +70,11 @@ __all__ = [
     "on_message",
     "on_route",
     "send_message",
+    "Unauthorized",
+    "Verdict",
+    "allow",
+    "deny",
+    "on_authorize",
 ]
 
 

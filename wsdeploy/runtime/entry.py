@@ -8,6 +8,7 @@ import os
 import sys
 
 from .env import CONNECTIONS_TRACK_ENV, ENDPOINT_ENV, HANDLER_MODULE_ENV
+from .authorizer import authorize, is_authorizer_event
 from .errors import HandlerConfigurationError
 from .registry import REGISTRY
 
@@ -158,6 +159,9 @@ def _accepted(response: dict) -> bool:
 
 def lambda_handler(event: dict, context: Any) -> dict:
     """The function's handler (`wsdeploy.runtime.lambda_handler`)."""
+    if is_authorizer_event(event):  # API Gateway calling this function as $connect's authorizer
+        load_handlers()
+        return authorize(REGISTRY.authorizer, event, context)
     request_context = _request_context(event)
     load_handlers()
     _ensure_endpoint(request_context)

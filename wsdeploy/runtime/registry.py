@@ -8,6 +8,12 @@ from __future__ import annotations
 
 import _thread  # threading's lock without the import cost of threading itself
 
+from .authorizer import (
+    DEFAULT_CACHE_SECONDS,
+    AuthorizerSpec,
+    check_cache_seconds,
+    check_identity,
+)
 from .errors import HandlerConfigurationError
 
 TYPE_CHECKING = False  # typing costs a cold start milliseconds; annotations are strings here
@@ -79,6 +85,7 @@ class Registry:
         self._pending: dict[str, str] = {}  # class-body decorations not yet claimed by a class
         self._lock = _thread.allocate_lock()
         self._resolved: dict[str, Route] | None = None  # routes(), cached until the next change
+        self.authorizer: AuthorizerSpec | None = None  # @on_authorize's, for $connect
 
     # -- filling it -------------------------------------------------------------------
     def add(self, route: Route) -> None:
@@ -91,6 +98,18 @@ class Registry:
                 )
             self._routes[route.key] = route
             self._resolved = None
+
+    def set_authorizer(self, spec: AuthorizerSpec) -> None:
+        """Register the one authorizer; a second, different one is a mistake."""
+        with self._lock:
+            existing = self.authorizer
+            if (existing is not None and existing.handler is not spec.handler
+                    and not (existing.owner and spec.owner and issubclass(spec.owner, existing.owner))):
+                raise HandlerConfigurationError(
+                    f"two authorizers are registered: {existing.name} and {spec.name}; an API "
+                    "has one $connect authorizer, keep one of them"
+                )
+            self.authorizer = spec
 
     def mark_method(self, func: Callable, key: str) -> None:
         """Remember a decorator used in a class body; the class claims it when defined."""
@@ -108,6 +127,9 @@ class Registry:
             self._resolved = None
             for name in claimed:
                 self._pending.pop(name, None)
+        authorizer = _class_authorizer(cls)
+        if authorizer is not None:
+            self.set_authorizer(authorizer)
         for attr_name, key, reply in routes:
             self.add(
                 Route(key, reply, _MethodHandler(cls, attr_name),
@@ -121,6 +143,7 @@ class Registry:
             self._servers.clear()
             self._pending.clear()
             self._resolved = None
+            self.authorizer = None
 
     # -- reading it -------------------------------------------------------------------
     def routes(self) -> dict[str, Route]:
@@ -167,13 +190,16 @@ class Registry:
 
     def describe(self) -> dict:
         """A JSON-ready summary for deploy tooling: the routes, and what is wrong."""
-        return {
+        described = {
             "routes": [
                 {"key": r.key, "reply": r.reply, "handler": r.name}
                 for r in sorted(self.routes().values(), key=lambda r: r.key)
             ],
             "problems": self.problems(),
         }
+        if self.authorizer is not None:  # only then: apps without one describe as before
+            described["authorizer"] = self.authorizer.describe()
+        return described
 
     def resolve(self, event_type: str, route_key: str) -> Route | None:
         """The route for an event: its own key, or `$default` for an unknown message key."""
@@ -310,3 +336,49 @@ class WebSocketServer:
 
     def on_message(self, event: dict, context: Any) -> Any:
         return {"statusCode": 200}
+
+
+# -- the $connect authorizer --------------------------------------------------------------
+_AUTHORIZER_MARK = "__wsdeploy_authorizer__"
+
+
+def _register_authorizer(func: Callable, identity: tuple[str, ...], cache_seconds: int) -> Callable:
+    if not callable(func):
+        raise HandlerConfigurationError(f"on_authorize decorates a function, got {func!r}")
+    if _defined_in_class_body(func):
+        setattr(func, _AUTHORIZER_MARK, (identity, cache_seconds))  # the class claims it
+    else:
+        REGISTRY.set_authorizer(AuthorizerSpec(func, identity, cache_seconds, _qualified_name(func)))
+    return func
+
+
+def on_authorize(func: Callable | None = None, *, identity: Any = None,
+                 cache_seconds: int = DEFAULT_CACHE_SECONDS):
+    """Guard `$connect` with this function as API Gateway's Lambda REQUEST authorizer.
+
+    `identity`: where the credential is (route.request.querystring.token, ...); a handshake
+    without one gets 401 before the function runs. Bare `@on_authorize` names none: the
+    function runs for every handshake. Return `allow(...)`/`deny(...)`, or raise Unauthorized.
+    """
+    sources = check_identity(identity)
+    ttl = check_cache_seconds(cache_seconds)
+    if func is None:
+        return lambda f: _register_authorizer(f, sources, ttl)
+    return _register_authorizer(func, sources, ttl)
+
+
+def _class_authorizer(cls: type) -> AuthorizerSpec | None:
+    """A WebSocketServer subclass's authorizer: a method decorated with @on_authorize, or one
+    named `on_authorize` (no identity sources then)."""
+    for klass in cls.__mro__:
+        if klass in (WebSocketServer, object):
+            continue
+        for attr_name, value in vars(klass).items():
+            mark = getattr(getattr(value, "__func__", value), _AUTHORIZER_MARK, None)
+            if mark is not None:
+                return AuthorizerSpec(_MethodHandler(cls, attr_name), mark[0], mark[1],
+                                      f"{cls.__module__}.{cls.__qualname__}.{attr_name}", owner=cls)
+    if callable(getattr(cls, "on_authorize", None)):
+        return AuthorizerSpec(_MethodHandler(cls, "on_authorize"), (), DEFAULT_CACHE_SECONDS,
+                              f"{cls.__module__}.{cls.__qualname__}.on_authorize", owner=cls)
+    return None
