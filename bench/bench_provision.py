@@ -20,6 +20,11 @@ first): a fresh and a no-op `up`, a changed base path, turning the domain off an
 gives a domain no regional target and lacks UpdateApiMapping), so their times are not
 comparable with the rows above; their call counts are.
 
+Issue 11: the echo app guarded by an @on_authorize function (its $connect REQUEST authorizer and
+the function's statement for it): a fresh and a no-op `up`, a change of identity sources, the
+decorator removed, `down`; in-process against strict moto too (moto lacks GetAuthorizers).
+Stages without an authorizer make no call more than before.
+
 Remote state (issue 12): the same app with `state = "s3://..."`, each command as the CLI runs
 it (a new store, which asks STS who it is, and the lock object held around it): what the S3
 record and lock add to a fresh `up`, a no-op `up` and `down`.
@@ -247,6 +252,47 @@ def versus_chalice(server: MotoServer, runs: int, folder: Path) -> None:
               f"   (min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f})")
 
 
+AUTHORIZED_APP = """
+from wsdeploy.websocket import on_authorize, allow
+
+@on_authorize(identity=["route.request.querystring.token"])
+def authorize(event, context):
+    return allow("user")
+"""
+
+
+def authorizer_up(folder: Path, rows: list) -> None:
+    """The echo app with @on_authorize, in-process against strict moto (see the docstring)."""
+    from moto import mock_aws
+    from tests.support.aws_fixtures import new_session
+    from tests.support.aws_strict import make_strict
+    from wsdeploy.provision.desired import DesiredAuthorizer
+
+    endpoint = os.environ.pop("AWS_ENDPOINT_URL", None)    # in-process: no server
+    try:
+        with mock_aws():
+            session = new_session()
+            make_strict(session)
+            log = CallLog().attach(session)
+            cfg = load_stage(write_project(folder, echo=True, files={"guard.py": AUTHORIZED_APP}))
+            (cfg.source_dir / "app.py").write_text((cfg.source_dir / "app.py").read_text()
+                                                   + "\nimport guard  # noqa: F401\n")
+            aws, store = Aws(session), StateFile(cfg.state_dir, cfg.stage)
+            guarded = desired_from(cfg, build_package(cfg), aws.region)
+            moved = replace(guarded, authorizer=DesiredAuthorizer(("route.request.header.Authorization",)))
+            plain = replace(guarded, authorizer=None, connect_auth="NONE")
+            measure("fresh up, authorizer", lambda: up(aws, guarded, store), log, rows)
+            measure("no-op up, authorizer", lambda: up(aws, guarded, store), log, rows)
+            measure("change identity", lambda: up(aws, moved, store), log, rows)
+            measure("remove authorizer", lambda: up(aws, plain, store), log, rows)
+            measure("add authorizer", lambda: up(aws, moved, store), log, rows)
+            measure("down, authorizer", lambda: apply_down(aws, moved, store,
+                                                           prepare_down(aws, moved, store)), log, rows)
+    finally:
+        if endpoint is not None:
+            os.environ["AWS_ENDPOINT_URL"] = endpoint
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="repetitions of each scenario")
@@ -278,6 +324,7 @@ def main() -> None:
                 tracked_up(Path(folder) / f"tracked{run}", rows)
                 domain_up(Path(folder) / f"domain{run}", rows)
                 remote_up(Path(folder) / f"remote{run}", rows)
+                authorizer_up(Path(folder) / f"authorizer{run}", rows)
             print(f"echo app against a moto server on 127.0.0.1 (package build, not counted: "
                   f"{build * 1000:.0f} ms)")
             report(rows, runs)
