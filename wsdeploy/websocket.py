@@ -6,7 +6,6 @@ is read-only, so every module a cold start imports is compiled anew, and an app 
 what it uses.
 """
 
-from .runtime.authorizer import Unauthorized, Verdict, allow, deny
 from .runtime.errors import (
     ConnectionGone,
     HandlerConfigurationError,
@@ -30,6 +29,7 @@ ZappaWebSocketServer = WebSocketServer
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # what the lazy names below are, for type checkers and editors
+    from .runtime.authorizer import Unauthorized, Verdict, allow, deny
     from .runtime.connections import connections
     from .runtime.management import (
         BroadcastResult,
@@ -48,6 +48,10 @@ _LAZY = {
     "get_connection": "management",
     "send_message": "management",
     "connections": "connections",
+    "Unauthorized": "authorizer",
+    "Verdict": "authorizer",
+    "allow": "authorizer",
+    "deny": "authorizer",
 }
 
 __all__ = [

@@ -161,3 +161,10 @@ def test_discovery_reports_the_authorizer(tmp_path):
     source = "import textwrap\n" + __import__("textwrap").dedent(APP)
     info = read_handlers(load_stage(project(tmp_path, {"app.py": source})))
     assert info.authorizer == AuthorizerInfo(("route.request.querystring.token",), 60, "app.authorize")
+
+
+def test_the_decorators_default_ttl_is_the_runtimes():
+    import inspect
+
+    from wsdeploy.runtime.authorizer import DEFAULT_CACHE_SECONDS
+    assert inspect.signature(on_authorize).parameters["cache_seconds"].default == DEFAULT_CACHE_SECONDS

@@ -145,11 +145,6 @@ def check_cache_seconds(cache_seconds: Any) -> int:
     return cache_seconds
 
 
-def is_authorizer_event(event: Any) -> bool:
-    """A REQUEST authorizer's input (not a route's event)."""
-    return isinstance(event, dict) and event.get("type") == "REQUEST" and "methodArn" in event
-
-
 def authorize(spec: AuthorizerSpec | None, event: dict, context: Any) -> dict:
     """Run the authorizer and answer as API Gateway expects; Unauthorized becomes its 401."""
     if spec is None:

@@ -8,7 +8,6 @@ import os
 import sys
 
 from .env import CONNECTIONS_TRACK_ENV, ENDPOINT_ENV, HANDLER_MODULE_ENV
-from .authorizer import authorize, is_authorizer_event
 from .errors import HandlerConfigurationError
 from .registry import REGISTRY
 
@@ -159,7 +158,9 @@ def _accepted(response: dict) -> bool:
 
 def lambda_handler(event: dict, context: Any) -> dict:
     """The function's handler (`wsdeploy.runtime.lambda_handler`)."""
-    if is_authorizer_event(event):  # API Gateway calling this function as $connect's authorizer
+    if isinstance(event, dict) and event.get("type") == "REQUEST" and "methodArn" in event:
+        from .authorizer import authorize  # $connect's authorizer: only apps with one load it
+
         load_handlers()
         return authorize(REGISTRY.authorizer, event, context)
     request_context = _request_context(event)

@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import _thread  # threading's lock without the import cost of threading itself
 
-from .authorizer import (
-    DEFAULT_CACHE_SECONDS,
-    AuthorizerSpec,
-    check_cache_seconds,
-    check_identity,
-)
 from .errors import HandlerConfigurationError
 
 TYPE_CHECKING = False  # typing costs a cold start milliseconds; annotations are strings here
 if TYPE_CHECKING:
     from typing import Any, Callable
+
+    from .authorizer import AuthorizerSpec
 
     Handler = Callable[[dict, Any], Any]
 
@@ -343,6 +339,8 @@ _AUTHORIZER_MARK = "__wsdeploy_authorizer__"
 
 
 def _register_authorizer(func: Callable, identity: tuple[str, ...], cache_seconds: int) -> Callable:
+    from .authorizer import AuthorizerSpec
+
     if not callable(func):
         raise HandlerConfigurationError(f"on_authorize decorates a function, got {func!r}")
     if _defined_in_class_body(func):
@@ -352,14 +350,15 @@ def _register_authorizer(func: Callable, identity: tuple[str, ...], cache_second
     return func
 
 
-def on_authorize(func: Callable | None = None, *, identity: Any = None,
-                 cache_seconds: int = DEFAULT_CACHE_SECONDS):
+def on_authorize(func: Callable | None = None, *, identity: Any = None, cache_seconds: int = 300):
     """Guard `$connect` with this function as API Gateway's Lambda REQUEST authorizer.
 
     `identity`: where the credential is (route.request.querystring.token, ...); a handshake
     without one gets 401 before the function runs. Bare `@on_authorize` names none: the
     function runs for every handshake. Return `allow(...)`/`deny(...)`, or raise Unauthorized.
     """
+    from .authorizer import check_cache_seconds, check_identity  # only apps with one load it
+
     sources = check_identity(identity)
     ttl = check_cache_seconds(cache_seconds)
     if func is None:
@@ -370,6 +369,12 @@ def on_authorize(func: Callable | None = None, *, identity: Any = None,
 def _class_authorizer(cls: type) -> AuthorizerSpec | None:
     """A WebSocketServer subclass's authorizer: a method decorated with @on_authorize, or one
     named `on_authorize` (no identity sources then)."""
+    mark_found = any(getattr(getattr(v, "__func__", v), _AUTHORIZER_MARK, None) is not None
+                     for klass in cls.__mro__ for v in vars(klass).values())
+    if not mark_found and not callable(getattr(cls, "on_authorize", None)):
+        return None
+    from .authorizer import DEFAULT_CACHE_SECONDS, AuthorizerSpec
+
     for klass in cls.__mro__:
         if klass in (WebSocketServer, object):
             continue
