@@ -34,6 +34,9 @@ DEV_HELP = (
     "wsdeploy.toml. Saving a Python file of the app takes effect on the next event, without "
     "dropping connections; a change that fails to import is reported and the last good "
     "version keeps serving. Ctrl-C stops.\n\n"
+    "An @on_authorize function runs before $connect as the deployed API's authorizer would "
+    "(401, 403, or the principal in every later event); with auth = \"iam\", an unsigned "
+    "handshake gets 403.\n\n"
     + examples(("wsdeploy dev", "serve the only stage on ws://127.0.0.1:8765/dev"),
                ("wsdeploy dev prod --port 9000 -q", "prod's settings on port 9000, no line per event"))
 )
