@@ -1,8 +1,11 @@
 """The $connect authorizer in the runtime: registration, allow/deny documents, the entry point."""
 
+import textwrap
+
 import pytest
 
 from tests.conftest import make_event
+from tests.support.package_project import MINIMAL_APP
 from wsdeploy.discover import AuthorizerInfo, read_handlers
 from wsdeploy.runtime import lambda_handler
 from wsdeploy.websocket import (
@@ -17,7 +20,7 @@ from wsdeploy.websocket import (
 ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef123/dev/$connect"
 
 APP = """
-    from wsdeploy.websocket import on_authorize, on_connect, on_message, allow, deny, Unauthorized
+    from wsdeploy.websocket import on_authorize, allow, deny, Unauthorized
 
     @on_authorize(identity=["route.request.querystring.token"], cache_seconds=60)
     def authorize(event, context):
@@ -34,14 +37,10 @@ APP = """
             raise Unauthorized
         return allow("u-1", context={"plan": "pro", "admin": False, "seats": 3})
 
-    @on_connect
-    def connect(event, context):
-        return {"statusCode": 200}
-
-    @on_message
-    def message(event, context):
-        pass
 """
+
+
+APP = APP + textwrap.indent(MINIMAL_APP, "    ")
 
 
 def authorizer_event(token: str) -> dict:
@@ -158,7 +157,7 @@ def test_discovery_reports_the_authorizer(tmp_path):
     from tests.unit.test_discover import project
     from wsdeploy.config import load_stage
 
-    source = "import textwrap\n" + __import__("textwrap").dedent(APP)
+    source = textwrap.dedent(APP)
     info = read_handlers(load_stage(project(tmp_path, {"app.py": source})))
     assert info.authorizer == AuthorizerInfo(("route.request.querystring.token",), 60, "app.authorize")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from .. import record as rec
 from ..desired import AUTHORIZER_PERMISSION_ID, authorizer_name, authorizer_source_arn
-from ..errors import AlreadyExists
 from ..run import Run
 from ..steps import Action, Step
+from .permission import add_statement, replace_statement
 
 
 def _record(run: Run, authorizer_id: str, identity: tuple[str, ...]) -> None:
@@ -46,24 +46,12 @@ def _source(run: Run) -> str:
 
 
 def create_authorizer_permission(run: Run, step: Step) -> None:
-    run.function_ready()
-    source = _source(run)
-    try:
-        run.aws.add_permission(run.d.name, AUTHORIZER_PERMISSION_ID, source)
-    except AlreadyExists:   # left by a run whose answer was lost, or for an older authorizer
-        if run.aws.get_permission_source(run.d.name, AUTHORIZER_PERMISSION_ID) != source:
-            replace_authorizer_permission(run, step)
-            return
-    run.put("authorizer_permission", {"statement_id": AUTHORIZER_PERMISSION_ID, "source_arn": source})
+    add_statement(run, "authorizer_permission", AUTHORIZER_PERMISSION_ID, _source(run))
 
 
 def replace_authorizer_permission(run: Run, step: Step) -> None:
-    """A statement cannot be edited: removed and added again, for the authorizer's new id."""
-    run.function_ready()
-    source = _source(run)
-    run.aws.remove_permission(run.d.name, AUTHORIZER_PERMISSION_ID)
-    run.aws.add_permission(run.d.name, AUTHORIZER_PERMISSION_ID, source)
-    run.put("authorizer_permission", {"statement_id": AUTHORIZER_PERMISSION_ID, "source_arn": source})
+    """For the authorizer's new id (one made again)."""
+    replace_statement(run, "authorizer_permission", AUTHORIZER_PERMISSION_ID, _source(run))
 
 
 def adopt_authorizer_permission(run: Run, step: Step) -> None:
