@@ -167,3 +167,24 @@ def test_the_decorators_default_ttl_is_the_runtimes():
 
     from wsdeploy.runtime.authorizer import DEFAULT_CACHE_SECONDS
     assert inspect.signature(on_authorize).parameters["cache_seconds"].default == DEFAULT_CACHE_SECONDS
+
+
+def test_an_authorizer_method_outside_a_server_class_is_a_problem(runtime):
+    class NotAServer:
+        @on_authorize
+        def check(self, event, context):
+            return allow("x")
+
+    assert REGISTRY.authorizer is None
+    [problem] = REGISTRY.problems()
+    assert "NotAServer.check is decorated with @on_authorize inside a class that does not " \
+           "subclass WebSocketServer" in problem
+
+
+def test_a_server_class_claims_its_decorated_authorizer(runtime):
+    class Server(WebSocketServer):
+        @on_authorize(identity=["route.request.header.X"])
+        def check(self, event, context):
+            return allow("x")
+
+    assert REGISTRY.problems() == [] and REGISTRY.authorizer.name.endswith("Server.check")

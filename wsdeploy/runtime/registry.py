@@ -124,6 +124,11 @@ class Registry:
             for name in claimed:
                 self._pending.pop(name, None)
         authorizer = _class_authorizer(cls)
+        for klass in cls.__mro__:   # its @on_authorize methods are claimed, as its routes are
+            for value in vars(klass).values():
+                func = getattr(value, "__func__", value)
+                if getattr(func, _AUTHORIZER_MARK, None) is not None:
+                    self._pending.pop(_qualified_name(func), None)
         if authorizer is not None:
             self.set_authorizer(authorizer)
         for attr_name, key, reply in routes:
@@ -174,7 +179,9 @@ class Registry:
             found.append(f"{len(routes)} routes registered; API Gateway allows at most {MAX_ROUTES}")
         for name, key in sorted(self._pending.items()):
             found.append(
-                f"{name} is decorated for route {key!r} inside a class that does not subclass "
+                f"{name} is decorated "
+                + ("with @on_authorize" if key == "@on_authorize" else f"for route {key!r}")
+                + " inside a class that does not subclass "
                 "WebSocketServer; subclass it, or move the function to module level"
             )
         return found
@@ -345,6 +352,7 @@ def _register_authorizer(func: Callable, identity: tuple[str, ...], cache_second
         raise HandlerConfigurationError(f"on_authorize decorates a function, got {func!r}")
     if _defined_in_class_body(func):
         setattr(func, _AUTHORIZER_MARK, (identity, cache_seconds))  # the class claims it
+        REGISTRY.mark_method(func, "@on_authorize")
     else:
         REGISTRY.set_authorizer(AuthorizerSpec(func, identity, cache_seconds, _qualified_name(func)))
     return func
