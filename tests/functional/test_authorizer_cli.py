@@ -60,6 +60,10 @@ def test_an_authorizer_from_plan_to_status_to_down(project, moto_session, capsys
     report = json.loads(out)
     assert code == 0 and report["drift"] == []
     assert {r["type"] for r in report["resources"]} >= {"authorizer", "authorizer_permission"}
+    code, out, _ = cli(capsys, "status")
+    rows = [line.split() for line in out.splitlines()]
+    assert code == 0 and ["authorizer", report["resources"][-2]["id"], "ok"] in rows
+    assert ["authorizer", "permission", "wsdeploy-apigateway-authorizer", "ok"] in rows
     code, _, err = cli(capsys, "down", "--yes")
     assert code == 0, err
     assert inventory(moto_session) == EMPTY
