@@ -20,6 +20,11 @@ first): a fresh and a no-op `up`, a changed base path, turning the domain off an
 gives a domain no regional target and lacks UpdateApiMapping), so their times are not
 comparable with the rows above; their call counts are.
 
+Issue 11: the echo app guarded by an @on_authorize function (its $connect REQUEST authorizer and
+the function's statement for it): a fresh and a no-op `up`, a change of identity sources, the
+decorator removed, `down`; in-process against strict moto too (moto lacks GetAuthorizers).
+Stages without an authorizer make no call more than before.
+
 Remote state (issue 12): the same app with `state = "s3://..."`, each command as the CLI runs
 it (a new store, which asks STS who it is, and the lock object held around it): what the S3
 record and lock add to a fresh `up`, a no-op `up` and `down`.
@@ -43,6 +48,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -116,10 +122,10 @@ def tracked_up(folder: Path, rows: list) -> None:
                                                 prepare_down(aws, tracked, store)), log, rows)
 
 
-def domain_up(folder: Path, rows: list) -> None:
-    """The echo app with a custom domain, in-process against strict moto (see the docstring)."""
+@contextmanager
+def strict_in_process():
+    """A session on moto in-process, made strict as the tests make it, with a call log."""
     from moto import mock_aws
-    from tests.support.aws_domains import hosted_zone, issued_certificate
     from tests.support.aws_fixtures import new_session
     from tests.support.aws_strict import make_strict
 
@@ -128,24 +134,31 @@ def domain_up(folder: Path, rows: list) -> None:
         with mock_aws():
             session = new_session()
             make_strict(session)
-            issued_certificate(session)
-            hosted_zone(session)
-            log = CallLog().attach(session)
-            cfg = load_stage(write_project(folder, DOMAIN_TOML, echo=True))
-            aws, store = Aws(session), StateFile(cfg.state_dir, cfg.stage)
-            with_domain = desired_from(cfg, build_package(cfg), aws.region)
-            moved = replace(with_domain, domain=replace(with_domain.domain, base_path="v1"))
-            plain = replace(with_domain, domain=None)
-            measure("fresh up, domain", lambda: up(aws, with_domain, store), log, rows)
-            measure("no-op up, domain", lambda: up(aws, with_domain, store), log, rows)
-            measure("change base path", lambda: up(aws, moved, store), log, rows)
-            measure("turn domain off", lambda: up(aws, plain, store), log, rows)
-            measure("turn domain on", lambda: up(aws, moved, store), log, rows)
-            measure("down, domain", lambda: apply_down(aws, moved, store,
-                                                       prepare_down(aws, moved, store)), log, rows)
+            yield session, CallLog().attach(session)
     finally:
         if endpoint is not None:
             os.environ["AWS_ENDPOINT_URL"] = endpoint
+
+
+def domain_up(folder: Path, rows: list) -> None:
+    """The echo app with a custom domain, in-process against strict moto (see the docstring)."""
+    from tests.support.aws_domains import hosted_zone, issued_certificate
+
+    with strict_in_process() as (session, log):
+        issued_certificate(session)
+        hosted_zone(session)
+        cfg = load_stage(write_project(folder, DOMAIN_TOML, echo=True))
+        aws, store = Aws(session), StateFile(cfg.state_dir, cfg.stage)
+        with_domain = desired_from(cfg, build_package(cfg), aws.region)
+        moved = replace(with_domain, domain=replace(with_domain.domain, base_path="v1"))
+        plain = replace(with_domain, domain=None)
+        measure("fresh up, domain", lambda: up(aws, with_domain, store), log, rows)
+        measure("no-op up, domain", lambda: up(aws, with_domain, store), log, rows)
+        measure("change base path", lambda: up(aws, moved, store), log, rows)
+        measure("turn domain off", lambda: up(aws, plain, store), log, rows)
+        measure("turn domain on", lambda: up(aws, moved, store), log, rows)
+        measure("down, domain", lambda: apply_down(aws, moved, store,
+                                                   prepare_down(aws, moved, store)), log, rows)
 
 
 def remote_up(folder: Path, rows: list) -> None:
@@ -247,6 +260,36 @@ def versus_chalice(server: MotoServer, runs: int, folder: Path) -> None:
               f"   (min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f})")
 
 
+AUTHORIZED_APP = """
+from wsdeploy.websocket import on_authorize, allow
+
+@on_authorize(identity=["route.request.querystring.token"])
+def authorize(event, context):
+    return allow("user")
+"""
+
+
+def authorizer_up(folder: Path, rows: list) -> None:
+    """The echo app with @on_authorize, in-process against strict moto (see the docstring)."""
+    from wsdeploy.provision.desired import DesiredAuthorizer
+
+    with strict_in_process() as (session, log):
+        cfg = load_stage(write_project(folder, echo=True, files={"guard.py": AUTHORIZED_APP}))
+        (cfg.source_dir / "app.py").write_text((cfg.source_dir / "app.py").read_text()
+                                               + "\nimport guard  # noqa: F401\n")
+        aws, store = Aws(session), StateFile(cfg.state_dir, cfg.stage)
+        guarded = desired_from(cfg, build_package(cfg), aws.region)
+        moved = replace(guarded, authorizer=DesiredAuthorizer(("route.request.header.Authorization",)))
+        plain = replace(guarded, authorizer=None, connect_auth="NONE")
+        measure("fresh up, authorizer", lambda: up(aws, guarded, store), log, rows)
+        measure("no-op up, authorizer", lambda: up(aws, guarded, store), log, rows)
+        measure("change identity", lambda: up(aws, moved, store), log, rows)
+        measure("remove authorizer", lambda: up(aws, plain, store), log, rows)
+        measure("add authorizer", lambda: up(aws, moved, store), log, rows)
+        measure("down, authorizer", lambda: apply_down(aws, moved, store,
+                                                       prepare_down(aws, moved, store)), log, rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="repetitions of each scenario")
@@ -278,6 +321,7 @@ def main() -> None:
                 tracked_up(Path(folder) / f"tracked{run}", rows)
                 domain_up(Path(folder) / f"domain{run}", rows)
                 remote_up(Path(folder) / f"remote{run}", rows)
+                authorizer_up(Path(folder) / f"authorizer{run}", rows)
             print(f"echo app against a moto server on 127.0.0.1 (package build, not counted: "
                   f"{build * 1000:.0f} ms)")
             report(rows, runs)

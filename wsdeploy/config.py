@@ -83,7 +83,9 @@ DEFAULTS: dict[str, Any] = {
     "connections": {},
     "domain": None,
     "state": "local",              # or "s3://bucket/prefix": remote_state.py
+    "auth": "none",                # or "iam": $connect needs a SigV4-signed handshake (issue 11)
 }
+AUTH_MODES = ("none", "iam")
 DOMAIN_KEYS = ("name", "certificate_arn", "hosted_zone_id", "base_path")
 CONNECTIONS_DEFAULTS: dict[str, Any] = {"enabled": False, "ttl_hours": 2, "track": True}
 TTL_HOURS_RANGE = (1, 24 * 365)  # a connection lives at most 2 hours; longer is for app data
@@ -137,6 +139,7 @@ class StageConfig:
     include: tuple[str, ...] = ()   # globs forcing files that look like secrets into the package
     domain: DomainConfig | None = None
     state: str = "local"            # where the record and lock live: "local" or "s3://bucket/prefix"
+    auth: str = "none"              # "iam": $connect with AWS_IAM (an @on_authorize app may not)
 
     @property
     def resource_name(self) -> str:
@@ -444,6 +447,8 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "log_retention_days": _check_log_retention,
     "route_selection": _check_route_selection,
     "state": location_problem,
+    "auth": _one_of(AUTH_MODES, "a way to guard $connect (\"none\": open, or guarded by an "
+                    "@on_authorize function; \"iam\": clients sign the handshake with SigV4)"),
 }
 
 
@@ -753,4 +758,5 @@ def load_stage(config_path: Path | str | None = None, stage: str | None = None) 
         connections=ConnectionsConfig(**settings["connections"]),
         domain=_domain_config(settings["domain"]),
         state=settings["state"],
+        auth=settings["auth"],
     )

@@ -46,9 +46,18 @@ class RouteSpec:
 
 
 @dataclass(frozen=True)
+class AuthorizerInfo:
+    """The app's @on_authorize: what the provisioner makes its REQUEST authorizer from."""
+    identity: tuple[str, ...]   # "route.request.querystring.token", ...
+    cache_seconds: int
+    handler: str = ""
+
+
+@dataclass(frozen=True)
 class HandlerInfo:
     module: str
     routes: tuple[RouteSpec, ...]
+    authorizer: AuthorizerInfo | None = None   # None: $connect is open (issue 11)
 
 
 # -- the source tree ---------------------------------------------------------------------------
@@ -486,4 +495,7 @@ def read_handlers(cfg: StageConfig, extra_paths: Iterable[Path] = (),
         )
     routes = tuple(RouteSpec(r["key"], bool(r["reply"]), r.get("handler", ""))
                    for r in sorted(result["routes"], key=lambda r: r["key"]))
-    return HandlerInfo(module=module, routes=routes)
+    found = result.get("authorizer")
+    authorizer = (AuthorizerInfo(tuple(found["identity"]), int(found["cache_seconds"]),
+                                 found.get("handler", "")) if found else None)
+    return HandlerInfo(module=module, routes=routes, authorizer=authorizer)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from . import __version__, lambda_platform
-from .discover import HandlerInfo, RouteSpec
+from .discover import AuthorizerInfo, HandlerInfo, RouteSpec
 from .private_files import private_dir, write_atomically
 
 if TYPE_CHECKING:
@@ -51,7 +51,10 @@ def _path(cfg: StageConfig, package_sha256: str) -> Path:
 def _load(path: Path) -> HandlerInfo | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return HandlerInfo(**{**data, "routes": tuple(RouteSpec(**r) for r in data["routes"])})
+        authorizer = data.get("authorizer")
+        return HandlerInfo(**{**data, "routes": tuple(RouteSpec(**r) for r in data["routes"]),
+                              "authorizer": AuthorizerInfo(**{**authorizer, "identity": tuple(
+                                  authorizer["identity"])}) if authorizer else None})
     except (OSError, ValueError, TypeError, KeyError):
         return None
 

@@ -20,6 +20,7 @@ from .runtime.registry import (
     on_disconnect,
     on_message,
     on_route,
+    on_authorize,
 )
 
 # Zappa's name for the base class, so code written for `zappa.websocket` moves with its import
@@ -28,6 +29,7 @@ ZappaWebSocketServer = WebSocketServer
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # what the lazy names below are, for type checkers and editors
+    from .runtime.authorizer import Unauthorized, Verdict, allow, deny
     from .runtime.connections import connections
     from .runtime.management import (
         BroadcastResult,
@@ -46,6 +48,10 @@ _LAZY = {
     "get_connection": "management",
     "send_message": "management",
     "connections": "connections",
+    "Unauthorized": "authorizer",
+    "Verdict": "authorizer",
+    "allow": "authorizer",
+    "deny": "authorizer",
 }
 
 __all__ = [
@@ -68,6 +74,11 @@ __all__ = [
     "on_message",
     "on_route",
     "send_message",
+    "Unauthorized",
+    "Verdict",
+    "allow",
+    "deny",
+    "on_authorize",
 ]
 
 

@@ -27,6 +27,15 @@ PROJECTS = {
         "[stages.dev]", f'state = "{STATE}"\n\n[app.connections]\nenabled = true\n\n[stages.dev]'),
 }
 REFUSED = ("AccessDenied", "not authorized")
+# A project's app when not MINIMAL_APP: local-state's guards $connect with an authorizer (issue 11)
+GUARDED_APP = MINIMAL_APP + """
+from wsdeploy.websocket import allow, on_authorize
+
+@on_authorize(identity=["route.request.querystring.token"])
+def authorize(event, context):
+    return allow("someone")
+"""
+APPS = {"local-state": GUARDED_APP}
 
 
 def deployer(server) -> dict[str, str]:
@@ -51,10 +60,10 @@ def enforced(strict_server):
     strict_server.authenticate(after=10 ** 12)
 
 
-def restricted_to_policy(server, tmp_path, toml: str, alter=None) -> dict[str, str]:
+def restricted_to_policy(server, tmp_path, toml: str, alter=None, app: str = MINIMAL_APP) -> dict[str, str]:
     """The project, the bucket, and a deployer allowed exactly what `wsdeploy policy` prints
     (changed by `alter(statement)`, if given); IAM is enforced from then on."""
-    write_project(tmp_path, toml, files={"app.py": MINIMAL_APP})
+    write_project(tmp_path, toml, files={"app.py": app})
     server.session().client("s3").create_bucket(
         Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     env = deployer(server)
@@ -69,9 +78,9 @@ def restricted_to_policy(server, tmp_path, toml: str, alter=None) -> dict[str, s
     return env
 
 
-@pytest.mark.parametrize("toml", PROJECTS.values(), ids=PROJECTS.keys())
-def test_a_deploy_needs_nothing_beyond_the_printed_policy(enforced, tmp_path, toml):
-    env = restricted_to_policy(enforced, tmp_path, toml)
+@pytest.mark.parametrize("project", PROJECTS)
+def test_a_deploy_needs_nothing_beyond_the_printed_policy(enforced, tmp_path, project):
+    env = restricted_to_policy(enforced, tmp_path, PROJECTS[project], app=APPS.get(project, MINIMAL_APP))
     for command in (["up"], ["up"], ["status", "--exit-code"], ["logs", "--since", "1m"],
                     ["down", "--yes"]):
         done = wsdeploy(env, tmp_path, *command)

@@ -17,6 +17,10 @@ ChangeResourceRecordSets), changing its base path and certificate (UpdateApiMapp
 UpdateDomainName), renaming it (the old records and name deleted, the new made), turning it
 off, and down with one (records, then the name, before the API it maps).
 
+$connect's authorizer (issue 11): a fresh up with one (CreateAuthorizer, its AddPermission, the
+route made CUSTOM), changing its identity sources (UpdateAuthorizer), removing it ($connect set
+back to NONE, then RemovePermission and DeleteAuthorizer), and down with one.
+
 moto is made strict (tests/support/aws_strict.py) so that it answers as AWS does where it is
 lenient: among others, a new table is CREATING at first and refuses TTL until ACTIVE, a
 deleted one is DELETING for a while, and TTL cannot be turned on twice.
@@ -55,7 +59,7 @@ from tests.support.aws_strict import make_strict
 from tests.support.remote_state import BUCKET, make_bucket, s3_store
 from wsdeploy.errors import DeployError
 from wsdeploy.provision.deploy import up
-from wsdeploy.provision.desired import DesiredConnections, DesiredDomain
+from wsdeploy.provision.desired import DesiredAuthorizer, DesiredConnections, DesiredDomain
 from wsdeploy.state import StateFile
 
 TRACKING = DesiredConnections(ttl_hours=2, track=True)
@@ -66,6 +70,9 @@ UNTRACKED = replace(FIRST, connections=None)
 WITH_DOMAIN = desired("v = 1\n", domain=DesiredDomain(NAME))    # the built-in routes only
 RENAMED = replace(WITH_DOMAIN, domain=DesiredDomain("live.example.org"))
 PLAIN = replace(WITH_DOMAIN, domain=None)
+GUARDED = desired("v = 1\n", authorizer=DesiredAuthorizer(("route.request.querystring.token",)),
+                  connect_auth="CUSTOM")
+REGUARDED = replace(GUARDED, authorizer=DesiredAuthorizer(("route.request.header.Authorization",)))
 
 
 def assert_converged(aws, store, d):
@@ -73,7 +80,8 @@ def assert_converged(aws, store, d):
     reader = aws.session if d.domain else _test.reader
     assert inventory(reader) == expected_inventory(route_keys_of(d), reply_keys_of(d),
                                                    tables=1 if d.connections else 0,
-                                                   domains=1 if d.domain else 0)
+                                                   domains=1 if d.domain else 0,
+                                                   connect_auth=None if d.connect_auth == "NONE" else d.connect_auth)
     assert record_matches_aws(reader, store.load()) == []
     plan, _ = up(aws, d, store)
     assert plan.steps == (), [s.describe() for s in plan.steps]
@@ -261,6 +269,35 @@ def recover_remote(aws, d):
     assert client.list_objects_v2(Bucket=BUCKET).get("Contents", []) == []
 
 
+def fresh_up_with_authorizer(attach, faulty):
+    with world(attach) as (aws, store):
+        faulty(lambda: up(aws, GUARDED, store))
+        recover(aws, store, GUARDED)
+
+
+def _changing_authorizer(attach, faulty, before, after):
+    with world(attach) as (aws, store):
+        up(aws, before, store)
+        faulty(lambda: up(aws, after, store))
+        recover(aws, store, after)
+
+
+def changing_authorizer(attach, faulty):
+    _changing_authorizer(attach, faulty, GUARDED, REGUARDED)
+
+
+def removing_authorizer(attach, faulty):
+    _changing_authorizer(attach, faulty, GUARDED, PLAIN)
+
+
+def down_with_authorizer(attach, faulty):
+    with world(attach) as (aws, store):
+        up(aws, GUARDED, store)
+        faulty(lambda: down(aws, GUARDED, store))
+        down(aws, GUARDED, store)
+        assert not store.exists()
+
+
 # What the scenarios take from the running test (set by _environment): its project folder,
 # and a session without hooks that makes each client once, through which the checks read what
 # exists (moto's in-process backends are the same for every session; making clients was most
@@ -280,13 +317,17 @@ def _environment(monkeypatch, tmp_path):
 
 SCENARIOS = {s.__name__: s for s in (fresh_up, updating_up, turning_tracking_on, failing_down,
                                      fresh_up_with_domain, updating_domain, renaming_domain,
-                                     turning_domain_off, down_with_domain, remote_up, remote_down)}
+                                     turning_domain_off, down_with_domain, remote_up, remote_down,
+                                     fresh_up_with_authorizer, changing_authorizer,
+                                     removing_authorizer, down_with_authorizer)}
 # How many AWS calls each scenario's faulty command makes when nothing fails: each is broken
 # in turn, one test each. test_each_scenario_makes_exactly_the_calls_its_positions_break
 # says the number to write here when the provisioner's calls change.
 CALLS = {"fresh_up": 25, "updating_up": 15, "turning_tracking_on": 11, "failing_down": 14,
          "fresh_up_with_domain": 24, "updating_domain": 7, "renaming_domain": 14,
-         "turning_domain_off": 7, "down_with_domain": 15}
+         "turning_domain_off": 7, "down_with_domain": 15,
+         "fresh_up_with_authorizer": 19, "changing_authorizer": 5, "removing_authorizer": 7,
+         "down_with_authorizer": 12}
 # The positions of the remote scenarios' state calls (S3 and STS) in their faulty command;
 # test_the_remote_scenarios_break_exactly_their_state_calls says what to write here.
 STATE_CALLS = {"remote_up": [1, 2, 3, 9, 12, 15, 17, 19, 21, 23, 25, 27, 29, 31, 32, 33],

@@ -34,14 +34,18 @@ def inventory(session: boto3.Session, name: str = "chat-dev-ws", responses: bool
         "apis": len(apis), "functions": len(functions),
         "permissions": _permission_count(lam, name) if functions else 0,
         "integrations": 0, "routes": {}, "route_responses": {}, "stages": 0,
-        **_domain_inventory(session),
+        **_domain_inventory(session), "authorizers": 0, "connect_auth": None,
     }
     for api in apis:
         found["integrations"] += len(apigw.get_integrations(ApiId=api["ApiId"])["Items"])
+        found["authorizers"] += (len(_apigw_backend().apis[api["ApiId"]].authorizers) if responses
+                                 else _authorizers_in_use(apigw, api["ApiId"]))
         found["stages"] += len(apigw.get_stages(ApiId=api["ApiId"])["Items"])
         for route in apigw.get_routes(ApiId=api["ApiId"])["Items"]:
             key = route["RouteKey"]
             found["routes"][key] = found["routes"].get(key, 0) + 1
+            if key == "$connect" and route.get("AuthorizationType", "NONE") != "NONE":
+                found["connect_auth"] = route["AuthorizationType"]
             if responses:
                 found_responses = _apigw_backend().apis[api["ApiId"]].routes[route["RouteId"]].route_responses
                 if found_responses:
@@ -63,6 +67,13 @@ def _domain_inventory(session: boto3.Session) -> dict[str, int]:
                                 for d in domains)}
 
 
+def _authorizers_in_use(apigw: Any, api_id: str) -> int:
+    """Against a server (moto's has no GetAuthorizers): the authorizers its routes use."""
+    used = {r.get("AuthorizerId") for r in apigw.get_routes(ApiId=api_id)["Items"]} - {None, ""}
+    return sum(1 for authorizer_id in used
+               if apigw.get_authorizer(ApiId=api_id, AuthorizerId=authorizer_id))
+
+
 def _permission_count(lam: Any, name: str) -> int:
     try:
         return len(json.loads(lam.get_policy(FunctionName=name)["Policy"])["Statement"])
@@ -71,17 +82,22 @@ def _permission_count(lam: Any, name: str) -> int:
 
 
 def expected_inventory(route_keys: list[str], reply_keys: list[str] = (), tables: int = 0,
-                       domains: int = 0, dns_records: int | None = None) -> dict[str, Any]:
-    """`domains`: custom domain names, each with its mapping and (by default) A and AAAA."""
+                       domains: int = 0, dns_records: int | None = None,
+                       connect_auth: str | None = None) -> dict[str, Any]:
+    """`domains`: custom domain names, each with its mapping and (by default) A and AAAA.
+    `connect_auth`: $connect's AuthorizationType when not NONE; CUSTOM brings an authorizer
+    and the function's statement for it."""
+    authorizers = int(connect_auth == "CUSTOM")
     return {"roles": 1, "tables": tables, "role_policies": 1, "log_groups": 1, "apis": 1, "functions": 1,
-            "permissions": 1, "integrations": 1, "routes": {k: 1 for k in route_keys},
+            "permissions": 1 + authorizers, "integrations": 1, "routes": {k: 1 for k in route_keys},
             "route_responses": {k: 1 for k in reply_keys}, "stages": 1, "domain_names": domains,
-            "api_mappings": domains, "dns_records": 2 * domains if dns_records is None else dns_records}
+            "api_mappings": domains, "dns_records": 2 * domains if dns_records is None else dns_records,
+            "authorizers": authorizers, "connect_auth": connect_auth}
 
 
 EMPTY = {"roles": 0, "tables": 0, "role_policies": 0, "log_groups": 0, "apis": 0, "functions": 0,
          "permissions": 0, "integrations": 0, "routes": {}, "route_responses": {}, "stages": 0,
-         "domain_names": 0, "api_mappings": 0, "dns_records": 0}
+         "domain_names": 0, "api_mappings": 0, "dns_records": 0, "authorizers": 0, "connect_auth": None}
 
 
 def record_matches_aws(session: boto3.Session, record: dict, responses: bool = True) -> list[str]:

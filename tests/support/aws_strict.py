@@ -116,7 +116,8 @@ def _strict_answer(operation: str, p: dict) -> tuple[AWSResponse, dict] | None:
         if any(r.target == f"integrations/{p['IntegrationId']}" for r in apis[p["ApiId"]].routes.values()):
             return _error(operation, "ConflictException",
                           "Unable to delete integration: routes still target it", 409)
-    return None
+    from tests.support.aws_strict_authorizers import strict_authorizer_answer
+    return strict_authorizer_answer(operation, p, apis, _ok, _error)
 
 
 @dataclass

@@ -150,6 +150,8 @@ def _authorize_as_aws(self: Any, resource: str = "*") -> None:
 
 def main(argv: list[str]) -> None:
     _refuse_duplicates()
+    from tests.support.aws_strict_authorizers import serve_authorizers
+    serve_authorizers()
     ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = _authorize_as_aws
     from moto.server import main as moto_main
     moto_main(argv)

@@ -69,3 +69,15 @@ def test_a_broken_app_is_never_cached(tmp_path, reads):
         with pytest.raises(Exception, match="on_message"):
             package.build_package(load_stage(config))
     assert len(reads) == 2
+
+
+def test_an_authorizer_reads_back_from_the_cache(tmp_path, reads):
+    guard = ("\nfrom wsdeploy.websocket import allow, on_authorize\n\n"
+             "@on_authorize(identity=['route.request.header.Authorization'], cache_seconds=30)\n"
+             "def authorize(event, context):\n    return allow('x')\n")
+    config = write_project(tmp_path, TOML, echo=True)
+    (tmp_path / "app.py").write_text((tmp_path / "app.py").read_text() + guard)
+    first = package.build_package(load_stage(config))
+    second = package.build_package(load_stage(config))
+    assert len(reads) == 1 and second.handler == first.handler
+    assert second.handler.authorizer.identity == ("route.request.header.Authorization",)

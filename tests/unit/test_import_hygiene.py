@@ -102,3 +102,10 @@ def test_the_shapes_are_data_only():
                "wsdeploy.provision.seen", "wsdeploy.provision.desired", "wsdeploy.provision.steps",
                "wsdeploy.provision.record"}
     assert ours <= allowed, sorted(ours - allowed)
+
+
+def test_the_authorizer_loads_only_for_apps_that_have_one():
+    assert "wsdeploy.runtime.authorizer" not in modules_after("import wsdeploy.websocket")
+    used = modules_after("from wsdeploy.websocket import allow, on_authorize\n"
+                         "on_authorize(lambda e, c: allow('x'))")
+    assert "wsdeploy.runtime.authorizer" in used and heavy_in(used) == []

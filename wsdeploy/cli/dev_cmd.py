@@ -34,6 +34,9 @@ DEV_HELP = (
     "wsdeploy.toml. Saving a Python file of the app takes effect on the next event, without "
     "dropping connections; a change that fails to import is reported and the last good "
     "version keeps serving. Ctrl-C stops.\n\n"
+    "An @on_authorize function runs before $connect as the deployed API's authorizer would "
+    "(401, 403, or the principal in every later event); with auth = \"iam\", an unsigned "
+    "handshake gets 403.\n\n"
     + examples(("wsdeploy dev", "serve the only stage on ws://127.0.0.1:8765/dev"),
                ("wsdeploy dev prod --port 9000 -q", "prod's settings on port 9000, no line per event"))
 )
@@ -50,7 +53,8 @@ def _print_event(record: EventRecord) -> None:
     console.print(
         f"{time.strftime('%H:%M:%S')}  {escape(record.route_key):<14} {record.connection_id}  "
         f"[{style}]{record.status!s:>9}[/]  {record.duration_ms:7.1f} ms"
-        + (f"  [red]{escape(record.detail.splitlines()[-1])}[/]" if record.detail else ""),
+        + (f"  [{'red' if style != 'green' else 'default'}]{escape(record.detail.splitlines()[-1])}[/]"
+           if record.detail else ""),   # an authorizer's "allow PRINCIPAL" is no error
         highlight=False, soft_wrap=True,  # one line per event, however narrow the terminal
     )
 
@@ -80,10 +84,24 @@ def _configure_logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+async def _check_auth(gateway: Gateway) -> None:
+    """auth = "iam" and an @on_authorize function: the mistake `up` refuses too (auth_mode.py)."""
+    from ..runtime.registry import REGISTRY
+
+    authorizer = REGISTRY.authorizer
+    if gateway.settings.auth == "iam" and authorizer is not None:
+        await gateway.stop()
+        raise UserError(
+            f'stage {gateway.settings.stage} sets auth = "iam", but the app registers an authorizer '
+            f"({authorizer.name}); API Gateway guards $connect with one of them: remove "
+            'auth = "iam" or the @on_authorize function')
+
+
 async def _serve(settings: DevSettings, quiet: bool) -> None:
     gateway = Gateway(settings, on_event=(lambda record: None) if quiet else _print_event,
                       on_notice=lambda kind, text: _print_notice(gateway, kind, text))
     await gateway.start()
+    await _check_auth(gateway)
     routes = ", ".join(sorted(gateway.loader.routes or {})) or "(none: the module failed to import)"
     console.print(
         f"[bold]wsdeploy dev[/]: {escape(settings.function.name)}, handlers from "

@@ -39,6 +39,7 @@ class Connection:
     state: State = CONNECTING
     close_cause: CloseCause | None = None  # set when the gateway closes it
     channel: Any = field(default=None, repr=False)
+    authorizer: dict | None = None  # requestContext.authorizer: what the authorizer allowed with
 
     def __post_init__(self) -> None:
         self.last_active_at = self.last_active_at or self.connected_at

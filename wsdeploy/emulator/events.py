@@ -74,6 +74,7 @@ def _context(api: Api, connection: Connection, route_key: str, event_type: str,
         identity["userAgent"] = connection.user_agent
     return {
         "routeKey": route_key,
+        **({"authorizer": dict(connection.authorizer)} if connection.authorizer else {}),
         **extra_front,
         "eventType": event_type,
         "extendedRequestId": request_id,
@@ -105,6 +106,31 @@ def connect_event(api: Api, connection: Connection, target: str,
                                        request_id, now_ms, {}, {})
     event["isBase64Encoded"] = False
     return event
+
+
+def authorizer_event(api: Api, connection: Connection, target: str,
+                     headers: list[tuple[str, str]], request_id: str, now_ms: int,
+                     method_arn: str) -> dict:
+    """The REQUEST authorizer's input for a WebSocket API, as AWS documents it: the handshake's
+    headers and query, the stage's variables (wsdeploy sets none) and $connect's context."""
+    single, multi = _multi(headers)
+    q_single, q_multi = _multi(parse_qsl(urlsplit(target).query, keep_blank_values=True))
+    return {
+        "type": "REQUEST",
+        "methodArn": method_arn,
+        "headers": single,
+        "multiValueHeaders": multi,
+        "queryStringParameters": q_single,
+        "multiValueQueryStringParameters": q_multi,
+        "stageVariables": {},
+        "requestContext": _context(api, connection, "$connect", "CONNECT", request_id, now_ms,
+                                   {}, {}),
+    }
+
+
+def connect_method_arn(region: str, account: str, api: Api) -> str:
+    """What an authorizer's policy names: this API's stage's $connect."""
+    return f"arn:aws:execute-api:{region}:{account}:{api.api_id}/{api.stage}/$connect"
 
 
 def message_event(api: Api, connection: Connection, route_key: str, body: str,

@@ -145,3 +145,13 @@ def handshake_response(reply: Reply) -> Response:
     """The reply as websockets' handshake response (websockets serves one request per socket)."""
     return Response(reply.status, phrase(reply.status),
                     Headers(reply_headers(reply, keep_alive=False)), reply.body)
+
+
+AUTHORIZER_MESSAGES = {401: "Unauthorized", 403: "Forbidden", 503: "Service Unavailable"}
+
+
+def authorizer_refused(status: int) -> Reply:
+    """A handshake refused before `$connect`: 401 or 403 by the authorizer (or a missing
+    identity source, or no SigV4 signature), 500 when the authorizer failed, in the
+    gateway's words."""
+    return _error(status, None, AUTHORIZER_MESSAGES.get(status, "Internal server error"))

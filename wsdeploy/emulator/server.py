@@ -38,6 +38,7 @@ from ..errors import UserError
 from . import decisions, events, http_replies, ids, limits, management_api
 from .app_loader import AppLoader
 from .client_socket import ClientSocket
+from .connect_guard import AUTHORIZER_ROUTE, ConnectGuard
 from .connections import CONNECTING, OPEN, Connection, ConnectionTable
 from .decisions import MessageVerdict, Outcome
 from .environment import Environment
@@ -109,6 +110,7 @@ class Gateway:
         self.invoker = Invoker(self.loader, settings.function)
         self._pool = WorkerPool(settings.workers)
         self._invocations = Invocations(self._pool, self.invoker, settings.integration_timeout)
+        self.guard = ConnectGuard(settings, self._invocations)   # @on_authorize, auth = "iam"
         self._environment = Environment()
         self._doors: set[FrontDoor] = set()  # TCP connections not handed to websockets
         self._sockets: set[ClientSocket] = set()  # handed over, until their TCP connection ends
@@ -277,10 +279,18 @@ class Gateway:
         """Run `$connect` and turn its result into the handshake's response."""
         assert self.api is not None
         api, request_id, now_ms = self.api, ids.gateway_id(), connection.connected_at
+        headers = events.connect_headers(request.headers.raw_items(), connection.source_ip,
+                                         api.port, now_ms / 1000)
+        guarded = await self.guard.check(api, connection, request.path, headers)
+        if guarded is not None:
+            verdict, latency = guarded
+            self._on_event(EventRecord(AUTHORIZER_ROUTE, connection.connection_id, verdict.status,
+                                       latency, verdict.detail))
+            if not verdict.allowed:
+                self._forget(ws)
+                return handshake_response(http_replies.authorizer_refused(verdict.status))
 
         def make_event(routes: dict[str, bool]) -> tuple[str, dict]:
-            headers = events.connect_headers(request.headers.raw_items(), connection.source_ip,
-                                             api.port, now_ms / 1000)
             return "$connect", events.connect_event(api, connection, request.path, headers,
                                                     request_id, now_ms)
 

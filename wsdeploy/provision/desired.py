@@ -75,6 +75,30 @@ def domain_configuration(certificate_arn: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class DesiredAuthorizer:
+    """The app's @on_authorize as a REQUEST authorizer on the same function (issue 11).
+
+    `cache_seconds` is not sent: API Gateway takes AuthorizerResultTtlInSeconds only for HTTP
+    APIs (the API reference says so), so a WebSocket authorizer runs on every handshake."""
+
+    identity: tuple[str, ...]
+    cache_seconds: int = 0
+
+
+AUTHORIZER_PERMISSION_ID = "wsdeploy-apigateway-authorizer"
+
+
+def authorizer_name(name: str) -> str:
+    return f"{name}-authorizer"
+
+
+def authorizer_source_arn(d: "StageNames", partition: str, account: str, api_id: str,
+                          authorizer_id: str) -> str:
+    """API Gateway may invoke the function as this API's authorizer only."""
+    return f"arn:{partition}:execute-api:{d.region}:{account}:{api_id}/authorizers/{authorizer_id}"
+
+
+@dataclass(frozen=True)
 class StageNames:
     """What names and tags a stage's resources: all that `down` and look-ups need."""
 
@@ -119,6 +143,8 @@ class Desired(StageNames):
     code: bytes = field(default=b"", repr=False, compare=False)
     connections: DesiredConnections | None = None    # None: no table, no grant, no variables
     domain: DesiredDomain | None = None              # None: no custom domain
+    authorizer: DesiredAuthorizer | None = None      # None: no @on_authorize
+    connect_auth: str = "NONE"                       # $connect's AuthorizationType (auth_mode.py)
 
     def route(self, key: str) -> DesiredRoute | None:
         return next((r for r in self.routes if r.key == key), None)
@@ -140,7 +166,16 @@ def desired_from(cfg: Any, package: Any, region: str) -> Desired:
         connections=(DesiredConnections(cfg.connections.ttl_hours, cfg.connections.track)
                      if cfg.connections.enabled else None),
         domain=_desired_domain(getattr(cfg, "domain", None)),
+        **_desired_auth(cfg, package.handler),
     )
+
+
+def _desired_auth(cfg: Any, handler: Any) -> dict[str, Any]:
+    from ..auth_mode import connect_authorization   # UserError for iam + @on_authorize
+
+    found = getattr(handler, "authorizer", None)
+    return {"connect_auth": connect_authorization(cfg, handler),
+            "authorizer": DesiredAuthorizer(tuple(found.identity), found.cache_seconds) if found else None}
 
 
 def _desired_domain(domain: Any) -> DesiredDomain | None:
@@ -254,6 +289,8 @@ def config_hash(d: Desired) -> str:
     if d.domain is not None:        # the same
         fields["domain"] = [d.domain.name, d.domain.base_path, d.domain.certificate_arn,
                             d.domain.hosted_zone_id]
+    if d.connect_auth != "NONE":    # the same
+        fields["connect_auth"] = [d.connect_auth, *(d.authorizer.identity if d.authorizer else ())]
     return document_hash(fields)
 
 

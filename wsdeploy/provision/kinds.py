@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
 
-from .handlers import (api, domain, function, integration, log_group, permission, role, routes,
-                       stage, table)
+from .handlers import (api, authorizer, domain, function, integration, log_group, permission, role,
+                       routes, stage, table)
 from .run import Run
 from .steps import Action, Kind, Step
 
@@ -68,9 +68,10 @@ REGISTRY: tuple[KindSpec, ...] = (
     KindSpec(Kind.TABLE, table.TABLE, "table", forgets=("table",),
              loses="every connection and room membership stored in it"),
     KindSpec(Kind.TABLE_TTL, table.TABLE_TTL),
-    KindSpec(Kind.API, api.API, "api", forgets=("api", "integration", "routes", "stage"),
+    KindSpec(Kind.API, api.API, "api", forgets=("api", "integration", "routes", "stage", "authorizer"),
              duplicates=True),
-    KindSpec(Kind.FUNCTION, function.FUNCTION, "function", forgets=("function", "permission")),
+    KindSpec(Kind.FUNCTION, function.FUNCTION, "function",
+             forgets=("function", "permission", "authorizer_permission")),
     KindSpec(Kind.FUNCTION_CODE, function.FUNCTION_CODE),
     KindSpec(Kind.PERMISSION, permission.PERMISSION, "permission", forgets=("permission",)),
     KindSpec(Kind.INTEGRATION, integration.INTEGRATION, "integration", forgets=("integration",),
@@ -83,6 +84,9 @@ REGISTRY: tuple[KindSpec, ...] = (
                    "a new regional target"),
     KindSpec(Kind.API_MAPPING, domain.API_MAPPING, "api_mapping", forgets=("api_mapping",)),
     KindSpec(Kind.DNS_RECORDS, domain.DNS_RECORDS, "dns_records", forgets=("dns_records",)),
+    KindSpec(Kind.AUTHORIZER, authorizer.AUTHORIZER, "authorizer", forgets=("authorizer",)),
+    KindSpec(Kind.AUTHORIZER_PERMISSION, authorizer.AUTHORIZER_PERMISSION, "authorizer_permission",
+             forgets=("authorizer_permission",)),
 )
 _BY_KIND = {spec.kind: spec for spec in REGISTRY}
 assert set(_BY_KIND) == set(Kind), "every Kind has its entry"

@@ -53,6 +53,8 @@ class Route:
     key: str
     target: str
     reply: bool   # RouteResponseSelectionExpression is "$default"
+    authorization: str = "NONE"        # AuthorizationType: NONE, CUSTOM, AWS_IAM
+    authorizer_id: str | None = None   # with CUSTOM
 
 
 @dataclass(frozen=True)
@@ -165,3 +167,11 @@ class RecordSet:
     type: str
     alias_target: str | None     # an alias's DNS name, lowercase, without the trailing dot
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Authorizer:
+    id: str
+    name: str
+    identity: tuple[str, ...]
+    uri: str

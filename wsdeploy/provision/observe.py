@@ -34,6 +34,7 @@ from .desired import (PERMISSION_ID, ROLE_POLICY_NAME, TABLE_BILLING, TABLE_KEYS
                       wants_table)
 from .errors import ACCESS_DENIED, AwsCallError
 from .live import Function, Identity, arn_partition_account
+from .observe_authorizer import observe_authorizer
 from .observe_domain import observe_domain
 from .ownership import is_ours, require_tags
 from .seen import (Observed, SeenApi, SeenFunction, SeenIntegration, SeenLogGroup,
@@ -82,6 +83,7 @@ def observe(aws: "Aws", d: StageNames, record: dict | None, full: bool = False) 
         stage=_stage(aws, d, record, api, full),
         extra_apis=extra_apis, extra_integrations=extra_integrations,
         **observe_domain(aws, d, record, api, full),
+        **observe_authorizer(aws, d, record, api, function, routes, full),
     )
 
 
@@ -221,7 +223,7 @@ def _routes(aws: "Aws", record: dict | None, api: SeenApi | None, full: bool) ->
         if response_id and full and not aws.route_response_exists(api.id, route.id, response_id):
             response_id = None
         seen.append(SeenRoute(route.key, route.id, route.target, route.reply, known is not None,
-                              response_id))
+                              response_id, route.authorization, route.authorizer_id))
     return tuple(sorted(seen, key=lambda r: r.key))
 
 

@@ -115,6 +115,11 @@ LIST_CERTIFICATES = Scope("ListCertificates", lambda c: ["*"] if _has_domain(c) 
 HOSTED_ZONES = Scope("HostedZones", lambda c: [
     f"arn:{c.partition}:route53:::hostedzone/{c.cfg.domain.hosted_zone_id or '*'}"] if _has_domain(c) else [])
 LIST_HOSTED_ZONES = Scope("ListHostedZones", lambda c: ["*"] if _has_domain(c) else [])
+# $connect's authorizer (issue 11): on every stage, as `wsdeploy policy` does not import the app to
+# learn whether it has one; limited to authorizers, of the region's APIs as API ids are AWS's
+AUTHORIZERS = Scope("ConnectAuthorizers", lambda c: [
+    _arn(c, "apigateway", "/apis/*/authorizers", account=False),
+    _arn(c, "apigateway", "/apis/*/authorizers/*", account=False)])
 FUNCTION = Scope("Function", lambda c: [_arn(c, "lambda", f"function:{c.names.name}")])
 TABLE = Scope("ConnectionsTable", lambda c: [_arn(c, "dynamodb", f"table/{c.names.connections_table}")]
               if c.connections else [])

@@ -25,10 +25,10 @@ from datetime import datetime, timezone
 from ..errors import UserError
 from .certificates import expiry_warning
 from .dns import normal
-from .desired import (TABLE_BILLING, TTL_ATTRIBUTE, Desired, document_hash, function_changes,
+from .desired import (TABLE_BILLING, authorizer_name, authorizer_source_arn, TTL_ATTRIBUTE, Desired, document_hash, function_changes,
                       function_settings, integration_uri, permission_source_arn, role_policy,
                       trust_policy)
-from .seen import Observed
+from .seen import Observed, SeenRoute
 from .steps import Kind, Plan, Step
 
 
@@ -123,6 +123,7 @@ def plan(d: Desired, o: Observed, now: datetime | None = None) -> Plan:
         if o.integration.uri != want_uri:
             b.add(Kind.INTEGRATION, "update", "AWS_PROXY", ("uri",))
 
+    _plan_authorizer(b, d, o, partition, account, api_id, want_uri)
     _plan_routes(b, d, o, o.integration.id if o.integration else None)
 
     if o.stage is None:
@@ -132,6 +133,7 @@ def plan(d: Desired, o: Observed, now: datetime | None = None) -> Plan:
         if o.stage.auto_deploy is False:
             b.add(Kind.STAGE, "update", d.stage, ("auto-deploy",), "turned off outside wsdeploy")
     _plan_domain(b, d, o, now or datetime.now(timezone.utc))
+    _remove_authorizer(b, d, o)
     if removing_table:
         b.add(Kind.TABLE, "delete", d.connections_table,
               why="connection tracking is off; this deletes every item in it")
@@ -142,7 +144,7 @@ def plan(d: Desired, o: Observed, now: datetime | None = None) -> Plan:
                   (Kind.LOG_GROUP, d.log_group), (Kind.API, d.name),
                   (Kind.ROLE_POLICY, d.name), (Kind.FUNCTION, d.name), (Kind.PERMISSION, d.name),
                   (Kind.INTEGRATION, "AWS_PROXY"), *((Kind.ROUTE, r.key) for r in d.routes),
-                  (Kind.STAGE, d.stage), *_domain_parts(d, o)]
+                  (Kind.STAGE, d.stage), *_domain_parts(d, o), *_authorizer_parts(d)]
     for extra in o.extra_integrations:
         b.add(Kind.INTEGRATION, "delete", extra, why="a duplicate, invoking this function too")
     for extra in o.extra_apis:
@@ -276,7 +278,9 @@ def _plan_routes(b: _Builder, d: Desired, o: Observed, integration_id: str | Non
     for want in d.routes:
         seen = o.route(want.key)
         if seen is None:
-            b.add(Kind.ROUTE, "create", want.key, ("reply",) if want.reply else ())
+            b.add(Kind.ROUTE, "create", want.key, (("reply",) if want.reply else ())
+                  + ((f"authorization {d.connect_auth}",)
+                     if want.key == "$connect" and d.connect_auth != "NONE" else ()))
             if want.reply:
                 b.add(Kind.ROUTE_RESPONSE, "create", want.key)
             continue
@@ -284,7 +288,9 @@ def _plan_routes(b: _Builder, d: Desired, o: Observed, integration_id: str | Non
         if seen.response_id and not want.reply:
             b.add(Kind.ROUTE_RESPONSE, "delete", want.key)
         changes = tuple(f for f, differs in (("target", seen.target != target),
-                                             ("reply", seen.reply != want.reply)) if differs)
+                                             ("reply", seen.reply != want.reply),
+                                             ("authorization", _authorization_differs(d, o, seen)))
+                        if differs)
         if changes:
             b.add(Kind.ROUTE, "update", want.key, changes)
         if want.reply and not seen.response_id:
@@ -294,3 +300,58 @@ def _plan_routes(b: _Builder, d: Desired, o: Observed, integration_id: str | Non
             if seen.response_id:   # AWS would take it with the route; asked for explicitly
                 b.add(Kind.ROUTE_RESPONSE, "delete", seen.key)
             b.add(Kind.ROUTE, "delete", seen.key, why="no handler registers it any more")
+
+
+# -- $connect's authorizer (issue 11) ---------------------------------------------------------
+def _authorizer_parts(d: Desired) -> list[tuple[str, str]]:
+    if d.authorizer is None:
+        return []
+    return [(Kind.AUTHORIZER, authorizer_name(d.name)), (Kind.AUTHORIZER_PERMISSION, d.name)]
+
+
+def _authorization_differs(d: Desired, o: Observed, seen: SeenRoute) -> bool:
+    """Whether $connect's AuthorizationType (and authorizer) is not what the app asks for."""
+    if seen.key != "$connect":
+        return False
+    if seen.authorization != d.connect_auth:
+        return True
+    return d.connect_auth == "CUSTOM" and (o.authorizer is None or seen.authorizer_id != o.authorizer.id)
+
+
+def _plan_authorizer(b: _Builder, d: Desired, o: Observed, partition: str | None,
+                     account: str | None, api_id: str | None, want_uri: str | None) -> None:
+    """After the integration (the same function URI), before $connect names it."""
+    want, seen = d.authorizer, o.authorizer
+    if want is None:
+        return
+    name = authorizer_name(d.name)
+    if seen is None:
+        b.add(Kind.AUTHORIZER, "create", name, ("REQUEST", "identity " + (", ".join(want.identity) or "none")))
+    else:
+        b.adopt_unrecorded(Kind.AUTHORIZER, name, seen)
+        changes = tuple(f for f, differs in (("identity", seen.identity != want.identity),
+                                             ("uri", seen.uri is not None and seen.uri != want_uri))
+                        if differs)
+        if changes:
+            b.add(Kind.AUTHORIZER, "update", name, changes)
+    permission = o.authorizer_permission
+    want_source = (authorizer_source_arn(d, partition, account, api_id, seen.id)
+                   if seen and account and api_id else None)
+    if o.function is None or permission is None:
+        b.add(Kind.AUTHORIZER_PERMISSION, "create", d.name)
+    elif want_source is None or permission.source_arn != want_source:
+        b.add(Kind.AUTHORIZER_PERMISSION, "update", d.name, ("source_arn",),
+              "the authorizer is new" if seen is None else "")
+    else:
+        b.adopt_unrecorded(Kind.AUTHORIZER_PERMISSION, d.name, permission)
+
+
+def _remove_authorizer(b: _Builder, d: Desired, o: Observed) -> None:
+    """No @on_authorize any more: $connect was set back first (its route step), then these."""
+    if d.authorizer is not None:
+        return
+    why = "the app no longer has an @on_authorize function"
+    if o.authorizer_permission is not None and o.function is not None:
+        b.add(Kind.AUTHORIZER_PERMISSION, "delete", d.name, why=why)
+    if o.authorizer is not None:
+        b.add(Kind.AUTHORIZER, "delete", o.authorizer.name or authorizer_name(d.name), why=why)

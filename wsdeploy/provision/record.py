@@ -18,6 +18,11 @@ deployed_at, url, custom_url (with a custom domain), code_sha256, config_hash, a
                                                     regional name (d-....execute-api...)
     api_mapping  {id, domain, api_id, stage, key}   key: the base path ("" for the root)
     dns_records  {zone_id, zone_name, name, target, target_zone_id}   alias A and AAAA
+    authorizer   {id, name, identity}             $connect's REQUEST authorizer; identity: its
+                                                    sources joined by commas
+    authorizer_permission {statement_id, source_arn}   the function's statement for it
+
+A route entry may also name its `authorization` (CUSTOM, AWS_IAM) when it is not NONE.
 
 Policies are kept as SHA-256 fingerprints and the environment by variable names only, so the
 file holds no secret.

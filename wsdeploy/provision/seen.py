@@ -92,6 +92,8 @@ class SeenRoute:
     reply: bool
     recorded: bool
     response_id: str | None = None     # the "$default" route response, when known
+    authorization: str = "NONE"        # AuthorizationType ($connect: NONE, CUSTOM, AWS_IAM)
+    authorizer_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,15 @@ class SeenDnsRecords:
 
 
 @dataclass(frozen=True)
+class SeenAuthorizer:
+    id: str
+    name: str
+    identity: tuple[str, ...]
+    uri: str | None                    # None: not read (trusted from the record)
+    recorded: bool
+
+
+@dataclass(frozen=True)
 class Observed:
     """Each resource that exists, or None; `recorded` says whether the state file has it."""
 
@@ -150,6 +161,8 @@ class Observed:
     dns_records: SeenDnsRecords | None = None
     certificate: Certificate | None = None     # the one the domain should use (trusted: arn only)
     zone: HostedZone | None = None             # where its records should be; None: not in Route 53
+    authorizer: SeenAuthorizer | None = None   # $connect's REQUEST authorizer (issue 11)
+    authorizer_permission: SeenPermission | None = None   # the function's statement for it
 
     def route(self, key: str) -> SeenRoute | None:
         return next((r for r in self.routes if r.key == key), None)

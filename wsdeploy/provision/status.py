@@ -168,12 +168,15 @@ def _rows(names: StageNames, record: dict, o: Observed) -> list[Row]:
         differing = []
         if seen and mine:
             differing = _differ(mine, {"id": seen.id, "target": seen.target, "reply": seen.reply})
+            if mine.get("authorization", "NONE") != seen.authorization:
+                differing.append("authorization")
             if mine.get("response_id") and not seen.response_id:
                 differing.append("route response")
         rows.append(_compare("route", key, mine, seen, differing))
     rows.append(_compare("stage", names.stage, get("stage"), o.stage,
                          ["auto_deploy"] if o.stage and o.stage.auto_deploy is False else []))
     rows += _domain_rows(record, o)
+    rows += _authorizer_rows(record, o)
     # duplicates (observe.py): found by tags or by the function they invoke, never recorded
     rows += [Row("integration", extra, UNTRACKED, ("duplicate",)) for extra in o.extra_integrations]
     rows += [Row("api", extra, UNTRACKED, ("duplicate",)) for extra in o.extra_apis]
@@ -193,6 +196,21 @@ def _domain_rows(record: dict, o: Observed) -> list[Row | None]:
             _compare("api_mapping", (mapping or {}).get("id", m.id if m else ""), mapping, m,
                      _differ(mapping, {"api_id": m.api_id, "stage": m.stage, "key": m.key} if m else {})),
             _compare("dns_records", (dns or {}).get("name", ""), dns, o.dns_records, dns_drift)]
+
+
+def _authorizer_rows(record: dict, o: Observed) -> list[Row | None]:
+    """$connect's authorizer (identity sources, function) and the function's statement for it."""
+    mine, seen = rec.get(record, "authorizer"), o.authorizer
+    drift = []
+    if mine and seen:
+        drift = (["identity"] if ",".join(seen.identity) != mine.get("identity", "") else [])
+        if seen.uri and o.integration and seen.uri != o.integration.uri:
+            drift.append("uri")
+    permission = rec.get(record, "authorizer_permission")
+    p = o.authorizer_permission
+    return [_compare("authorizer", (mine or {}).get("id", seen.id if seen else ""), mine, seen, drift),
+            _compare("authorizer_permission", (permission or {}).get("statement_id", ""), permission, p,
+                     _differ(permission, {"source_arn": p.source_arn} if p else {}))]
 
 
 def _differ(recorded: dict | None, live: dict) -> list[str]:

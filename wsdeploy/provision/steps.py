@@ -32,6 +32,8 @@ class Kind(StrEnum):
     DOMAIN_NAME = "domain_name"
     API_MAPPING = "api_mapping"
     DNS_RECORDS = "dns_records"
+    AUTHORIZER = "authorizer"
+    AUTHORIZER_PERMISSION = "authorizer_permission"
 
     @property
     def label(self) -> str:

@@ -158,6 +158,11 @@ def _accepted(response: dict) -> bool:
 
 def lambda_handler(event: dict, context: Any) -> dict:
     """The function's handler (`wsdeploy.runtime.lambda_handler`)."""
+    if isinstance(event, dict) and event.get("type") == "REQUEST" and "methodArn" in event:
+        from .authorizer import authorize  # $connect's authorizer: only apps with one load it
+
+        load_handlers()
+        return authorize(REGISTRY.authorizer, event, context)
     request_context = _request_context(event)
     load_handlers()
     _ensure_endpoint(request_context)

@@ -14,6 +14,8 @@ TYPE_CHECKING = False  # typing costs a cold start milliseconds; annotations are
 if TYPE_CHECKING:
     from typing import Any, Callable
 
+    from .authorizer import AuthorizerSpec
+
     Handler = Callable[[dict, Any], Any]
 
 CONNECT = "$connect"
@@ -79,6 +81,7 @@ class Registry:
         self._pending: dict[str, str] = {}  # class-body decorations not yet claimed by a class
         self._lock = _thread.allocate_lock()
         self._resolved: dict[str, Route] | None = None  # routes(), cached until the next change
+        self.authorizer: AuthorizerSpec | None = None  # @on_authorize's, for $connect
 
     # -- filling it -------------------------------------------------------------------
     def add(self, route: Route) -> None:
@@ -91,6 +94,18 @@ class Registry:
                 )
             self._routes[route.key] = route
             self._resolved = None
+
+    def set_authorizer(self, spec: AuthorizerSpec) -> None:
+        """Register the one authorizer; a second, different one is a mistake."""
+        with self._lock:
+            existing = self.authorizer
+            if (existing is not None and existing.handler is not spec.handler
+                    and not (existing.owner and spec.owner and issubclass(spec.owner, existing.owner))):
+                raise HandlerConfigurationError(
+                    f"two authorizers are registered: {existing.name} and {spec.name}; an API "
+                    "has one $connect authorizer, keep one of them"
+                )
+            self.authorizer = spec
 
     def mark_method(self, func: Callable, key: str) -> None:
         """Remember a decorator used in a class body; the class claims it when defined."""
@@ -108,6 +123,14 @@ class Registry:
             self._resolved = None
             for name in claimed:
                 self._pending.pop(name, None)
+        authorizer = _class_authorizer(cls)
+        for klass in cls.__mro__:   # its @on_authorize methods are claimed, as its routes are
+            for value in vars(klass).values():
+                func = getattr(value, "__func__", value)
+                if getattr(func, _AUTHORIZER_MARK, None) is not None:
+                    self._pending.pop(_qualified_name(func), None)
+        if authorizer is not None:
+            self.set_authorizer(authorizer)
         for attr_name, key, reply in routes:
             self.add(
                 Route(key, reply, _MethodHandler(cls, attr_name),
@@ -121,6 +144,7 @@ class Registry:
             self._servers.clear()
             self._pending.clear()
             self._resolved = None
+            self.authorizer = None
 
     # -- reading it -------------------------------------------------------------------
     def routes(self) -> dict[str, Route]:
@@ -155,7 +179,9 @@ class Registry:
             found.append(f"{len(routes)} routes registered; API Gateway allows at most {MAX_ROUTES}")
         for name, key in sorted(self._pending.items()):
             found.append(
-                f"{name} is decorated for route {key!r} inside a class that does not subclass "
+                f"{name} is decorated "
+                + ("with @on_authorize" if key == "@on_authorize" else f"for route {key!r}")
+                + " inside a class that does not subclass "
                 "WebSocketServer; subclass it, or move the function to module level"
             )
         return found
@@ -167,13 +193,16 @@ class Registry:
 
     def describe(self) -> dict:
         """A JSON-ready summary for deploy tooling: the routes, and what is wrong."""
-        return {
+        described = {
             "routes": [
                 {"key": r.key, "reply": r.reply, "handler": r.name}
                 for r in sorted(self.routes().values(), key=lambda r: r.key)
             ],
             "problems": self.problems(),
         }
+        if self.authorizer is not None:  # only then: apps without one describe as before
+            described["authorizer"] = self.authorizer.describe()
+        return described
 
     def resolve(self, event_type: str, route_key: str) -> Route | None:
         """The route for an event: its own key, or `$default` for an unknown message key."""
@@ -310,3 +339,59 @@ class WebSocketServer:
 
     def on_message(self, event: dict, context: Any) -> Any:
         return {"statusCode": 200}
+
+
+# -- the $connect authorizer --------------------------------------------------------------
+_AUTHORIZER_MARK = "__wsdeploy_authorizer__"
+
+
+def _register_authorizer(func: Callable, identity: tuple[str, ...], cache_seconds: int) -> Callable:
+    from .authorizer import AuthorizerSpec
+
+    if not callable(func):
+        raise HandlerConfigurationError(f"on_authorize decorates a function, got {func!r}")
+    if _defined_in_class_body(func):
+        setattr(func, _AUTHORIZER_MARK, (identity, cache_seconds))  # the class claims it
+        REGISTRY.mark_method(func, "@on_authorize")
+    else:
+        REGISTRY.set_authorizer(AuthorizerSpec(func, identity, cache_seconds, _qualified_name(func)))
+    return func
+
+
+def on_authorize(func: Callable | None = None, *, identity: Any = None, cache_seconds: int = 300):
+    """Guard `$connect` with this function as API Gateway's Lambda REQUEST authorizer.
+
+    `identity`: where the credential is (route.request.querystring.token, ...); a handshake
+    without one gets 401 before the function runs. Bare `@on_authorize` names none: the
+    function runs for every handshake. Return `allow(...)`/`deny(...)`, or raise Unauthorized.
+    """
+    from .authorizer import check_cache_seconds, check_identity  # only apps with one load it
+
+    sources = check_identity(identity)
+    ttl = check_cache_seconds(cache_seconds)
+    if func is None:
+        return lambda f: _register_authorizer(f, sources, ttl)
+    return _register_authorizer(func, sources, ttl)
+
+
+def _class_authorizer(cls: type) -> AuthorizerSpec | None:
+    """A WebSocketServer subclass's authorizer: a method decorated with @on_authorize, or one
+    named `on_authorize` (no identity sources then)."""
+    mark_found = any(getattr(getattr(v, "__func__", v), _AUTHORIZER_MARK, None) is not None
+                     for klass in cls.__mro__ for v in vars(klass).values())
+    if not mark_found and not callable(getattr(cls, "on_authorize", None)):
+        return None
+    from .authorizer import DEFAULT_CACHE_SECONDS, AuthorizerSpec
+
+    for klass in cls.__mro__:
+        if klass in (WebSocketServer, object):
+            continue
+        for attr_name, value in vars(klass).items():
+            mark = getattr(getattr(value, "__func__", value), _AUTHORIZER_MARK, None)
+            if mark is not None:
+                return AuthorizerSpec(_MethodHandler(cls, attr_name), mark[0], mark[1],
+                                      f"{cls.__module__}.{cls.__qualname__}.{attr_name}", owner=cls)
+    if callable(getattr(cls, "on_authorize", None)):
+        return AuthorizerSpec(_MethodHandler(cls, "on_authorize"), (), DEFAULT_CACHE_SECONDS,
+                              f"{cls.__module__}.{cls.__qualname__}.on_authorize", owner=cls)
+    return None

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any, Iterator, Mapping
 
 from ..errors import AlreadyExists, AwsCallError
-from ..live import Api, ApiMapping, DomainName, Integration, Route, Stage
-from ..permissions import API_TAGS, APIS, DOMAIN_NAMES, Need, declare
+from ..live import Api, ApiMapping, Authorizer, DomainName, Integration, Route, Stage
+from ..permissions import API_TAGS, APIS, AUTHORIZERS, DOMAIN_NAMES, Need, declare
 from .core import AwsCore
 
 # What each call needs from IAM (permissions.py): API Gateway's actions are the HTTP methods
@@ -26,6 +26,10 @@ declare("apigatewayv2", {
     "create_api_mapping": Need(DOMAIN_NAMES, "apigateway:POST"),
     **dict.fromkeys(("update_domain_name", "update_api_mapping"), Need(DOMAIN_NAMES, "apigateway:PATCH")),
     "delete_domain_name": Need(DOMAIN_NAMES, "apigateway:DELETE"),
+    "get_authorizers": Need(AUTHORIZERS, "apigateway:GET"),
+    "create_authorizer": Need(AUTHORIZERS, "apigateway:POST"),
+    "update_authorizer": Need(AUTHORIZERS, "apigateway:PATCH"),
+    "delete_authorizer": Need(AUTHORIZERS, "apigateway:DELETE"),
 })
 
 
@@ -81,16 +85,39 @@ class ApiGatewayCalls(AwsCore):
     def get_routes(self, api_id: str) -> list[Route]:
         return [_route(r) for r in self._pages("get_routes", ApiId=api_id)]
 
-    def create_route(self, api_id: str, key: str, target: str, reply: bool) -> Route:
-        """AlreadyExists when the API has a route of this key."""
+    def create_route(self, api_id: str, key: str, target: str, reply: bool,
+                     authorization: tuple[str, str | None] | None = None) -> Route:
+        """AlreadyExists when the API has a route of this key. `authorization`: ($connect only)
+        (AuthorizationType, AuthorizerId), None leaving it NONE."""
         params = {"RouteResponseSelectionExpression": "$default"} if reply else {}
         return _route(self._call("apigatewayv2", "create_route", ApiId=api_id, RouteKey=key,
-                                 Target=target, **params))
+                                 Target=target, **params, **_authorization(authorization, False)))
 
-    def update_route(self, api_id: str, route_id: str, target: str, reply: bool) -> None:
+    def update_route(self, api_id: str, route_id: str, target: str, reply: bool,
+                     authorization: tuple[str, str | None] | None = None) -> None:
         # An empty expression clears it: the route goes back to one-way.
         self._call("apigatewayv2", "update_route", ApiId=api_id, RouteId=route_id, Target=target,
-                   RouteResponseSelectionExpression="$default" if reply else "")
+                   RouteResponseSelectionExpression="$default" if reply else "",
+                   **_authorization(authorization, True))
+
+    # -- $connect's authorizer -------------------------------------------------------------
+    def get_authorizers(self, api_id: str) -> list[Authorizer]:
+        return [_authorizer(a) for a in self._pages("get_authorizers", ApiId=api_id)]
+
+    def create_authorizer(self, api_id: str, name: str, uri: str, identity: tuple[str, ...]) -> Authorizer:
+        """A Lambda REQUEST authorizer (no result TTL: API Gateway takes it for HTTP APIs only)."""
+        return _authorizer(self._call("apigatewayv2", "create_authorizer", ApiId=api_id, Name=name,
+                                      AuthorizerType="REQUEST", AuthorizerUri=uri,
+                                      IdentitySource=list(identity)))
+
+    def update_authorizer(self, api_id: str, authorizer_id: str, uri: str,
+                          identity: tuple[str, ...]) -> None:
+        self._call("apigatewayv2", "update_authorizer", ApiId=api_id, AuthorizerId=authorizer_id,
+                   AuthorizerUri=uri, IdentitySource=list(identity))
+
+    def delete_authorizer(self, api_id: str, authorizer_id: str) -> None:
+        self._call("apigatewayv2", "delete_authorizer", missing_ok=True, ApiId=api_id,
+                   AuthorizerId=authorizer_id)
 
     def delete_route(self, api_id: str, route_id: str) -> None:
         self._call("apigatewayv2", "delete_route", missing_ok=True, ApiId=api_id, RouteId=route_id)
@@ -198,7 +225,24 @@ def _api(data: Mapping) -> Api:
 
 def _route(data: Mapping) -> Route:
     return Route(data["RouteId"], data["RouteKey"], data.get("Target", ""),
-                 data.get("RouteResponseSelectionExpression") == "$default")
+                 data.get("RouteResponseSelectionExpression") == "$default",
+                 data.get("AuthorizationType") or "NONE", data.get("AuthorizerId") or None)
+
+
+def _authorization(authorization: tuple[str, str | None] | None, clearing: bool) -> dict:
+    """The route's AuthorizationType and AuthorizerId parameters; an update away from CUSTOM
+    clears the id with "" (None, on create or for other routes, sends nothing)."""
+    if authorization is None:
+        return {}
+    kind, authorizer_id = authorization
+    if authorizer_id:
+        return {"AuthorizationType": kind, "AuthorizerId": authorizer_id}
+    return {"AuthorizationType": kind, **({"AuthorizerId": ""} if clearing else {})}
+
+
+def _authorizer(data: Mapping) -> Authorizer:
+    return Authorizer(data["AuthorizerId"], data.get("Name", ""),
+                      tuple(data.get("IdentitySource") or ()), data.get("AuthorizerUri", ""))
 
 
 def _domain_name(data: Mapping) -> DomainName:

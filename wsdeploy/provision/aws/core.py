@@ -50,6 +50,7 @@ CREATE_CALLS = frozenset({
     "create_role", "create_log_group", "create_api", "create_integration", "create_route",
     "create_route_response", "create_stage", "create_function", "create_table", "add_permission",
     "create_domain_name", "create_api_mapping",
+    "create_authorizer",
 })
 # botocore's throttling codes (botocore.retries.standard): AWS did nothing, so a re-send is safe.
 THROTTLED = frozenset({

@@ -8,25 +8,36 @@ from ..run import Run
 from ..steps import Action, Step
 
 
-def create_permission(run: Run, step: Step) -> None:
+def add_statement(run: Run, record_key: str, statement_id: str, source: str) -> None:
+    """Adds the statement, or puts right one that exists with another source; records it."""
     run.function_ready()
-    source = permission_source_arn(run.d, run.partition, run.account, run.api_id)
     try:
-        run.aws.add_permission(run.d.name, PERMISSION_ID, source)
+        run.aws.add_permission(run.d.name, statement_id, source)
     except AlreadyExists:   # the statement id exists (an update in progress is waited out in aws)
-        if run.aws.get_permission_source(run.d.name, PERMISSION_ID) != source:
-            replace_permission(run, step)
+        if run.aws.get_permission_source(run.d.name, statement_id) != source:
+            replace_statement(run, record_key, statement_id, source)
             return
-    run.put("permission", {"statement_id": PERMISSION_ID, "source_arn": source})
+    run.put(record_key, {"statement_id": statement_id, "source_arn": source})
+
+
+def replace_statement(run: Run, record_key: str, statement_id: str, source: str) -> None:
+    """A statement cannot be edited: remove it and add it again (a moment without it)."""
+    run.function_ready()
+    run.aws.remove_permission(run.d.name, statement_id)
+    run.aws.add_permission(run.d.name, statement_id, source)
+    run.put(record_key, {"statement_id": statement_id, "source_arn": source})
+
+
+def _source(run: Run) -> str:
+    return permission_source_arn(run.d, run.partition, run.account, run.api_id)
+
+
+def create_permission(run: Run, step: Step) -> None:
+    add_statement(run, "permission", PERMISSION_ID, _source(run))
 
 
 def replace_permission(run: Run, step: Step) -> None:
-    """A statement cannot be edited: remove it and add it again (a moment without it)."""
-    run.function_ready()
-    source = permission_source_arn(run.d, run.partition, run.account, run.api_id)
-    run.aws.remove_permission(run.d.name, PERMISSION_ID)
-    run.aws.add_permission(run.d.name, PERMISSION_ID, source)
-    run.put("permission", {"statement_id": PERMISSION_ID, "source_arn": source})
+    replace_statement(run, "permission", PERMISSION_ID, _source(run))
 
 
 def adopt_permission(run: Run, step: Step) -> None:
