@@ -83,6 +83,7 @@ DEFAULTS: dict[str, Any] = {
     "connections": {},
     "domain": None,
     "state": "local",              # or "s3://bucket/prefix": remote_state.py
+    "http_app": None,              # "module:attribute" of a WSGI or ASGI app: http_app.py
 }
 DOMAIN_KEYS = ("name", "certificate_arn", "hosted_zone_id", "base_path")
 CONNECTIONS_DEFAULTS: dict[str, Any] = {"enabled": False, "ttl_hours": 2, "track": True}
@@ -137,6 +138,7 @@ class StageConfig:
     include: tuple[str, ...] = ()   # globs forcing files that look like secrets into the package
     domain: DomainConfig | None = None
     state: str = "local"            # where the record and lock live: "local" or "s3://bucket/prefix"
+    http_app: str | None = None     # "module:attribute" of the WSGI/ASGI app served beside the API
 
     @property
     def resource_name(self) -> str:
@@ -251,6 +253,24 @@ def _check_module(value: Any) -> str | None:
     if parts[-1] == "py" or not all(p.isidentifier() and not keyword.iskeyword(p) for p in parts):
         return (f"{_show(value)} is not a module name: write it as Python imports it, e.g. "
                 "\"app\" for app.py or \"chat.handlers\" for chat/handlers.py (no .py, no '/')")
+    return None
+
+
+HTTP_APP_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*):"
+                         r"([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)", re.ASCII)
+
+
+def _check_http_app(value: Any) -> str | None:
+    """"module:attribute", as gunicorn and uvicorn name an app: the whole string, nothing else."""
+    problem = _want(str, "\"module:attribute\", e.g. \"app:app\"")(value)
+    if problem:
+        return problem
+    found = HTTP_APP_RE.fullmatch(value)
+    names = value.replace(":", ".").split(".")
+    if not found or found.group(1).endswith(".py") or any(keyword.iskeyword(n) for n in names):
+        return (f"{_show(value)} is not \"module:attribute\": write the module as Python imports "
+                "it and the app's name in it, e.g. \"app:app\" for `app = Flask(...)` in app.py or "
+                "\"web.main:api\" (no .py, no '/')")
     return None
 
 
@@ -444,6 +464,7 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "log_retention_days": _check_log_retention,
     "route_selection": _check_route_selection,
     "state": location_problem,
+    "http_app": _check_http_app,
 }
 
 
@@ -753,4 +774,5 @@ def load_stage(config_path: Path | str | None = None, stage: str | None = None) 
         connections=ConnectionsConfig(**settings["connections"]),
         domain=_domain_config(settings["domain"]),
         state=settings["state"],
+        http_app=settings["http_app"],
     )
