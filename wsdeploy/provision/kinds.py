@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Mapping
 
 from .handlers import (api, domain, function, integration, log_group, permission, role, routes,
                        stage, table)
+from .handlers import http_api
 from .run import Run
 from .steps import Action, Kind, Step
 
@@ -70,7 +71,8 @@ REGISTRY: tuple[KindSpec, ...] = (
     KindSpec(Kind.TABLE_TTL, table.TABLE_TTL),
     KindSpec(Kind.API, api.API, "api", forgets=("api", "integration", "routes", "stage"),
              duplicates=True),
-    KindSpec(Kind.FUNCTION, function.FUNCTION, "function", forgets=("function", "permission")),
+    KindSpec(Kind.FUNCTION, function.FUNCTION, "function",
+             forgets=("function", "permission", "http_permission")),
     KindSpec(Kind.FUNCTION_CODE, function.FUNCTION_CODE),
     KindSpec(Kind.PERMISSION, permission.PERMISSION, "permission", forgets=("permission",)),
     KindSpec(Kind.INTEGRATION, integration.INTEGRATION, "integration", forgets=("integration",),
@@ -83,6 +85,15 @@ REGISTRY: tuple[KindSpec, ...] = (
                    "a new regional target"),
     KindSpec(Kind.API_MAPPING, domain.API_MAPPING, "api_mapping", forgets=("api_mapping",)),
     KindSpec(Kind.DNS_RECORDS, domain.DNS_RECORDS, "dns_records", forgets=("dns_records",)),
+    KindSpec(Kind.HTTP_API, http_api.HTTP_API, "http_api",
+             forgets=("http_api", "http_integration", "http_route", "http_stage"),
+             loses="the https:// address of the app's HTTP routes: made again, it gets a new one"),
+    KindSpec(Kind.HTTP_INTEGRATION, http_api.HTTP_INTEGRATION, "http_integration",
+             forgets=("http_integration",)),
+    KindSpec(Kind.HTTP_ROUTE, http_api.HTTP_ROUTE_STEPS, "http_route", forgets=("http_route",)),
+    KindSpec(Kind.HTTP_STAGE, http_api.HTTP_STAGE_STEPS, "http_stage", forgets=("http_stage",)),
+    KindSpec(Kind.HTTP_PERMISSION, http_api.HTTP_PERMISSION, "http_permission",
+             forgets=("http_permission",)),
 )
 _BY_KIND = {spec.kind: spec for spec in REGISTRY}
 assert set(_BY_KIND) == set(Kind), "every Kind has its entry"

@@ -165,3 +165,13 @@ class RecordSet:
     type: str
     alias_target: str | None     # an alias's DNS name, lowercase, without the trailing dot
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class HttpIntegration:
+    """An HTTP API's integration: what it invokes, and how it shapes the event."""
+
+    id: str
+    uri: str
+    payload_version: str
+    integration_type: str

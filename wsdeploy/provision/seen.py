@@ -129,6 +129,27 @@ class SeenDnsRecords:
 
 
 @dataclass(frozen=True)
+class SeenHttpApi:
+    id: str
+    recorded: bool
+
+
+@dataclass(frozen=True)
+class SeenHttpIntegration:
+    id: str
+    uri: str
+    payload_version: str | None        # None: not read (trusted from the record)
+    recorded: bool
+
+
+@dataclass(frozen=True)
+class SeenHttpRoute:
+    id: str
+    target: str
+    recorded: bool
+
+
+@dataclass(frozen=True)
 class Observed:
     """Each resource that exists, or None; `recorded` says whether the state file has it."""
 
@@ -150,6 +171,11 @@ class Observed:
     dns_records: SeenDnsRecords | None = None
     certificate: Certificate | None = None     # the one the domain should use (trusted: arn only)
     zone: HostedZone | None = None             # where its records should be; None: not in Route 53
+    http_api: SeenHttpApi | None = None        # the HTTP API of http_app (observe_http.py)
+    http_integration: SeenHttpIntegration | None = None
+    http_route: SeenHttpRoute | None = None    # its $default route
+    http_stage: SeenStage | None = None        # its $default stage
+    http_permission: SeenPermission | None = None   # the function's statement for it
 
     def route(self, key: str) -> SeenRoute | None:
         return next((r for r in self.routes if r.key == key), None)

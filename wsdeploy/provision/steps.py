@@ -32,6 +32,11 @@ class Kind(StrEnum):
     DOMAIN_NAME = "domain_name"
     API_MAPPING = "api_mapping"
     DNS_RECORDS = "dns_records"
+    HTTP_API = "http_api"
+    HTTP_INTEGRATION = "http_integration"
+    HTTP_ROUTE = "http_route"
+    HTTP_STAGE = "http_stage"
+    HTTP_PERMISSION = "http_permission"
 
     @property
     def label(self) -> str:
