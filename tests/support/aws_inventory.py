@@ -32,9 +32,10 @@ def inventory(session: boto3.Session, name: str = "chat-dev-ws", responses: bool
         "log_groups": sum(g["logGroupName"] == f"/aws/lambda/{name}"
                           for g in logs.describe_log_groups()["logGroups"]),
         "apis": len(apis), "functions": len(functions),
-        "permissions": _permission_count(lam, name) if functions else 0,
+        "permissions": _permission_count(lam, name, "wsdeploy-apigateway-invoke") if functions else 0,
         "integrations": 0, "routes": {}, "route_responses": {}, "stages": 0,
         **_domain_inventory(session),
+        **_http_inventory(session, name),
     }
     for api in apis:
         found["integrations"] += len(apigw.get_integrations(ApiId=api["ApiId"])["Items"])
@@ -63,25 +64,49 @@ def _domain_inventory(session: boto3.Session) -> dict[str, int]:
                                 for d in domains)}
 
 
-def _permission_count(lam: Any, name: str) -> int:
+def _permission_count(lam: Any, name: str, sid: str | None = None) -> int:
+    """The function's statements (with `sid`: of that id)."""
     try:
-        return len(json.loads(lam.get_policy(FunctionName=name)["Policy"])["Statement"])
+        statements = json.loads(lam.get_policy(FunctionName=name)["Policy"])["Statement"]
     except lam.exceptions.ResourceNotFoundException:
         return 0
+    return len([s for s in statements if sid is None or s.get("Sid") == sid])
+
+
+def _http_inventory(session: boto3.Session, name: str) -> dict[str, int]:
+    """The HTTP API of http_app (issue 17): NAME without -ws, then -http; its parts, and the
+    function's statement for it."""
+    apigw, lam = session.client("apigatewayv2"), session.client("lambda")
+    http_name = name.removesuffix("-ws") + "-http"
+    apis = [a for a in apigw.get_apis()["Items"] if a["Name"] == http_name]
+    functions = [f for f in lam.list_functions()["Functions"] if f["FunctionName"] == name]
+    found = {"http_apis": len(apis), "http_integrations": 0, "http_routes": 0, "http_stages": 0,
+             "http_permissions": _permission_count(lam, name, "wsdeploy-apigateway-invoke-http")
+             if functions else 0}
+    for api in apis:
+        found["http_integrations"] += len(apigw.get_integrations(ApiId=api["ApiId"])["Items"])
+        found["http_routes"] += len(apigw.get_routes(ApiId=api["ApiId"])["Items"])
+        found["http_stages"] += len(apigw.get_stages(ApiId=api["ApiId"])["Items"])
+    return found
 
 
 def expected_inventory(route_keys: list[str], reply_keys: list[str] = (), tables: int = 0,
-                       domains: int = 0, dns_records: int | None = None) -> dict[str, Any]:
-    """`domains`: custom domain names, each with its mapping and (by default) A and AAAA."""
+                       domains: int = 0, dns_records: int | None = None, http: int = 0) -> dict[str, Any]:
+    """`domains`: custom domain names, each with its mapping and (by default) A and AAAA.
+    `http`: 1 with http_app (an HTTP API with one integration, route and stage, and the
+    function's statement for it)."""
     return {"roles": 1, "tables": tables, "role_policies": 1, "log_groups": 1, "apis": 1, "functions": 1,
             "permissions": 1, "integrations": 1, "routes": {k: 1 for k in route_keys},
             "route_responses": {k: 1 for k in reply_keys}, "stages": 1, "domain_names": domains,
-            "api_mappings": domains, "dns_records": 2 * domains if dns_records is None else dns_records}
+            "api_mappings": domains, "dns_records": 2 * domains if dns_records is None else dns_records,
+            **{key: http for key in HTTP_KEYS}}
 
 
 EMPTY = {"roles": 0, "tables": 0, "role_policies": 0, "log_groups": 0, "apis": 0, "functions": 0,
          "permissions": 0, "integrations": 0, "routes": {}, "route_responses": {}, "stages": 0,
-         "domain_names": 0, "api_mappings": 0, "dns_records": 0}
+         "domain_names": 0, "api_mappings": 0, "dns_records": 0,
+         "http_apis": 0, "http_integrations": 0, "http_routes": 0, "http_stages": 0, "http_permissions": 0}
+HTTP_KEYS = ("http_apis", "http_integrations", "http_routes", "http_stages", "http_permissions")
 
 
 def record_matches_aws(session: boto3.Session, record: dict, responses: bool = True) -> list[str]:
@@ -90,7 +115,7 @@ def record_matches_aws(session: boto3.Session, record: dict, responses: bool = T
     res = record["resources"]
     apigw, lam, iam = session.client("apigatewayv2"), session.client("lambda"), session.client("iam")
     api_id = res["api"]["id"]
-    if [a["ApiId"] for a in apigw.get_apis()["Items"]] != [api_id]:
+    if [a["ApiId"] for a in apigw.get_apis()["Items"] if a["ProtocolType"] == "WEBSOCKET"] != [api_id]:
         problems.append("api id")
     if [i["IntegrationId"] for i in apigw.get_integrations(ApiId=api_id)["Items"]] != [res["integration"]["id"]]:
         problems.append("integration id")
@@ -113,6 +138,7 @@ def record_matches_aws(session: boto3.Session, record: dict, responses: bool = T
     elif "chat-dev-ws-connections" in tables:
         problems.append("table not recorded")
     problems += _domain_matches(session, res, api_id)
+    problems += _http_matches(session, res)
     if {s["name"] if isinstance(s, dict) else s for s in [res["stage"]]} != {
             s["StageName"] for s in apigw.get_stages(ApiId=api_id)["Items"]}:
         problems.append("stage")
@@ -140,6 +166,26 @@ def _domain_matches(session: boto3.Session, res: dict, api_id: str) -> list[str]
                          and (r.get("AliasTarget") or {}).get("DNSName", "").rstrip(".") == dns["target"])
         if aliases != ["A", "AAAA"]:
             problems.append(f"dns records {aliases}")
+    return problems
+
+
+def _http_matches(session: boto3.Session, res: dict) -> list[str]:
+    apigw = session.client("apigatewayv2")
+    live = [a["ApiId"] for a in apigw.get_apis()["Items"] if a["ProtocolType"] == "HTTP"]
+    recorded = res.get("http_api")
+    if recorded is None:
+        return ["http api not recorded"] if live else []
+    if live != [recorded["id"]]:
+        return [f"http apis {live} != {recorded['id']}"]
+    problems = []
+    integrations = apigw.get_integrations(ApiId=recorded["id"])["Items"]
+    if [i["IntegrationId"] for i in integrations] != [res["http_integration"]["id"]]:
+        problems.append("http integration id")
+    routes = apigw.get_routes(ApiId=recorded["id"])["Items"]
+    if [(r["RouteId"], r["Target"]) for r in routes] != [(res["http_route"]["id"], res["http_route"]["target"])]:
+        problems.append("http route")
+    if [s["StageName"] for s in apigw.get_stages(ApiId=recorded["id"])["Items"]] != ["$default"]:
+        problems.append("http stage")
     return problems
 
 
