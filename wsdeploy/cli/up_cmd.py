@@ -62,7 +62,7 @@ def up_command(
                                       "and repair what was changed by hand (a few more read calls)."),
     yes: bool = typer.Option(False, "--yes", "-y",
                              help="Carry out deletes that lose data or a name clients use (a connections "
-                                  "table or a custom domain turned off) without asking. Without a "
+                                  "table, a custom domain or http_app turned off) without asking. Without a "
                                   "terminal they need --yes."),
     exit_code: bool = typer.Option(False, "--exit-code",
                                    help="With --dry-run: exit 3 when the plan changes something, 0 when not."),

@@ -74,7 +74,7 @@ def kind_of(app: Any) -> str:
     """"asgi", "wsgi", or raise: what `wsdeploy package` checks and the runtime dispatches on."""
     if not callable(app):
         raise HandlerConfigurationError(
-            f"the HTTP app is a {type(app).__name__}, not callable: http_app must name a WSGI "
+            f"the HTTP app is not callable (an object of type {type(app).__name__}): http_app must name a WSGI "
             "app (Flask, Django) or an ASGI app (FastAPI, Starlette)")
     return "asgi" if is_asgi(app) else "wsgi"
 
