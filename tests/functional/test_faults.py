@@ -295,6 +295,7 @@ def repairing_http(attach, faulty):
                                  PayloadFormatVersion="1.0")
         apigw.update_route(ApiId=api_id, RouteId=resources["http_route"]["id"], Target="integrations/x")
         faulty(lambda: up(aws, WITH_HTTP, store, refresh=True))
+        up(aws, WITH_HTTP, store, refresh=True)      # the command, again: drift is read anew
         recover(aws, store, WITH_HTTP)
 
 

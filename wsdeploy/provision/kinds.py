@@ -89,7 +89,7 @@ REGISTRY: tuple[KindSpec, ...] = (
              forgets=("http_api", "http_integration", "http_route", "http_stage"),
              loses="the https:// address of the app's HTTP routes: made again, it gets a new one"),
     KindSpec(Kind.HTTP_INTEGRATION, http_api.HTTP_INTEGRATION, "http_integration",
-             forgets=("http_integration",)),
+             forgets=("http_integration",), duplicates=True),
     KindSpec(Kind.HTTP_ROUTE, http_api.HTTP_ROUTE_STEPS, "http_route", forgets=("http_route",)),
     KindSpec(Kind.HTTP_STAGE, http_api.HTTP_STAGE_STEPS, "http_stage", forgets=("http_stage",)),
     KindSpec(Kind.HTTP_PERMISSION, http_api.HTTP_PERMISSION, "http_permission",

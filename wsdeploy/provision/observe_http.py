@@ -27,7 +27,8 @@ def observe_http(aws: "Aws", d: StageNames, record: dict | None, function: SeenF
     recorded = rec.get(record, "http_api")
     if not recorded and not wants_http(d):
         return {}
-    if recorded and not full:
+    complete = all(rec.get(record, key) for key in ("http_integration", "http_route", "http_stage"))
+    if recorded and complete and not full:   # a run stopped half-way is read, not trusted
         return _trusted(record, function)
     api = _api(aws, d, recorded)
     fields: dict = {"http_api": api, "http_permission": _permission(aws, d, record, function)}
@@ -36,11 +37,16 @@ def observe_http(aws: "Aws", d: StageNames, record: dict | None, function: SeenF
     trusted = api.recorded
     mine = rec.get(record, "http_integration") if trusted else None
     found = [i for i in aws.get_http_integrations(api.id) if invokes_our_function(i.uri, d)]
-    keep = next((i for i in found if mine and i.id == mine["id"]), found[0] if found else None)
+    route = next((r for r in aws.get_routes(api.id) if r.key == HTTP_ROUTE), None)
+    # the recorded one, else the one the route targets, else the first; any other invoking our
+    # function is a duplicate (a create whose answer was lost), deleted by the planner
+    keep = (next((i for i in found if mine and i.id == mine["id"]), None)
+            or next((i for i in found if route and route.target == f"integrations/{i.id}"), None)
+            or (found[0] if found else None))
     if keep is not None:
         fields["http_integration"] = SeenHttpIntegration(
             keep.id, keep.uri, keep.payload_version, bool(mine) and mine["id"] == keep.id)
-    route = next((r for r in aws.get_routes(api.id) if r.key == HTTP_ROUTE), None)
+        fields["http_extra_integrations"] = tuple(sorted(i.id for i in found if i.id != keep.id))
     if route is not None:
         mine_route = rec.get(record, "http_route") if trusted else None
         fields["http_route"] = SeenHttpRoute(route.id, route.target,

@@ -349,6 +349,8 @@ def _plan_http(b: _Builder, d: Desired, o: Observed, account: str | None, partit
         b.adopt_unrecorded(Kind.HTTP_STAGE, HTTP_STAGE, stage)
         if stage.auto_deploy is False:
             b.add(Kind.HTTP_STAGE, "update", HTTP_STAGE, ("auto-deploy",), "turned off outside wsdeploy")
+    for extra in o.http_extra_integrations if api else ():
+        b.add(Kind.HTTP_INTEGRATION, "delete", extra, why="a duplicate, invoking this function too")
     want_source = (permission_source_arn(d, partition, account, api.id)
                    if account and partition and api else None)
     permission = o.http_permission

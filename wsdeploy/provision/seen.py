@@ -176,6 +176,7 @@ class Observed:
     http_route: SeenHttpRoute | None = None    # its $default route
     http_stage: SeenStage | None = None        # its $default stage
     http_permission: SeenPermission | None = None   # the function's statement for it
+    http_extra_integrations: tuple[str, ...] = ()   # ids: on `http_api`, invoking our function too
 
     def route(self, key: str) -> SeenRoute | None:
         return next((r for r in self.routes if r.key == key), None)

@@ -198,7 +198,7 @@ def _http_rows(record: dict, o: Observed) -> list[Row | None]:
                  ["auto_deploy"] if o.http_stage and o.http_stage.auto_deploy is False else []),
         _compare("http_permission", (permission or {}).get("statement_id", ""), permission, p,
                  _differ(permission, {"source_arn": p.source_arn} if p else {})),
-    ]
+    ] + [Row("http_integration", extra, UNTRACKED, ("duplicate",)) for extra in o.http_extra_integrations]
 
 
 def _differ(recorded: dict | None, live: dict) -> list[str]:

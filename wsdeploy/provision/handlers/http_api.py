@@ -59,6 +59,11 @@ def adopt_http_integration(run: Run, step: Step) -> None:
     run.put("http_integration", {"id": seen.id, "uri": seen.uri, "payload_version": seen.payload_version})
 
 
+def delete_http_integration(run: Run, step: Step) -> None:
+    """The integration whose id is step.name (a duplicate: the route targets the kept one)."""
+    run.aws.delete_integration(_api_id(run), step.name)
+
+
 # -- its $default route -----------------------------------------------------------------------
 def create_http_route(run: Run, step: Step) -> None:
     try:
@@ -148,7 +153,7 @@ def delete_http_permission(run: Run, step: Step) -> None:
 HTTP_API = {Action.CREATE: create_http_api, Action.ADOPT: adopt_http_api,
             Action.DELETE: delete_http_api}
 HTTP_INTEGRATION = {Action.CREATE: create_http_integration, Action.UPDATE: update_http_integration,
-                    Action.ADOPT: adopt_http_integration}
+                    Action.ADOPT: adopt_http_integration, Action.DELETE: delete_http_integration}
 HTTP_ROUTE_STEPS = {Action.CREATE: create_http_route, Action.UPDATE: update_http_route,
                     Action.ADOPT: adopt_http_route}
 HTTP_STAGE_STEPS = {Action.CREATE: create_http_stage, Action.UPDATE: update_http_stage,
