@@ -90,7 +90,9 @@ async def _serve(settings: DevSettings, quiet: bool) -> None:
         f"{escape(settings.handler_module)} in {escape(str(settings.source_dir))}\n"
         f"  WebSocket     {gateway.url}\n"
         f"  @connections  {gateway.management_url}/@connections/{{connectionId}}\n"
-        f"  routes        {escape(routes)}\n"
+        + (f"  HTTP app      http://{settings.host}:{gateway.port}/ ({escape(settings.http_app)}: "
+           "every other request)\n" if settings.http_app else "")
+        + f"  routes        {escape(routes)}\n"
         "Edits take effect on the next event. Ctrl-C stops.", highlight=False)
     stop = asyncio.Event()
 

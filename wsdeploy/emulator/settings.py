@@ -48,6 +48,7 @@ class DevSettings:
     # [app.connections] enabled: `connections` keeps its records in memory. Off, `connections`
     # fails as it would in the deployed function, instead of working here only.
     connections: bool = False
+    http_app: str | None = None  # "module:attribute": other requests go to it (issue 17)
 
     def __post_init__(self) -> None:
         if not self.api_id:
@@ -69,7 +70,7 @@ class DevSettings:
         return cls(source_dir=cfg.source_dir, handler_module=handler_module, function=function,
                    stage=cfg.stage, route_selection=cfg.route_selection,
                    environment={**cfg.environment, **connections_environment(cfg)},
-                   connections=cfg.connections.enabled,
+                   connections=cfg.connections.enabled, http_app=cfg.http_app,
                    exclude=tuple(cfg.exclude),
                    integration_timeout=min(INTEGRATION_TIMEOUT_SECONDS, float(cfg.timeout)),
                    **overrides)
