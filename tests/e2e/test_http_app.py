@@ -49,6 +49,9 @@ def test_on_dev_get_slash_and_the_websocket_echo_share_one_port(tmp_path, app):
         with pytest.raises(urllib.error.HTTPError) as missing:
             get(http_url(dev.url, "/nowhere"))
         assert missing.value.code == 404   # the app's own answer, not the gateway's 403
+        source = folder / "app.py"          # hot reload covers the HTTP app
+        source.write_text(source.read_text().replace('{"status": "ok"}', '{"status": "edited"}'))
+        assert get(http_url(dev.url)) == (200, {"status": "edited"})
         assert dev.stop() == 0
     assert "Traceback" not in "\n".join(dev.lines)
 
