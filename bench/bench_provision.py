@@ -29,6 +29,11 @@ Remote state (issue 12): the same app with `state = "s3://..."`, each command as
 it (a new store, which asks STS who it is, and the lock object held around it): what the S3
 record and lock add to a fresh `up`, a no-op `up` and `down`.
 
+The HTTP API of `http_app` (issue 17): the echo app with a WSGI app beside it, against the
+moto server: a fresh and a no-op `up`, turning http_app off and on again, `down`. The HTTP API
+is trusted from the state file like the WebSocket API's integration and stage, so a no-op `up`
+costs what it costs without it.
+
 Then the whole commands, as a user runs them (issue 9): the wall time of `wsdeploy up` with
 nothing to change and of `wsdeploy status`, each a fresh process, side by side with
 `chalice deploy` of a one-route Chalice WebSocket app with nothing to change, against the same
@@ -71,6 +76,8 @@ WAITS = {"GetFunctionConfiguration"}   # only the waiter polls it
 TRACKED_TOML = '[app]\nname = "chat"\n\n[app.connections]\nenabled = true\n\n[stages.dev]\n'
 DOMAIN_TOML = '[app]\nname = "chat"\n\n[stages.dev]\ndomain = { name = "ws.example.com" }\n'
 STATE_BUCKET = "bench-wsdeploy-state"
+HTTP_TOML = '[app]\nname = "chat"\nhttp_app = "web:app"\n\n[stages.dev]\n'
+WEB_APP = "def app(environ, start_response):\n    start_response('200 OK', [])\n    return [b'ok']\n"
 REMOTE_TOML = f'[app]\nname = "chat"\nstate = "s3://{STATE_BUCKET}/chat"\n\n[stages.dev]\n'
 
 
@@ -120,6 +127,24 @@ def tracked_up(folder: Path, rows: list) -> None:
     measure("turn tracking on", lambda: up(aws, tracked, store), log, rows)
     measure("down, tracked", lambda: apply_down(aws, tracked, store,
                                                 prepare_down(aws, tracked, store)), log, rows)
+
+
+def http_up(folder: Path, rows: list) -> None:
+    """The echo app with http_app: the HTTP API beside the WebSocket API (issue 17)."""
+    config = write_project(folder, HTTP_TOML, {"web.py": WEB_APP}, echo=True)
+    cfg = load_stage(config)
+    session = make_session(cfg.profile, cfg.region or REGION)
+    log = CallLog().attach(session)
+    aws, store = Aws(session), StateFile(cfg.state_dir, cfg.stage)
+    with_http = desired_from(cfg, build_package(cfg), aws.region)
+    plain = replace(with_http, http_app=None)
+    measure("fresh up, http_app", lambda: up(aws, with_http, store), log, rows)
+    measure("no-op up, http_app", lambda: up(aws, with_http, store), log, rows)
+    measure("turn http_app off", lambda: up(aws, plain, store), log, rows)
+    measure("turn http_app on", lambda: up(aws, with_http, store), log, rows)
+    measure("down, http_app", lambda: apply_down(aws, with_http, store,
+                                                 prepare_down(aws, with_http, store)), log, rows)
+
 
 
 @contextmanager
@@ -322,6 +347,7 @@ def main() -> None:
                 domain_up(Path(folder) / f"domain{run}", rows)
                 remote_up(Path(folder) / f"remote{run}", rows)
                 authorizer_up(Path(folder) / f"authorizer{run}", rows)
+                http_up(Path(folder) / f"http{run}", rows)
             print(f"echo app against a moto server on 127.0.0.1 (package build, not counted: "
                   f"{build * 1000:.0f} ms)")
             report(rows, runs)

@@ -12,7 +12,7 @@ import pytest
 
 EVENTS_DIR = Path(__file__).parent / "fixtures" / "events"
 _EVENTS = {kind: json.loads((EVENTS_DIR / f"{kind}.json").read_text())
-           for kind in ("connect", "message", "disconnect")}
+           for kind in ("connect", "message", "disconnect", "http")}
 
 
 def make_event(kind: str, body: str | None = None, **request_context: object) -> dict:
@@ -24,6 +24,25 @@ def make_event(kind: str, body: str | None = None, **request_context: object) ->
     return event
 
 
+def make_http_event(method: str = "GET", path: str = "/", query: str = "", body: bytes | str = "",
+                    headers: dict | None = None, cookies: list | None = None,
+                    stage: str = "$default") -> dict:
+    """An HTTP API event of payload format 2.0 (AWS's documented example, fields replaced)."""
+    import base64
+
+    event = copy.deepcopy(_EVENTS["http"])
+    binary = isinstance(body, bytes)
+    event.update(rawPath=path, rawQueryString=query, isBase64Encoded=binary,
+                 body=base64.b64encode(body).decode() if binary else body)
+    event["headers"].update({k.lower(): v for k, v in (headers or {}).items()})
+    event["headers"]["content-length"] = str(len(body))
+    if cookies is not None:
+        event["cookies"] = cookies
+    event["requestContext"]["http"].update(method=method, path=path)
+    event["requestContext"]["stage"] = stage
+    return event
+
+
 @pytest.fixture
 def runtime(monkeypatch):
     """A runtime with no routes, no loaded module and no endpoint; restored afterwards."""
@@ -32,7 +51,7 @@ def runtime(monkeypatch):
     for name in ("WSDEPLOY_HANDLER_MODULE", "WEBSOCKET_API_GATEWAY_ENDPOINT", "AWS_REGION",
                  "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_SESSION_TOKEN",
                  "WSDEPLOY_CONNECTIONS_TABLE",
-                 "WSDEPLOY_CONNECTIONS_TRACK", "WSDEPLOY_CONNECTIONS_TTL_HOURS"):
+                 "WSDEPLOY_CONNECTIONS_TRACK", "WSDEPLOY_CONNECTIONS_TTL_HOURS", "WSDEPLOY_HTTP_APP"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")

@@ -84,6 +84,7 @@ DEFAULTS: dict[str, Any] = {
     "domain": None,
     "state": "local",              # or "s3://bucket/prefix": remote_state.py
     "auth": "none",                # or "iam": $connect needs a SigV4-signed handshake (issue 11)
+    "http_app": None,              # "module:attribute" of a WSGI or ASGI app: http_app.py
 }
 AUTH_MODES = ("none", "iam")
 DOMAIN_KEYS = ("name", "certificate_arn", "hosted_zone_id", "base_path")
@@ -140,6 +141,7 @@ class StageConfig:
     domain: DomainConfig | None = None
     state: str = "local"            # where the record and lock live: "local" or "s3://bucket/prefix"
     auth: str = "none"              # "iam": $connect with AWS_IAM (an @on_authorize app may not)
+    http_app: str | None = None     # "module:attribute" of the WSGI/ASGI app served beside the API
 
     @property
     def resource_name(self) -> str:
@@ -254,6 +256,24 @@ def _check_module(value: Any) -> str | None:
     if parts[-1] == "py" or not all(p.isidentifier() and not keyword.iskeyword(p) for p in parts):
         return (f"{_show(value)} is not a module name: write it as Python imports it, e.g. "
                 "\"app\" for app.py or \"chat.handlers\" for chat/handlers.py (no .py, no '/')")
+    return None
+
+
+HTTP_APP_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*):"
+                         r"([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)", re.ASCII)
+
+
+def _check_http_app(value: Any) -> str | None:
+    """"module:attribute", as gunicorn and uvicorn name an app: the whole string, nothing else."""
+    problem = _want(str, "\"module:attribute\", e.g. \"app:app\"")(value)
+    if problem:
+        return problem
+    found = HTTP_APP_RE.fullmatch(value)
+    names = value.replace(":", ".").split(".")
+    if not found or found.group(1).endswith(".py") or any(keyword.iskeyword(n) for n in names):
+        return (f"{_show(value)} is not \"module:attribute\": write the module as Python imports "
+                "it and the app's name in it, e.g. \"app:app\" for `app = Flask(...)` in app.py or "
+                "\"web.main:api\" (no .py, no '/')")
     return None
 
 
@@ -449,6 +469,7 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "state": location_problem,
     "auth": _one_of(AUTH_MODES, "a way to guard $connect (\"none\": open, or guarded by an "
                     "@on_authorize function; \"iam\": clients sign the handshake with SigV4)"),
+    "http_app": _check_http_app,
 }
 
 
@@ -759,4 +780,5 @@ def load_stage(config_path: Path | str | None = None, stage: str | None = None) 
         domain=_domain_config(settings["domain"]),
         state=settings["state"],
         auth=settings["auth"],
+        http_app=settings["http_app"],
     )

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 from . import lambda_platform
 from .errors import UserError
-from .runtime.env import HANDLER_MODULE_ENV
+from .runtime.env import HANDLER_MODULE_ENV, HTTP_APP_ENV
 
 if TYPE_CHECKING:
     from .config import StageConfig
@@ -375,28 +375,44 @@ def find_handler_module(cfg: StageConfig) -> str:
 # -- reading its routes ------------------------------------------------------------------------
 # Runs in a fresh interpreter: the user's prints go to stderr so stdout carries only the result.
 _DESCRIBE_SCRIPT = r"""
-import json, sys, traceback
+import json, os, sys, traceback
 module, first, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
 sys.path[:1] = [first]
 sys.path.extend(rest)
 real_stdout, sys.stdout = sys.stdout, sys.stderr
 import importlib
-try:
-    importlib.import_module(module)
-    from wsdeploy.runtime.registry import REGISTRY
-    result = REGISTRY.describe()
-except BaseException as error:
-    import os.path
+
+def failure(error):
     machinery = os.path.dirname(importlib.__file__)  # the import system's own frames say nothing
     frames = [f for f in traceback.extract_tb(error.__traceback__)
               if not f.filename.startswith(("<", machinery))]
     lines = ["Traceback (most recent call last):\n"] if frames else []
     lines += traceback.format_list(frames)
     lines += traceback.format_exception_only(type(error), error)
-    result = {"error": "".join(lines)}
+    return "".join(lines)
+
+try:
+    importlib.import_module(module)
+    from wsdeploy.runtime.registry import REGISTRY
+    result = REGISTRY.describe()
+except BaseException as error:
+    result = {"error": failure(error)}
+http_app = os.environ.get("WSDEPLOY_HTTP_APP")
+if http_app and "error" not in result:  # issue 17: the app of http_app imports, and is WSGI or ASGI
+    from wsdeploy.runtime.http_app import MANGUM_MISSING, HandlerConfigurationError, find_app, kind_of
+    try:
+        result["http_app"] = kind_of(find_app(http_app))
+        if result["http_app"] == "asgi":
+            try:
+                import mangum
+            except ImportError:
+                raise HandlerConfigurationError(MANGUM_MISSING.format(spec=http_app)) from None
+    except HandlerConfigurationError as error:
+        result["http_error"] = str(error)
+    except BaseException as error:
+        result["http_error"] = failure(error)
 real_stdout.write(MARKER + json.dumps(result) + "\n")
 real_stdout.flush()
-import os
 os._exit(0)  # a thread the module started at import (a metrics flusher, say) must not hold us
 """.replace("MARKER", repr(_RESULT_MARKER))
 
@@ -415,6 +431,9 @@ def _describe(cfg: StageConfig, module: str, paths: list[Path], isolated: bool) 
     as Lambda's does: a module the package lacks fails here, not at the first cold start.
     """
     env = {**os.environ, **cfg.environment, HANDLER_MODULE_ENV: module}
+    env.pop(HTTP_APP_ENV, None)
+    if getattr(cfg, "http_app", None):
+        env[HTTP_APP_ENV] = cfg.http_app
     env.pop("PYTHONPATH", None)
     # Lambda sets both region variables, and botocore reads only the second: a module-level
     # boto3 client (Chalice's tutorials make one) must import here as it would there.
@@ -493,9 +512,26 @@ def read_handlers(cfg: StageConfig, extra_paths: Iterable[Path] = (),
             f"the handler module {module!r} registers no handlers: decorate functions with "
             "@on_connect and @on_message (from wsdeploy.websocket), or subclass WebSocketServer"
         )
+    if "http_error" in result:
+        raise UserError(_http_app_problem(cfg, result["http_error"], where, package_tree is not None))
     routes = tuple(RouteSpec(r["key"], bool(r["reply"]), r.get("handler", ""))
                    for r in sorted(result["routes"], key=lambda r: r["key"]))
     found = result.get("authorizer")
     authorizer = (AuthorizerInfo(tuple(found["identity"]), int(found["cache_seconds"]),
                                  found.get("handler", "")) if found else None)
     return HandlerInfo(module=module, routes=routes, authorizer=authorizer)
+
+
+def _http_app_problem(cfg: StageConfig, error: str, where: str, packaged: bool) -> str:
+    """What is wrong with http_app (issue 17), naming a missing module as a requirement."""
+    head = f"the HTTP app {cfg.http_app!r} (http_app in wsdeploy.toml) cannot be served from {where}"
+    if not error.startswith("Traceback") and "ModuleNotFoundError" not in error:
+        return f"{head}: {error}"
+    missing = re.search(r"ModuleNotFoundError: No module named '([^'.]+)", error)
+    hint = ""
+    if missing and packaged:
+        hint = (f"\nThe package has no module {missing.group(1)!r}: list the package that provides it "
+                "(flask, fastapi, django, ...) in your requirements file, so Lambda has it too")
+    elif missing:
+        hint = f"\nNo module {missing.group(1)!r} here: install it, and list it in your requirements file"
+    return f"{head}: importing it failed:\n{_tail(error)}{hint}"

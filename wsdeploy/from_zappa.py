@@ -29,7 +29,6 @@ ZAPPA_DEFAULTS = {"memory_size": 512, "architecture": "x86_64"}
 # Why a Zappa key is not carried over; keys not named here get GENERIC.
 GENERIC = "no wsdeploy setting does this"
 REASONS = {
-    "app_function": "the WSGI/ASGI app: wsdeploy deploys the WebSocket handlers only",
     "s3_bucket": "not needed: wsdeploy uploads the zip to Lambda itself, no bucket",
     "slim_handler": "not needed: the zip goes to Lambda directly (50 MB zipped, 250 MB unzipped)",
     "keep_warm": "wsdeploy schedules no warm-up calls",
@@ -160,8 +159,17 @@ CARRIED = {
     "exclude_glob": ("exclude", _globs),     # paths from the project folder
     "cloudwatch_retention_days": ("log_retention_days", _retention),
 }
-if "http_app" in c.STAGE_KEYS:  # the app beside the WebSocket API (issue 17), once it exists
-    CARRIED["app_function"] = ("http_app", _checked(c.CHECKS.get("http_app", lambda v: None)))
+
+
+def _http_app(value: Any) -> tuple[Any, str | None]:
+    """Zappa's "pkg.mod.app" (dotted to the object) is wsdeploy's "pkg.mod:app" (issue 17)."""
+    if isinstance(value, str) and ":" not in value and "." in value:
+        module, _, attribute = value.rpartition(".")
+        value = f"{module}:{attribute}"
+    return value, c.CHECKS["http_app"](value)
+
+
+CARRIED["app_function"] = ("http_app", _http_app)   # the WSGI/ASGI app, beside the WebSocket API
 ENVIRONMENT_KEYS = ("aws_environment_variables", "environment_variables")  # the latter wins, as in Zappa
 
 
@@ -200,7 +208,7 @@ def _stage_values(stage: str, settings: dict, conversion: Conversion) -> dict[st
             if problem:
                 conversion.drop(stage, key, problem)
                 continue
-            if converted != value and ours != "exclude":
+            if converted != value and ours not in ("exclude", "http_app"):
                 conversion.notes.append(f"stage {stage}: {key} {_value(value)} became {ours} = "
                                         f"{_value(converted)}, the next retention CloudWatch offers")
             if ours == "exclude":

@@ -40,7 +40,8 @@ def _installed(names: tuple[str, ...]) -> list[str | None]:
 def _key(cfg: StageConfig, package_sha256: str) -> str:
     provided = _installed(lambda_platform.SDK)
     material = json.dumps([__version__, package_sha256, cfg.handler_module, sys.version,
-                           sorted(cfg.environment.items()), provided])
+                           sorted(cfg.environment.items()), provided]
+                          + ([getattr(cfg, "http_app")] if getattr(cfg, "http_app", None) else []))
     return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 

@@ -22,3 +22,8 @@ def log_group(resource: str) -> str:
 def connections_table(resource: str) -> str:
     """Connection tracking's DynamoDB table: "chat-dev-ws-connections"."""
     return f"{resource}-connections"
+
+
+def http_api_name(app: str, stage: str) -> str:
+    """The HTTP API of `http_app`, beside the WebSocket API: "chat-dev-http"."""
+    return f"{app}-{stage}-http"

@@ -62,7 +62,7 @@ def test_zappa_settings_become_wsdeploy_toml_with_nothing_dropped_silently(aws_s
     data = tomllib.loads(written)
     assert data["app"] == {"name": "chat-room", "runtime": "python3.12", "architecture": "x86_64",
                            "timeout": 20, "handler_module": "app", "exclude": ["tests/**/*", "*.md"],
-                           "log_retention_days": 30, "default_stage": "dev"}
+                           "log_retention_days": 30, "http_app": "app:app", "default_stage": "dev"}
     assert data["stages"] == {
         "dev": {"region": "eu-west-1", "memory": 1024,
                 "environment": {"LOG_LEVEL": "debug", "RETRIES": "3"}},
@@ -73,7 +73,7 @@ def test_zappa_settings_become_wsdeploy_toml_with_nothing_dropped_silently(aws_s
         for key in stage:
             if key not in ("project_name", "extends"):
                 assert f"{key} " in said or f"{key} ->" in said, key
-    for line in ("app_function (every stage): the WSGI/ASGI app", "s3_bucket (every stage): not needed",
+    for line in ("s3_bucket (every stage): not needed",
                  "vpc_config (stage prod)", "domain (stage prod)", "keep_warm (every stage)"):
         assert line in said and f"#   {line}" in written
     assert "Change `zappa.websocket` to `wsdeploy.websocket`" not in said   # already done

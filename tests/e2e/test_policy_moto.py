@@ -25,7 +25,9 @@ PROJECTS = {
     "local-state": MINIMAL_TOML,
     "s3-state-and-connections": MINIMAL_TOML.replace(
         "[stages.dev]", f'state = "{STATE}"\n\n[app.connections]\nenabled = true\n\n[stages.dev]'),
+    "http-app": MINIMAL_TOML.replace("[stages.dev]", 'http_app = "web:app"\n\n[stages.dev]'),   # issue 17
 }
+WEB_APP = "def app(environ, start_response):\n    start_response('200 OK', [])\n    return [b'ok']\n"
 REFUSED = ("AccessDenied", "not authorized")
 # A project's app when not MINIMAL_APP: local-state's guards $connect with an authorizer (issue 11)
 GUARDED_APP = MINIMAL_APP + """
@@ -63,7 +65,7 @@ def enforced(strict_server):
 def restricted_to_policy(server, tmp_path, toml: str, alter=None, app: str = MINIMAL_APP) -> dict[str, str]:
     """The project, the bucket, and a deployer allowed exactly what `wsdeploy policy` prints
     (changed by `alter(statement)`, if given); IAM is enforced from then on."""
-    write_project(tmp_path, toml, files={"app.py": app})
+    write_project(tmp_path, toml, files={"app.py": app, "web.py": WEB_APP})
     server.session().client("s3").create_bucket(
         Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     env = deployer(server)

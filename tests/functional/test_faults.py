@@ -73,6 +73,7 @@ PLAIN = replace(WITH_DOMAIN, domain=None)
 GUARDED = desired("v = 1\n", authorizer=DesiredAuthorizer(("route.request.querystring.token",)),
                   connect_auth="CUSTOM")
 REGUARDED = replace(GUARDED, authorizer=DesiredAuthorizer(("route.request.header.Authorization",)))
+WITH_HTTP = replace(PLAIN, http_app="app:app")                  # issue 17: the HTTP API too
 
 
 def assert_converged(aws, store, d):
@@ -81,7 +82,8 @@ def assert_converged(aws, store, d):
     assert inventory(reader) == expected_inventory(route_keys_of(d), reply_keys_of(d),
                                                    tables=1 if d.connections else 0,
                                                    domains=1 if d.domain else 0,
-                                                   connect_auth=None if d.connect_auth == "NONE" else d.connect_auth)
+                                                   connect_auth=None if d.connect_auth == "NONE" else d.connect_auth,
+                                                   http=1 if d.http_app else 0)
     assert record_matches_aws(reader, store.load()) == []
     plan, _ = up(aws, d, store)
     assert plan.steps == (), [s.describe() for s in plan.steps]
@@ -295,6 +297,47 @@ def down_with_authorizer(attach, faulty):
         up(aws, GUARDED, store)
         faulty(lambda: down(aws, GUARDED, store))
         down(aws, GUARDED, store)
+def fresh_up_with_http(attach, faulty):
+    with world(attach) as (aws, store):
+        faulty(lambda: up(aws, WITH_HTTP, store))
+        recover(aws, store, WITH_HTTP)
+
+
+def turning_http_on(attach, faulty):
+    with world(attach) as (aws, store):
+        up(aws, PLAIN, store)
+        faulty(lambda: up(aws, WITH_HTTP, store))
+        recover(aws, store, WITH_HTTP)
+
+
+def turning_http_off(attach, faulty):
+    with world(attach) as (aws, store):
+        up(aws, WITH_HTTP, store)
+        faulty(lambda: up(aws, PLAIN, store))
+        recover(aws, store, PLAIN)
+
+
+def repairing_http(attach, faulty):
+    """Drift put back by `up --refresh`: the stage's auto-deploy, the route's target and the
+    integration's payload format changed by hand."""
+    with world(attach) as (aws, store):
+        up(aws, WITH_HTTP, store)
+        resources = store.load()["resources"]
+        apigw, api_id = aws.session.client("apigatewayv2"), resources["http_api"]["id"]
+        apigw.update_stage(ApiId=api_id, StageName="$default", AutoDeploy=False)
+        apigw.update_integration(ApiId=api_id, IntegrationId=resources["http_integration"]["id"],
+                                 PayloadFormatVersion="1.0")
+        apigw.update_route(ApiId=api_id, RouteId=resources["http_route"]["id"], Target="integrations/x")
+        faulty(lambda: up(aws, WITH_HTTP, store, refresh=True))
+        up(aws, WITH_HTTP, store, refresh=True)      # the command, again: drift is read anew
+        recover(aws, store, WITH_HTTP)
+
+
+def down_with_http(attach, faulty):
+    with world(attach) as (aws, store):
+        up(aws, WITH_HTTP, store)
+        faulty(lambda: down(aws, WITH_HTTP, store))
+        down(aws, WITH_HTTP, store)
         assert not store.exists()
 
 
@@ -319,7 +362,9 @@ SCENARIOS = {s.__name__: s for s in (fresh_up, updating_up, turning_tracking_on,
                                      fresh_up_with_domain, updating_domain, renaming_domain,
                                      turning_domain_off, down_with_domain, remote_up, remote_down,
                                      fresh_up_with_authorizer, changing_authorizer,
-                                     removing_authorizer, down_with_authorizer)}
+                                     removing_authorizer, down_with_authorizer,
+                                     fresh_up_with_http, turning_http_on, turning_http_off,
+                                     repairing_http, down_with_http)}
 # How many AWS calls each scenario's faulty command makes when nothing fails: each is broken
 # in turn, one test each. test_each_scenario_makes_exactly_the_calls_its_positions_break
 # says the number to write here when the provisioner's calls change.
@@ -327,7 +372,9 @@ CALLS = {"fresh_up": 25, "updating_up": 15, "turning_tracking_on": 11, "failing_
          "fresh_up_with_domain": 24, "updating_domain": 7, "renaming_domain": 14,
          "turning_domain_off": 7, "down_with_domain": 15,
          "fresh_up_with_authorizer": 19, "changing_authorizer": 5, "removing_authorizer": 7,
-         "down_with_authorizer": 12}
+         "down_with_authorizer": 12,
+         "fresh_up_with_http": 23, "turning_http_on": 12, "turning_http_off": 7, "repairing_http": 19,
+         "down_with_http": 13}
 # The positions of the remote scenarios' state calls (S3 and STS) in their faulty command;
 # test_the_remote_scenarios_break_exactly_their_state_calls says what to write here.
 STATE_CALLS = {"remote_up": [1, 2, 3, 9, 12, 15, 17, 19, 21, 23, 25, 27, 29, 31, 32, 33],
@@ -406,3 +453,20 @@ def test_the_domain_scenarios_include_every_call_of_a_custom_domain(scenario):
     assert DOMAIN_CALLS[scenario] <= set(made), made
     if scenario is down_with_domain:   # the domain goes before the API it maps
         assert made.index("DeleteDomainName") < made.index("DeleteApi")
+
+
+HTTP_CALLS = {   # issue 17: between them, every call of the HTTP API of http_app
+    fresh_up_with_http: {"GetApis", "CreateApi", "CreateIntegration", "CreateRoute", "CreateStage",
+                         "AddPermission"},
+    turning_http_on: {"UpdateFunctionConfiguration", "GetPolicy", "CreateApi", "AddPermission"},
+    turning_http_off: {"RemovePermission", "DeleteApi", "UpdateFunctionConfiguration"},
+    repairing_http: {"GetApi", "GetIntegrations", "GetRoutes", "GetStage", "GetPolicy",
+                     "UpdateIntegration", "UpdateRoute", "UpdateStage"},
+    down_with_http: {"GetApis", "DeleteApi"},
+}
+
+
+@pytest.mark.parametrize("scenario", list(HTTP_CALLS), ids=lambda f: f.__name__)
+def test_the_http_scenarios_include_every_call_of_the_http_api(scenario):
+    made = calls_of(scenario)
+    assert HTTP_CALLS[scenario] <= set(made), made

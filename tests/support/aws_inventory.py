@@ -32,9 +32,10 @@ def inventory(session: boto3.Session, name: str = "chat-dev-ws", responses: bool
         "log_groups": sum(g["logGroupName"] == f"/aws/lambda/{name}"
                           for g in logs.describe_log_groups()["logGroups"]),
         "apis": len(apis), "functions": len(functions),
-        "permissions": _permission_count(lam, name) if functions else 0,
+        "permissions": _permission_count(lam, name, WEBSOCKET_SIDS) if functions else 0,
         "integrations": 0, "routes": {}, "route_responses": {}, "stages": 0,
         **_domain_inventory(session), "authorizers": 0, "connect_auth": None,
+        **_http_inventory(session, name),
     }
     for api in apis:
         found["integrations"] += len(apigw.get_integrations(ApiId=api["ApiId"])["Items"])
@@ -67,6 +68,10 @@ def _domain_inventory(session: boto3.Session) -> dict[str, int]:
                                 for d in domains)}
 
 
+# The function's statements for the WebSocket API: its integration's, and its authorizer's.
+WEBSOCKET_SIDS = ("wsdeploy-apigateway-invoke", "wsdeploy-apigateway-authorizer")
+
+
 def _authorizers_in_use(apigw: Any, api_id: str) -> int:
     """Against a server (moto's has no GetAuthorizers): the authorizers its routes use."""
     used = {r.get("AuthorizerId") for r in apigw.get_routes(ApiId=api_id)["Items"]} - {None, ""}
@@ -74,30 +79,53 @@ def _authorizers_in_use(apigw: Any, api_id: str) -> int:
                if apigw.get_authorizer(ApiId=api_id, AuthorizerId=authorizer_id))
 
 
-def _permission_count(lam: Any, name: str) -> int:
+def _permission_count(lam: Any, name: str, sids: tuple[str, ...] | None = None) -> int:
+    """The function's statements (with `sids`: of those ids)."""
     try:
-        return len(json.loads(lam.get_policy(FunctionName=name)["Policy"])["Statement"])
+        statements = json.loads(lam.get_policy(FunctionName=name)["Policy"])["Statement"]
     except lam.exceptions.ResourceNotFoundException:
         return 0
+    return len([s for s in statements if sids is None or s.get("Sid") in sids])
+
+
+def _http_inventory(session: boto3.Session, name: str) -> dict[str, int]:
+    """The HTTP API of http_app (issue 17): NAME without -ws, then -http; its parts, and the
+    function's statement for it."""
+    apigw, lam = session.client("apigatewayv2"), session.client("lambda")
+    http_name = name.removesuffix("-ws") + "-http"
+    apis = [a for a in apigw.get_apis()["Items"] if a["Name"] == http_name]
+    functions = [f for f in lam.list_functions()["Functions"] if f["FunctionName"] == name]
+    found = {"http_apis": len(apis), "http_integrations": 0, "http_routes": 0, "http_stages": 0,
+             "http_permissions": _permission_count(lam, name, ("wsdeploy-apigateway-invoke-http",))
+             if functions else 0}
+    for api in apis:
+        found["http_integrations"] += len(apigw.get_integrations(ApiId=api["ApiId"])["Items"])
+        found["http_routes"] += len(apigw.get_routes(ApiId=api["ApiId"])["Items"])
+        found["http_stages"] += len(apigw.get_stages(ApiId=api["ApiId"])["Items"])
+    return found
 
 
 def expected_inventory(route_keys: list[str], reply_keys: list[str] = (), tables: int = 0,
                        domains: int = 0, dns_records: int | None = None,
-                       connect_auth: str | None = None) -> dict[str, Any]:
+                       connect_auth: str | None = None, http: int = 0) -> dict[str, Any]:
     """`domains`: custom domain names, each with its mapping and (by default) A and AAAA.
     `connect_auth`: $connect's AuthorizationType when not NONE; CUSTOM brings an authorizer
-    and the function's statement for it."""
+    and the function's statement for it. `http`: 1 with http_app (an HTTP API with one
+    integration, route and stage, and the function's statement for it)."""
     authorizers = int(connect_auth == "CUSTOM")
     return {"roles": 1, "tables": tables, "role_policies": 1, "log_groups": 1, "apis": 1, "functions": 1,
             "permissions": 1 + authorizers, "integrations": 1, "routes": {k: 1 for k in route_keys},
             "route_responses": {k: 1 for k in reply_keys}, "stages": 1, "domain_names": domains,
             "api_mappings": domains, "dns_records": 2 * domains if dns_records is None else dns_records,
-            "authorizers": authorizers, "connect_auth": connect_auth}
+            "authorizers": authorizers, "connect_auth": connect_auth,
+            **{key: http for key in HTTP_KEYS}}
 
 
 EMPTY = {"roles": 0, "tables": 0, "role_policies": 0, "log_groups": 0, "apis": 0, "functions": 0,
          "permissions": 0, "integrations": 0, "routes": {}, "route_responses": {}, "stages": 0,
-         "domain_names": 0, "api_mappings": 0, "dns_records": 0, "authorizers": 0, "connect_auth": None}
+         "domain_names": 0, "api_mappings": 0, "dns_records": 0, "authorizers": 0, "connect_auth": None,
+         "http_apis": 0, "http_integrations": 0, "http_routes": 0, "http_stages": 0, "http_permissions": 0}
+HTTP_KEYS = ("http_apis", "http_integrations", "http_routes", "http_stages", "http_permissions")
 
 
 def record_matches_aws(session: boto3.Session, record: dict, responses: bool = True) -> list[str]:
@@ -106,7 +134,7 @@ def record_matches_aws(session: boto3.Session, record: dict, responses: bool = T
     res = record["resources"]
     apigw, lam, iam = session.client("apigatewayv2"), session.client("lambda"), session.client("iam")
     api_id = res["api"]["id"]
-    if [a["ApiId"] for a in apigw.get_apis()["Items"]] != [api_id]:
+    if [a["ApiId"] for a in apigw.get_apis()["Items"] if a["ProtocolType"] == "WEBSOCKET"] != [api_id]:
         problems.append("api id")
     if [i["IntegrationId"] for i in apigw.get_integrations(ApiId=api_id)["Items"]] != [res["integration"]["id"]]:
         problems.append("integration id")
@@ -129,6 +157,7 @@ def record_matches_aws(session: boto3.Session, record: dict, responses: bool = T
     elif "chat-dev-ws-connections" in tables:
         problems.append("table not recorded")
     problems += _domain_matches(session, res, api_id)
+    problems += _http_matches(session, res)
     if {s["name"] if isinstance(s, dict) else s for s in [res["stage"]]} != {
             s["StageName"] for s in apigw.get_stages(ApiId=api_id)["Items"]}:
         problems.append("stage")
@@ -156,6 +185,26 @@ def _domain_matches(session: boto3.Session, res: dict, api_id: str) -> list[str]
                          and (r.get("AliasTarget") or {}).get("DNSName", "").rstrip(".") == dns["target"])
         if aliases != ["A", "AAAA"]:
             problems.append(f"dns records {aliases}")
+    return problems
+
+
+def _http_matches(session: boto3.Session, res: dict) -> list[str]:
+    apigw = session.client("apigatewayv2")
+    live = [a["ApiId"] for a in apigw.get_apis()["Items"] if a["ProtocolType"] == "HTTP"]
+    recorded = res.get("http_api")
+    if recorded is None:
+        return ["http api not recorded"] if live else []
+    if live != [recorded["id"]]:
+        return [f"http apis {live} != {recorded['id']}"]
+    problems = []
+    integrations = apigw.get_integrations(ApiId=recorded["id"])["Items"]
+    if [i["IntegrationId"] for i in integrations] != [res["http_integration"]["id"]]:
+        problems.append("http integration id")
+    routes = apigw.get_routes(ApiId=recorded["id"])["Items"]
+    if [(r["RouteId"], r["Target"]) for r in routes] != [(res["http_route"]["id"], res["http_route"]["target"])]:
+        problems.append("http route")
+    if [s["StageName"] for s in apigw.get_stages(ApiId=recorded["id"])["Items"]] != ["$default"]:
+        problems.append("http stage")
     return problems
 
 

@@ -87,7 +87,7 @@ def test_the_example_file_documents_every_key_and_is_valid(tmp_path):
                    'handler_module, source, source_outside, exclude, include, requirements, region, '
                    'profile, runtime, '
                    'architecture, memory, timeout, log_retention_days, route_selection, environment, '
-                   'connections, state, auth'),
+                   'connections, state, auth, http_app'),
     ('memory = "256"', 'app.memory: must be a whole number of MB, not a string ("256")'),
     ("memory = true", "app.memory: must be a whole number of MB, not a boolean (true)"),
     ("memory = 127", "app.memory: 127 is out of range: Lambda accepts 128 to 10240 MB"),
@@ -231,7 +231,7 @@ def test_a_missing_name_and_stage_only_keys(tmp_path):
         'stages.dev.stages: unknown key (did you mean "state"?); valid keys: handler_module, source, '
         "source_outside, exclude, include, requirements, "
         "region, profile, runtime, architecture, memory, timeout, log_retention_days, "
-        "route_selection, environment, connections, domain, state, auth",
+        "route_selection, environment, connections, domain, state, auth, http_app",
     ]
 
 
@@ -608,3 +608,28 @@ def test_state_is_local_by_default_and_a_stage_may_keep_it_in_s3(tmp_path):
 def test_a_bad_state_location_is_refused_saying_what_is_valid(tmp_path, value, message):
     found = problems(tmp_path, app(f"state = {value}"))
     assert len(found) == 1 and found[0].startswith("app.state: ") and message in found[0], found
+
+
+# -- http_app: the WSGI/ASGI app served beside the WebSocket API (issue 17) -------------------------
+def test_http_app_is_read_and_a_stage_may_override_it(tmp_path):
+    config = write_project(tmp_path, '[app]\nname = "chat"\nhttp_app = "app:app"\n\n[stages.dev]\n\n'
+                                     '[stages.prod]\nhttp_app = "web.main:api"\n')
+    assert load_stage(config, "dev").http_app == "app:app"
+    assert load_stage(config, "prod").http_app == "web.main:api"
+
+
+def test_http_app_is_unset_by_default(tmp_path):
+    assert load_stage(write_project(tmp_path)).http_app is None
+
+
+@pytest.mark.parametrize("value", ['"app"', '"app.py:app"', '"app:"', '":app"', '"app:app:x"',
+                                   '"app/web:app"', '"app:app "', '"class:app"', '"app:app()"', "1"])
+def test_http_app_must_be_module_colon_attribute_whole(tmp_path, value):
+    (problem,) = problems(tmp_path, app(f"http_app = {value}"))
+    assert problem.startswith("app.http_app: ")
+    assert "module:attribute" in problem
+
+
+def test_http_app_takes_no_control_character(tmp_path):
+    (problem,) = problems(tmp_path, app('http_app = "app:app\\n"'))
+    assert problem.startswith("app.http_app: ") and "a control or invisible character" in problem

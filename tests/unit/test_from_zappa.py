@@ -126,3 +126,22 @@ def test_zappas_http_domain_is_not_given_to_the_websocket_api_and_the_reason_say
     assert 'domain = { name = "ws.example.com" }' in dropped["domain"]
     assert "certificate_arn" in dropped["certificate_arn"] and "base_path" in dropped["base_path"]
     assert "Route 53" in dropped["route53_enabled"]
+
+
+def test_app_function_becomes_http_app_module_colon_attribute(tmp_path):
+    conversion = converted({"dev": {"app_function": "web.main.app"},
+                            "prod": {"extends": "dev", "app_function": "web.main.api"}})
+    data = tomllib.loads(conversion.text)
+    assert data["stages"]["dev"]["http_app"] == "web.main:app"
+    assert data["stages"]["prod"]["http_app"] == "web.main:api"
+    assert "app_function -> http_app" in conversion.carried
+    assert not any("app_function" in line for line in conversion.text.splitlines() if line.startswith("#"))
+    (tmp_path / "wsdeploy.toml").write_text(conversion.text)
+    assert load_stage(tmp_path / "wsdeploy.toml", "prod").http_app == "web.main:api"
+
+
+def test_an_app_function_wsdeploy_cannot_name_is_listed_with_the_reason():
+    conversion = converted({"dev": {"app_function": "app"}})
+    assert "http_app" not in tomllib.loads(conversion.text)["app"]
+    assert any("app_function" in line and "module:attribute" in line
+               for line in conversion.text.splitlines() if line.startswith("#"))

@@ -30,6 +30,8 @@ DEV_HELP = (
     "@connections management API, which send_message and boto3's apigatewaymanagementapi "
     "client use, answers at http://HOST:PORT/STAGE/@connections/ID on the same port. Events, "
     "route selection, replies, size limits, timeouts and error frames follow the real gateway.\n\n"
+    "With http_app in wsdeploy.toml, every other request on the port (http://HOST:PORT/...) goes "
+    "to that WSGI/ASGI app as the HTTP API's event (payload format 2.0), one line per request.\n\n"
     "Handlers run through the same entry point as in Lambda, with the stage's environment from "
     "wsdeploy.toml. Saving a Python file of the app takes effect on the next event, without "
     "dropping connections; a change that fails to import is reported and the last good "
@@ -108,7 +110,9 @@ async def _serve(settings: DevSettings, quiet: bool) -> None:
         f"{escape(settings.handler_module)} in {escape(str(settings.source_dir))}\n"
         f"  WebSocket     {gateway.url}\n"
         f"  @connections  {gateway.management_url}/@connections/{{connectionId}}\n"
-        f"  routes        {escape(routes)}\n"
+        + (f"  HTTP app      http://{settings.host}:{gateway.port}/ ({escape(settings.http_app)}: "
+           "every other request)\n" if settings.http_app else "")
+        + f"  routes        {escape(routes)}\n"
         "Edits take effect on the next event. Ctrl-C stops.", highlight=False)
     stop = asyncio.Event()
 

@@ -82,6 +82,8 @@ def show_report(report: Report, opened: OpenStage, as_json: bool) -> None:
         print_result("Last deploy  never finished")
     else:
         print_result(f"URL          {report.url}", wrap=False)
+        if report.http_url:
+            print_result(f"HTTP URL     {report.http_url}", wrap=False)
         print_result(f"Last deploy  {local_time(report.deployed_at) if report.deployed_at else 'unknown: not recorded here'}")
     if report.certificate:
         cert = report.certificate

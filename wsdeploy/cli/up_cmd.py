@@ -36,7 +36,8 @@ UP_HELP = (
     "Each step is recorded in .wsdeploy/STAGE.json as soon as it is done, so an interrupted "
     "run is resumed by running `wsdeploy up` again. Ends by printing the wss:// URL: alone on "
     "stdout for scripts (url=$(wsdeploy up)), labelled \"URL\" on a terminal; with a custom "
-    "domain, its URL first, then the API's own, one per line.\n\n"
+    "domain, its URL first, then the API's own, one per line; with http_app, the HTTP API's "
+    "https:// URL last (it serves the app's own routes through the same function).\n\n"
     "A stage's domain = { name = ... } gets an API Gateway domain name with the ACM certificate "
     "that covers it, a mapping to the stage and, when Route 53 hosts the name's zone, alias "
     "records; changing the name or turning it off deletes the old one, so `up` asks first.\n\n"
@@ -65,7 +66,7 @@ def up_command(
                                       "and repair what was changed by hand (a few more read calls)."),
     yes: bool = typer.Option(False, "--yes", "-y",
                              help="Carry out deletes that lose data or a name clients use (a connections "
-                                  "table or a custom domain turned off) without asking. Without a "
+                                  "table, a custom domain or http_app turned off) without asking. Without a "
                                   "terminal they need --yes."),
     exit_code: bool = typer.Option(False, "--exit-code",
                                    help="With --dry-run: exit 3 when the plan changes something, 0 when not."),

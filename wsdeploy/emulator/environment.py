@@ -46,7 +46,8 @@ class Environment:
     def apply(self, settings: DevSettings, endpoint: str,
               gateway: Callable[[str, str, bytes], tuple[int, str, bytes]] | None = None) -> None:
         """`gateway(method, connection_id, body)` answers the runtime's calls to `endpoint`."""
-        variables = function_environment(dict(settings.environment), settings.handler_module, endpoint)
+        variables = function_environment(dict(settings.environment), settings.handler_module, endpoint,
+                                         http_app=settings.http_app)
         for name, value in variables.items():
             self._set(name, str(value))
         if gateway is not None:

@@ -66,6 +66,7 @@ class HttpRequest:
     target: str
     headers: dict[str, str]  # names in lower case
     body: bytes
+    source_ip: str = ""  # the caller's address
 
 
 def parse_head(head: bytes) -> tuple[str, str, str, dict[str, str]]:
@@ -83,7 +84,8 @@ def parse_head(head: bytes) -> tuple[str, str, str, dict[str, str]]:
             name = name.strip().lower()
             if name == "content-length" and name in headers:
                 raise ValueError("Content-Length is given more than once")
-            headers[name] = value.strip()
+            # a repeated header is one, its values comma-joined (RFC 9110, 5.3)
+            headers[name] = f"{headers[name]},{value.strip()}" if name in headers else value.strip()
     return method, target, version, headers
 
 
@@ -108,7 +110,9 @@ class FrontDoor(asyncio.Protocol):
                  serve: Callable[[HttpRequest], Awaitable[Reply]], doors: set[FrontDoor],
                  spawn: Callable[[Coroutine[Any, Any, None]], Any],
                  limits: HttpLimits = HttpLimits(),
-                 limit: Callable[[str, str], None] = lambda name, text: None):
+                 limit: Callable[[str, str], None] = lambda name, text: None,
+                 app: Callable[[HttpRequest], Awaitable[Reply]] | None = None,
+                 is_websocket: Callable[[str, dict[str, str]], bool] = lambda target, headers: True):
         self._websocket = websocket  # makes the websockets connection, on hand-over
         self._serve = serve
         self._doors = doors  # every door not yet handed over, so that stopping can close it
@@ -125,6 +129,11 @@ class FrontDoor(asyncio.Protocol):
         self._skip = 0  # bytes of an oversized body still to drop
         self._after_skip: tuple[Reply, bool] | None = None
         self._peer = "?"
+        self._peer_ip = ""
+        # With http_app (issue 17), every request but the WebSocket upgrade and @connections
+        # goes to `app`: the door reads each request's head before deciding.
+        self._app = app
+        self._is_websocket = is_websocket
         self.transport: asyncio.Transport | None = None
 
     # -- timers ------------------------------------------------------------------------
@@ -169,6 +178,7 @@ class FrontDoor(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername")
         self._peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else "a client"
+        self._peer_ip = str(peer[0]) if isinstance(peer, tuple) else ""
         if len(self._doors) >= self._limits.max_connections:
             self._limit("connections", f"{len(self._doors)} HTTP connections are open, the "
                         f"most allowed: closed a new one from {self._peer} at once")
@@ -187,7 +197,7 @@ class FrontDoor(asyncio.Protocol):
                 return
             self._disarm()
             target = bytes(self._buffer[:line_end]).split(b" ")[1:2] or [b""]
-            if not is_management_request(target[0].decode("latin-1")):
+            if self._app is None and not is_management_request(target[0].decode("latin-1")):
                 self._hand_over()
                 return
             self._http = True
@@ -239,6 +249,11 @@ class FrontDoor(asyncio.Protocol):
             except ValueError as error:
                 self._refuse(bad_request(str(error)), f"a request it cannot read ({error})")
                 return
+            if (self._app is not None and not is_management_request(target)
+                    and self._is_websocket(target, headers)):
+                self._disarm()
+                self._hand_over()  # this request, and what follows it, are websockets'
+                return
             if "transfer-encoding" in headers:
                 self._refuse(bad_request("Transfer-Encoding is not supported: send a "
                                          "Content-Length"), "a request with Transfer-Encoding")
@@ -254,7 +269,8 @@ class FrontDoor(asyncio.Protocol):
             body = bytes(self._buffer[:head_end + 4 + length][head_end + 4:])
             del self._buffer[:head_end + 4 + length]
             self._busy = True
-            self._spawn(self._answer(HttpRequest(method, target, headers, body), keep_alive))
+            self._spawn(self._answer(HttpRequest(method, target, headers, body, self._peer_ip),
+                                     keep_alive))
         if not self.transport.is_closing():
             self._arm_for_next()
 
@@ -262,6 +278,8 @@ class FrontDoor(asyncio.Protocol):
         try:
             if is_management_request(request.target):
                 reply = await self._serve(request)
+            elif self._app is not None:
+                reply = await self._app(request)
             else:
                 reply = forbidden()
         except Exception:  # noqa: BLE001 - a bug of ours must not leave the client hanging

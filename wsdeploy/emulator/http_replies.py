@@ -34,7 +34,8 @@ class Reply:
     status: int
     body: bytes = b""
     error_type: str | None = None
-    content_type: str = "application/json"
+    content_type: str = "application/json"   # "": none sent
+    headers: tuple[tuple[str, str], ...] = ()   # an app's own (the HTTP API of http_app)
 
 
 def message_body(message: str) -> bytes:
@@ -127,11 +128,13 @@ def reply_headers(reply: Reply, keep_alive: bool) -> list[tuple[str, str]]:
     headers = [("Date", _http_date()), ("Content-Type", reply.content_type),
                ("x-amzn-RequestId", request_uuid()),
                ("Connection", "keep-alive" if keep_alive else "close")]
+    if not reply.content_type:
+        del headers[1]
     if reply.status != 204:
         headers.append(("Content-Length", str(len(reply.body))))
     if reply.error_type:
         headers.append(("x-amzn-ErrorType", reply.error_type))
-    return headers
+    return headers + list(reply.headers)
 
 
 def serialize(reply: Reply, keep_alive: bool) -> bytes:

@@ -35,7 +35,7 @@ from websockets.asyncio.server import Server, serve
 from websockets.http11 import Request, Response
 
 from ..errors import UserError
-from . import decisions, events, http_replies, ids, limits, management_api
+from . import decisions, events, http_api, http_replies, ids, limits, management_api
 from .app_loader import AppLoader
 from .client_socket import ClientSocket
 from .connect_guard import AUTHORIZER_ROUTE, ConnectGuard
@@ -241,8 +241,36 @@ class Gateway:
             self._spawn(self._watch(ws))
             return ws
 
+        app = self._serve_app if s.http_app else None
         return FrontDoor(hand_over, self._management, self._doors, self._spawn,
-                         s.http_limits(open_file_limit()), self._limit.hit)
+                         s.http_limits(open_file_limit()), self._limit.hit, app, self._is_upgrade)
+
+    def _is_upgrade(self, target: str, headers: dict[str, str]) -> bool:
+        """The WebSocket API's request: an upgrade at /{stage}. With http_app, every other
+        request is the HTTP app's, as the HTTP API beside it would have it."""
+        path = target.split("?", 1)[0]
+        return (path.rstrip("/") == f"/{self.settings.stage}"
+                and "websocket" in headers.get("upgrade", "").lower())
+
+    async def _serve_app(self, request: HttpRequest) -> Reply:
+        """One request for the HTTP app (issue 17): a payload 2.0 event through the runtime's
+        entry point, on a worker, as the HTTP API beside the WebSocket API sends it."""
+        assert self.api is not None
+        now_ms, request_id = _now_ms(), ids.gateway_id()
+        event = http_api.http_event(self.api, request.method, request.target, request.headers,
+                                    request.body, request.source_ip, request_id, now_ms)
+        outcome = await self._invocations.run(http_api.ROUTE_KEY,
+                                              lambda routes: (http_api.ROUTE_KEY, event))
+        if outcome.timed_out:
+            reply = http_api.timed_out()
+        elif outcome.error is not None or outcome.abandoned:
+            reply = http_api.internal_error()
+        else:
+            reply = http_api.reply_from(outcome.result)
+        path = request.target.split("?", 1)[0]
+        self._on_event(EventRecord(f"{request.method} {path}", "HTTP", reply.status,
+                                   outcome.duration_ms, outcome.error or ""))
+        return reply
 
     async def _process_request(self, ws: ClientSocket, request: Request) -> Response:
         path = request.path.split("?", 1)[0]

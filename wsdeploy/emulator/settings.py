@@ -49,6 +49,7 @@ class DevSettings:
     # fails as it would in the deployed function, instead of working here only.
     connections: bool = False
     auth: str = "none"  # "iam": handshakes without a SigV4 signature get 403 (connect_guard.py)
+    http_app: str | None = None  # "module:attribute": other requests go to it (issue 17)
 
     def __post_init__(self) -> None:
         if not self.api_id:
@@ -71,6 +72,7 @@ class DevSettings:
                    stage=cfg.stage, route_selection=cfg.route_selection,
                    environment={**cfg.environment, **connections_environment(cfg)},
                    connections=cfg.connections.enabled, auth=getattr(cfg, "auth", "none"),
+                   http_app=cfg.http_app,
                    exclude=tuple(cfg.exclude),
                    integration_timeout=min(INTEGRATION_TIMEOUT_SECONDS, float(cfg.timeout)),
                    **overrides)

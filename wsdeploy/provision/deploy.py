@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Iterator
 from ..errors import DeployError
 from ..state import StateStore, shown, utc_now
 from . import record as rec
-from .desired import Desired, config_hash, custom_url, websocket_url
+from .desired import Desired, config_hash, custom_url, http_url, websocket_url
 from .errors import AwsCallError
 from .executor import UP_RECOVERY, QuietReporter, Reporter, execute, failure_message
 from .kinds import REGISTRY
@@ -100,7 +100,7 @@ def finish(run: Run) -> str:
     """Records the URL and what was deployed; saves only if that changed."""
     url = websocket_url(run.d, run.partition, run.api_id)
     summary = {"url": url, "code_sha256": run.d.code_sha256, "config_hash": config_hash(run.d),
-               "custom_url": domain_url(run.record)}
+               "custom_url": domain_url(run.record), "http_url": recorded_http_url(run)}
     if any(run.record.get(key) != value for key, value in summary.items()) or not run.record.get("deployed_at"):
         run.record.update(summary, deployed_at=utc_now())
         run.save(run.record)
@@ -120,10 +120,16 @@ def domain_url(record: dict) -> str | None:
     return custom_url(domain["name"], mapping["key"]) if domain and mapping else None
 
 
+def recorded_http_url(run: Run) -> str | None:
+    """https://... of the recorded HTTP API of http_app (issue 17), if any."""
+    api = rec.get(run.record, "http_api")
+    return http_url(run.d, run.partition, api["id"]) if api else None
+
+
 def result_urls(record: dict) -> list[str]:
     """What `up` prints on stdout, one per line: the custom domain's URL first, if any, then
-    the API's own."""
-    return [url for url in (record.get("custom_url"), record.get("url")) if url]
+    the API's own, then the HTTP API's (http_app)."""
+    return [url for url in (record.get("custom_url"), record.get("url"), record.get("http_url")) if url]
 
 
 def dns_instructions(record: dict) -> str | None:

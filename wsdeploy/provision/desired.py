@@ -120,6 +120,11 @@ class StageNames:
     def tags(self) -> dict[str, str]:
         return {TAG_APP: self.app, TAG_STAGE: self.stage}
 
+    @property
+    def http_api_name(self) -> str:
+        """The HTTP API of `http_app` (issue 17)."""
+        return naming.http_api_name(self.app, self.stage)
+
 
 def names_from(cfg: Any, region: str) -> StageNames:
     return StageNames(app=cfg.app, stage=cfg.stage, region=region,
@@ -145,6 +150,7 @@ class Desired(StageNames):
     domain: DesiredDomain | None = None              # None: no custom domain
     authorizer: DesiredAuthorizer | None = None      # None: no @on_authorize
     connect_auth: str = "NONE"                       # $connect's AuthorizationType (auth_mode.py)
+    http_app: str | None = None                      # "module:attribute"; None: no HTTP API
 
     def route(self, key: str) -> DesiredRoute | None:
         return next((r for r in self.routes if r.key == key), None)
@@ -167,6 +173,7 @@ def desired_from(cfg: Any, package: Any, region: str) -> Desired:
                      if cfg.connections.enabled else None),
         domain=_desired_domain(getattr(cfg, "domain", None)),
         **_desired_auth(cfg, package.handler),
+        http_app=getattr(cfg, "http_app", None),
     )
 
 
@@ -266,7 +273,7 @@ def function_settings(d: Desired, partition: str, role_arn: str, api_id: str) ->
                                            d.connections.track) if d.connections else None)
     environment = function_environment(dict(d.user_environment), d.handler_module,
                                        f"https://{api_host(d, partition, api_id)}/{d.stage}",
-                                       connections)
+                                       connections, d.http_app)
     return {"role": role_arn, "handler": RUNTIME_HANDLER, "runtime": d.runtime, "memory": d.memory,
             "timeout": d.timeout, "architecture": d.architecture, "environment": environment}
 
@@ -291,6 +298,8 @@ def config_hash(d: Desired) -> str:
                             d.domain.hosted_zone_id]
     if d.connect_auth != "NONE":    # the same
         fields["connect_auth"] = [d.connect_auth, *(d.authorizer.identity if d.authorizer else ())]
+    if d.http_app is not None:      # the same
+        fields["http_app"] = d.http_app
     return document_hash(fields)
 
 
@@ -315,3 +324,20 @@ def environment_changes(want: dict, have: dict) -> list[str]:
     names = sorted(set(want) | set(have))
     differing = [n for n in names if want.get(n) != have.get(n)]
     return [f"environment: {', '.join(differing)}"] if differing else []
+
+
+# -- the HTTP API of `http_app` (issue 17) -----------------------------------------------------
+HTTP_PERMISSION_ID = "wsdeploy-apigateway-invoke-http"   # its own statement beside PERMISSION_ID
+HTTP_PAYLOAD_VERSION = "2.0"
+HTTP_STAGE = "$default"                                  # served at the API's root, auto-deployed
+HTTP_ROUTE = "$default"                                  # every method and path to the app
+
+
+def wants_http(d: StageNames) -> bool:
+    """True when `d` is a Desired with an http_app (StageNames alone: unknown, False)."""
+    return getattr(d, "http_app", None) is not None
+
+
+def http_url(d: StageNames, partition: str, api_id: str) -> str:
+    """The HTTP API's URL: its $default stage answers at the root."""
+    return f"https://{api_host(d, partition, api_id)}/"

@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Mapping
 
 from .handlers import (api, authorizer, domain, function, integration, log_group, permission, role,
                        routes, stage, table)
+from .handlers import http_api
 from .run import Run
 from .steps import Action, Kind, Step
 
@@ -71,7 +72,7 @@ REGISTRY: tuple[KindSpec, ...] = (
     KindSpec(Kind.API, api.API, "api", forgets=("api", "integration", "routes", "stage", "authorizer"),
              duplicates=True),
     KindSpec(Kind.FUNCTION, function.FUNCTION, "function",
-             forgets=("function", "permission", "authorizer_permission")),
+             forgets=("function", "permission", "authorizer_permission", "http_permission")),
     KindSpec(Kind.FUNCTION_CODE, function.FUNCTION_CODE),
     KindSpec(Kind.PERMISSION, permission.PERMISSION, "permission", forgets=("permission",)),
     KindSpec(Kind.INTEGRATION, integration.INTEGRATION, "integration", forgets=("integration",),
@@ -87,6 +88,15 @@ REGISTRY: tuple[KindSpec, ...] = (
     KindSpec(Kind.AUTHORIZER, authorizer.AUTHORIZER, "authorizer", forgets=("authorizer",)),
     KindSpec(Kind.AUTHORIZER_PERMISSION, authorizer.AUTHORIZER_PERMISSION, "authorizer_permission",
              forgets=("authorizer_permission",)),
+    KindSpec(Kind.HTTP_API, http_api.HTTP_API, "http_api",
+             forgets=("http_api", "http_integration", "http_route", "http_stage"),
+             loses="the https:// address of the app's HTTP routes: made again, it gets a new one"),
+    KindSpec(Kind.HTTP_INTEGRATION, http_api.HTTP_INTEGRATION, "http_integration",
+             forgets=("http_integration",), duplicates=True),
+    KindSpec(Kind.HTTP_ROUTE, http_api.HTTP_ROUTE_STEPS, "http_route", forgets=("http_route",)),
+    KindSpec(Kind.HTTP_STAGE, http_api.HTTP_STAGE_STEPS, "http_stage", forgets=("http_stage",)),
+    KindSpec(Kind.HTTP_PERMISSION, http_api.HTTP_PERMISSION, "http_permission",
+             forgets=("http_permission",)),
 )
 _BY_KIND = {spec.kind: spec for spec in REGISTRY}
 assert set(_BY_KIND) == set(Kind), "every Kind has its entry"

@@ -175,3 +175,13 @@ class Authorizer:
     name: str
     identity: tuple[str, ...]
     uri: str
+
+
+@dataclass(frozen=True)
+class HttpIntegration:
+    """An HTTP API's integration: what it invokes, and how it shapes the event."""
+
+    id: str
+    uri: str
+    payload_version: str
+    integration_type: str

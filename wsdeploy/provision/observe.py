@@ -44,6 +44,13 @@ if TYPE_CHECKING:
     from .aws import Aws
 
 
+def observe_http(*args, **kwargs) -> dict:
+    """observe_http.py's (imported late: it uses this module's helpers)."""
+    from .observe_http import observe_http as observe
+
+    return observe(*args, **kwargs)
+
+
 def check_identity(aws: "Aws", record: dict | None, where: str,
                    seen_arn: str | None = None) -> Identity | None:
     """With a record, who we are must match it (before any write); else nothing is called.
@@ -84,6 +91,7 @@ def observe(aws: "Aws", d: StageNames, record: dict | None, full: bool = False) 
         extra_apis=extra_apis, extra_integrations=extra_integrations,
         **observe_domain(aws, d, record, api, full),
         **observe_authorizer(aws, d, record, api, function, routes, full),
+        **observe_http(aws, d, record, function, full),
     )
 
 

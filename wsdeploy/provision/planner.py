@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from ..errors import UserError
 from .certificates import expiry_warning
 from .dns import normal
-from .desired import (TABLE_BILLING, authorizer_name, authorizer_source_arn, TTL_ATTRIBUTE, Desired, document_hash, function_changes,
+from .desired import (HTTP_PAYLOAD_VERSION, HTTP_ROUTE, HTTP_STAGE, TABLE_BILLING, authorizer_name, authorizer_source_arn, TTL_ATTRIBUTE, Desired, document_hash, function_changes,
                       function_settings, integration_uri, permission_source_arn, role_policy,
                       trust_policy)
 from .seen import Observed, SeenRoute
@@ -134,6 +134,7 @@ def plan(d: Desired, o: Observed, now: datetime | None = None) -> Plan:
             b.add(Kind.STAGE, "update", d.stage, ("auto-deploy",), "turned off outside wsdeploy")
     _plan_domain(b, d, o, now or datetime.now(timezone.utc))
     _remove_authorizer(b, d, o)
+    _plan_http(b, d, o, account, partition, function_arn)
     if removing_table:
         b.add(Kind.TABLE, "delete", d.connections_table,
               why="connection tracking is off; this deletes every item in it")
@@ -144,7 +145,7 @@ def plan(d: Desired, o: Observed, now: datetime | None = None) -> Plan:
                   (Kind.LOG_GROUP, d.log_group), (Kind.API, d.name),
                   (Kind.ROLE_POLICY, d.name), (Kind.FUNCTION, d.name), (Kind.PERMISSION, d.name),
                   (Kind.INTEGRATION, "AWS_PROXY"), *((Kind.ROUTE, r.key) for r in d.routes),
-                  (Kind.STAGE, d.stage), *_domain_parts(d, o), *_authorizer_parts(d)]
+                  (Kind.STAGE, d.stage), *_domain_parts(d, o), *_authorizer_parts(d), *_http_parts(d)]
     for extra in o.extra_integrations:
         b.add(Kind.INTEGRATION, "delete", extra, why="a duplicate, invoking this function too")
     for extra in o.extra_apis:
@@ -355,3 +356,67 @@ def _remove_authorizer(b: _Builder, d: Desired, o: Observed) -> None:
         b.add(Kind.AUTHORIZER_PERMISSION, "delete", d.name, why=why)
     if o.authorizer is not None:
         b.add(Kind.AUTHORIZER, "delete", o.authorizer.name or authorizer_name(d.name), why=why)
+# -- the HTTP API of http_app (issue 17) -------------------------------------------------------
+def _http_parts(d: Desired) -> list[tuple[str, str]]:
+    if d.http_app is None:
+        return []
+    return [(Kind.HTTP_API, d.http_api_name), (Kind.HTTP_INTEGRATION, "AWS_PROXY"),
+            (Kind.HTTP_ROUTE, HTTP_ROUTE), (Kind.HTTP_STAGE, HTTP_STAGE), (Kind.HTTP_PERMISSION, d.name)]
+
+
+def _plan_http(b: _Builder, d: Desired, o: Observed, account: str | None, partition: str | None,
+               function_arn: str | None) -> None:
+    """After the function (the integration invokes it): API, integration, $default route,
+    $default stage, the function's statement. With http_app off: the statement, then the
+    API (its integration, route and stage go with it)."""
+    if d.http_app is None:
+        if o.http_permission is not None:
+            b.add(Kind.HTTP_PERMISSION, "delete", d.name, why="http_app is off in wsdeploy.toml")
+        if o.http_api is not None:
+            b.add(Kind.HTTP_API, "delete", o.http_api.id,
+                  why="http_app is off in wsdeploy.toml; its integration, route and stage go with it")
+            b.notes.append(f"http_app is off in wsdeploy.toml, so the HTTP API {d.http_api_name} "
+                           "will be deleted and its https:// address stop answering")
+        return
+    api = o.http_api
+    if api is None:
+        b.add(Kind.HTTP_API, "create", d.http_api_name, ("HTTP",))
+    else:
+        b.adopt_unrecorded(Kind.HTTP_API, d.http_api_name, api)
+    integration = o.http_integration if api else None
+    if integration is None:
+        b.add(Kind.HTTP_INTEGRATION, "create", "AWS_PROXY", (f"payload {HTTP_PAYLOAD_VERSION}",))
+    else:
+        b.adopt_unrecorded(Kind.HTTP_INTEGRATION, "AWS_PROXY", integration)
+        changes = tuple(f for f, differs in (
+            ("uri", function_arn is None or integration.uri != function_arn),
+            ("payload_version", integration.payload_version not in (None, HTTP_PAYLOAD_VERSION)))
+            if differs)
+        if changes:
+            b.add(Kind.HTTP_INTEGRATION, "update", "AWS_PROXY", changes)
+    route = o.http_route if api else None
+    if route is None:
+        b.add(Kind.HTTP_ROUTE, "create", HTTP_ROUTE)
+    else:
+        b.adopt_unrecorded(Kind.HTTP_ROUTE, HTTP_ROUTE, route)
+        if integration is None or route.target != f"integrations/{integration.id}":
+            b.add(Kind.HTTP_ROUTE, "update", HTTP_ROUTE, ("target",))
+    stage = o.http_stage if api else None
+    if stage is None:
+        b.add(Kind.HTTP_STAGE, "create", HTTP_STAGE, ("auto-deploy",))
+    else:
+        b.adopt_unrecorded(Kind.HTTP_STAGE, HTTP_STAGE, stage)
+        if stage.auto_deploy is False:
+            b.add(Kind.HTTP_STAGE, "update", HTTP_STAGE, ("auto-deploy",), "turned off outside wsdeploy")
+    for extra in o.http_extra_integrations if api else ():
+        b.add(Kind.HTTP_INTEGRATION, "delete", extra, why="a duplicate, invoking this function too")
+    want_source = (permission_source_arn(d, partition, account, api.id)
+                   if account and partition and api else None)
+    permission = o.http_permission
+    if o.function is None or permission is None:
+        b.add(Kind.HTTP_PERMISSION, "create", d.name)
+    elif want_source is None or permission.source_arn != want_source:
+        b.add(Kind.HTTP_PERMISSION, "update", d.name, ("source_arn",),
+              "the HTTP API is new" if api is None else "")
+    else:
+        b.adopt_unrecorded(Kind.HTTP_PERMISSION, d.name, permission)

@@ -23,6 +23,12 @@ deployed_at, url, custom_url (with a custom domain), code_sha256, config_hash, a
     authorizer_permission {statement_id, source_arn}   the function's statement for it
 
 A route entry may also name its `authorization` (CUSTOM, AWS_IAM) when it is not NONE.
+    http_api     {id, name}                         the HTTP API of http_app (issue 17)
+    http_integration {id, uri, payload_version}     uri: the function's ARN; "2.0"
+    http_route   {id, key, target}                  "$default"
+    http_stage   {name}                             "$default", auto-deploy
+    http_permission {statement_id, source_arn}      the function's statement for that API
+(and http_url at the top level, beside url)
 
 Policies are kept as SHA-256 fingerprints and the environment by variable names only, so the
 file holds no secret.

@@ -140,6 +140,27 @@ class SeenAuthorizer:
 
 
 @dataclass(frozen=True)
+class SeenHttpApi:
+    id: str
+    recorded: bool
+
+
+@dataclass(frozen=True)
+class SeenHttpIntegration:
+    id: str
+    uri: str
+    payload_version: str | None        # None: not read (trusted from the record)
+    recorded: bool
+
+
+@dataclass(frozen=True)
+class SeenHttpRoute:
+    id: str
+    target: str
+    recorded: bool
+
+
+@dataclass(frozen=True)
 class Observed:
     """Each resource that exists, or None; `recorded` says whether the state file has it."""
 
@@ -163,6 +184,12 @@ class Observed:
     zone: HostedZone | None = None             # where its records should be; None: not in Route 53
     authorizer: SeenAuthorizer | None = None   # $connect's REQUEST authorizer (issue 11)
     authorizer_permission: SeenPermission | None = None   # the function's statement for it
+    http_api: SeenHttpApi | None = None        # the HTTP API of http_app (observe_http.py)
+    http_integration: SeenHttpIntegration | None = None
+    http_route: SeenHttpRoute | None = None    # its $default route
+    http_stage: SeenStage | None = None        # its $default stage
+    http_permission: SeenPermission | None = None   # the function's statement for it
+    http_extra_integrations: tuple[str, ...] = ()   # ids: on `http_api`, invoking our function too
 
     def route(self, key: str) -> SeenRoute | None:
         return next((r for r in self.routes if r.key == key), None)

@@ -53,6 +53,7 @@ class Report:
     certificate: dict | None = None      # the domain's: arn, status, expires (ISO 8601)
     missing: tuple[str, ...] = ()        # what an interrupted `up` has not made yet
     recorded: bool = True                # False: found by name and tags, no record here
+    http_url: str | None = None          # the HTTP API of http_app (issue 17)
 
     @property
     def partly_deployed(self) -> bool:
@@ -77,7 +78,7 @@ class Report:
                 "code_differs": self.code_differs, "notes": list(self.notes),
                 "custom_url": self.custom_url, "certificate": self.certificate,
                 "partly_deployed": self.partly_deployed, "missing": list(self.missing),
-                "recorded": self.recorded}
+                "recorded": self.recorded, "http_url": self.http_url}
 
 
 def stage_status(aws: "Aws", names: StageNames, record: dict | None,
@@ -112,7 +113,7 @@ def stage_status(aws: "Aws", names: StageNames, record: dict | None,
                    "expires": cert.not_after.isoformat() if cert.not_after else None} if cert else None
     return Report(names.stage, names.region, True, record.get("url"), record.get("account"),
                   record.get("deployed_at"), tuple(rows), differs, notes,
-                  record.get("custom_url"), certificate, missing)
+                  record.get("custom_url"), certificate, missing, http_url=record.get("http_url"))
 
 
 def policies_added_by_hand(aws: "Aws", names: StageNames, record: dict) -> str | None:
@@ -177,6 +178,7 @@ def _rows(names: StageNames, record: dict, o: Observed) -> list[Row]:
                          ["auto_deploy"] if o.stage and o.stage.auto_deploy is False else []))
     rows += _domain_rows(record, o)
     rows += _authorizer_rows(record, o)
+    rows += _http_rows(record, o)
     # duplicates (observe.py): found by tags or by the function they invoke, never recorded
     rows += [Row("integration", extra, UNTRACKED, ("duplicate",)) for extra in o.extra_integrations]
     rows += [Row("api", extra, UNTRACKED, ("duplicate",)) for extra in o.extra_apis]
@@ -211,6 +213,25 @@ def _authorizer_rows(record: dict, o: Observed) -> list[Row | None]:
     return [_compare("authorizer", (mine or {}).get("id", seen.id if seen else ""), mine, seen, drift),
             _compare("authorizer_permission", (permission or {}).get("statement_id", ""), permission, p,
                      _differ(permission, {"source_arn": p.source_arn} if p else {}))]
+def _http_rows(record: dict, o: Observed) -> list[Row | None]:
+    """The HTTP API of http_app and its parts (issue 17)."""
+    get = lambda kind: rec.get(record, kind)  # noqa: E731
+    api, integration, route, permission = (get(k) for k in ("http_api", "http_integration",
+                                                            "http_route", "http_permission"))
+    i, r, p = o.http_integration, o.http_route, o.http_permission
+    return [
+        _compare("http_api", (api or {}).get("id", o.http_api.id if o.http_api else ""), api,
+                 o.http_api, _differ(api, {"id": o.http_api.id} if o.http_api else {})),
+        _compare("http_integration", (integration or {}).get("id", i.id if i else ""), integration, i,
+                 _differ(integration, {"id": i.id, "uri": i.uri, "payload_version": i.payload_version}
+                         if i else {})),
+        _compare("http_route", "$default", route, r,
+                 _differ(route, {"id": r.id, "target": r.target} if r else {})),
+        _compare("http_stage", "$default", get("http_stage"), o.http_stage,
+                 ["auto_deploy"] if o.http_stage and o.http_stage.auto_deploy is False else []),
+        _compare("http_permission", (permission or {}).get("statement_id", ""), permission, p,
+                 _differ(permission, {"source_arn": p.source_arn} if p else {})),
+    ] + [Row("http_integration", extra, UNTRACKED, ("duplicate",)) for extra in o.http_extra_integrations]
 
 
 def _differ(recorded: dict | None, live: dict) -> list[str]:

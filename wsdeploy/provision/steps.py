@@ -34,6 +34,11 @@ class Kind(StrEnum):
     DNS_RECORDS = "dns_records"
     AUTHORIZER = "authorizer"
     AUTHORIZER_PERMISSION = "authorizer_permission"
+    HTTP_API = "http_api"
+    HTTP_INTEGRATION = "http_integration"
+    HTTP_ROUTE = "http_route"
+    HTTP_STAGE = "http_stage"
+    HTTP_PERMISSION = "http_permission"
 
     @property
     def label(self) -> str:

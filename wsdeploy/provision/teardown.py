@@ -69,15 +69,12 @@ def _find(aws: "Aws", names: StageNames, record: dict | None, keep_logs: bool, w
     found = _Found(names, where)
 
     _domains(aws, names, record, found)     # first: AWS refuses to delete a mapped API
-    recorded_api = (rec.get(record, "api") or {}).get("id")
-    apis = {a.id: a for a in aws.find_apis(names.name)}
-    if recorded_api and recorded_api not in apis:     # named otherwise, or gone
-        live = aws.get_api(recorded_api)
-        if live is not None:
-            apis[recorded_api] = live
-    for api_id in ([recorded_api] if recorded_api in apis else []) + sorted(set(apis) - {recorded_api}):
-        if found.ours("API", api_id, apis[api_id].tags, recorded=api_id == recorded_api):
-            found.delete(Kind.API, api_id, why="with its routes, integration and stage")
+    websocket_apis, http_apis = aws.find_stage_apis(names.name, names.http_api_name)
+    _apis(aws, record, "api", websocket_apis, found, Kind.API, "API",
+          "with its routes, integration and stage")
+    # the HTTP API of http_app (issue 17); the function's statement for it goes with the function
+    _apis(aws, record, "http_api", http_apis, found, Kind.HTTP_API, "HTTP API",
+          "with its integration, route and stage")
 
     function_ours = function is not None and found.ours(
         "Lambda function", names.name, function.tags, recorded=bool(rec.get(record, "function")))
@@ -138,6 +135,21 @@ class _Found:
                 "restore it, or move it away (down then finds this stage's resources by name and tags)")
         self.notices.append(f"the {label} {name} is not tagged as this stage's: left alone")
         return False
+
+
+def _apis(aws: "Aws", record: dict | None, key: str, listed: list, found: _Found, kind: Kind,
+          label: str, why: str) -> None:
+    """The recorded API (read by id when the listing lacks it: named otherwise) and every
+    other listed one tagged as this stage's."""
+    recorded = (rec.get(record, key) or {}).get("id")
+    apis = {a.id: a for a in listed}
+    if recorded and recorded not in apis:     # named otherwise, or gone
+        live = aws.get_api(recorded)
+        if live is not None:
+            apis[recorded] = live
+    for api_id in ([recorded] if recorded in apis else []) + sorted(set(apis) - {recorded}):
+        if found.ours(label, api_id, apis[api_id].tags, recorded=api_id == recorded):
+            found.delete(kind, api_id, why=why)
 
 
 def _table(aws: "Aws", names: StageNames, record: dict | None, found: _Found) -> Any:

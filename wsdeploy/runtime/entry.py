@@ -64,6 +64,9 @@ def reset() -> None:
     with _loaded_lock:
         _loaded_module = None
         REGISTRY.clear()
+    http_app = sys.modules.get(__package__ + ".http_app")
+    if http_app is not None:
+        http_app.reset()
 
 
 def _request_context(event: Any) -> dict:
@@ -157,12 +160,19 @@ def _accepted(response: dict) -> bool:
 
 
 def lambda_handler(event: dict, context: Any) -> dict:
-    """The function's handler (`wsdeploy.runtime.lambda_handler`)."""
+    """The function's handler (`wsdeploy.runtime.lambda_handler`): WebSocket events go to the
+    handlers, REQUEST authorizer events to the `@on_authorize` function, HTTP API events
+    (payload format 2.0) to the `http_app`."""
     if isinstance(event, dict) and event.get("type") == "REQUEST" and "methodArn" in event:
         from .authorizer import authorize  # $connect's authorizer: only apps with one load it
 
         load_handlers()
         return authorize(REGISTRY.authorizer, event, context)
+    if isinstance(event, dict) and event.get("version") == "2.0":
+        from .http_app import handle_http, is_http_event
+
+        if is_http_event(event):
+            return handle_http(event, context)
     request_context = _request_context(event)
     load_handlers()
     _ensure_endpoint(request_context)

@@ -6,9 +6,10 @@ ENDPOINT_ENV = "WEBSOCKET_API_GATEWAY_ENDPOINT"          # https://{apiId}.execu
 CONNECTIONS_TABLE_ENV = "WSDEPLOY_CONNECTIONS_TABLE"     # [app.connections]: the DynamoDB table
 CONNECTIONS_TRACK_ENV = "WSDEPLOY_CONNECTIONS_TRACK"     # "1": record $connect, forget $disconnect
 CONNECTIONS_TTL_ENV = "WSDEPLOY_CONNECTIONS_TTL_HOURS"   # how long records live
+HTTP_APP_ENV = "WSDEPLOY_HTTP_APP"                       # http_app: "module:attribute" of a WSGI/ASGI app
 
 OWN_VARIABLES = frozenset({HANDLER_MODULE_ENV, ENDPOINT_ENV, CONNECTIONS_TABLE_ENV,
-                           CONNECTIONS_TRACK_ENV, CONNECTIONS_TTL_ENV})
+                           CONNECTIONS_TRACK_ENV, CONNECTIONS_TTL_ENV, HTTP_APP_ENV})
 
 
 def hours_text(hours: float) -> str:
@@ -23,9 +24,10 @@ def connections_environment(table: str, ttl_hours: float, track: bool) -> dict[s
 
 
 def function_environment(user: dict[str, str], handler_module: str, endpoint: str,
-                         connections: dict[str, str] | None = None) -> dict[str, str]:
+                         connections: dict[str, str] | None = None,
+                         http_app: str | None = None) -> dict[str, str]:
     """The whole environment of the function, the same deployed (`wsdeploy up`) and local
     (`wsdeploy dev`): the user's variables, then wsdeploy's own, sorted by name."""
     environment = {**user, **(connections or {}), HANDLER_MODULE_ENV: handler_module,
-                   ENDPOINT_ENV: endpoint}
+                   ENDPOINT_ENV: endpoint, **({HTTP_APP_ENV: http_app} if http_app else {})}
     return dict(sorted(environment.items()))

@@ -13,6 +13,7 @@ from .apigatewayv2 import ApiGatewayCalls
 from .awslambda import LambdaCalls
 from .core import ACCESS_DENIED, CREATE_CALLS, make_session
 from .dynamodb import DynamoDbCalls
+from .http_api import HttpApiCalls
 from .iam import IamCalls
 from .logs import LogsCalls
 from .route53 import Route53Calls
@@ -20,7 +21,7 @@ from .s3 import S3Calls
 
 
 class Aws(IamCalls, LogsCalls, ApiGatewayCalls, LambdaCalls, DynamoDbCalls, AcmCalls, Route53Calls,
-          S3Calls):
+          S3Calls, HttpApiCalls):
     """Typed calls for one region, over every service a deploy touches."""
 
 
