@@ -22,6 +22,8 @@ from typing import Any, Callable, Mapping
 from . import naming
 from .errors import UserError
 from .remote_state import location_problem
+from .app_permissions import (Statement, check_managed_policies, check_permissions, statements_from,
+                              wildcard_warnings)
 
 CONFIG_FILENAME = "wsdeploy.toml"
 STATE_DIRNAME = ".wsdeploy"
@@ -83,6 +85,8 @@ DEFAULTS: dict[str, Any] = {
     "connections": {},
     "domain": None,
     "state": "local",              # or "s3://bucket/prefix": remote_state.py
+    "permissions": [],             # the app's own IAM statements: app_permissions.py
+    "managed_policies": [],        # IAM managed policy ARNs attached to the role
 }
 DOMAIN_KEYS = ("name", "certificate_arn", "hosted_zone_id", "base_path")
 CONNECTIONS_DEFAULTS: dict[str, Any] = {"enabled": False, "ttl_hours": 2, "track": True}
@@ -137,6 +141,8 @@ class StageConfig:
     include: tuple[str, ...] = ()   # globs forcing files that look like secrets into the package
     domain: DomainConfig | None = None
     state: str = "local"            # where the record and lock live: "local" or "s3://bucket/prefix"
+    permissions: tuple[Statement, ...] = ()   # the role's `app` inline policy (a stage's replaces the app's)
+    managed_policies: tuple[str, ...] = ()    # policy ARNs attached to the role
 
     @property
     def resource_name(self) -> str:
@@ -444,6 +450,7 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "log_retention_days": _check_log_retention,
     "route_selection": _check_route_selection,
     "state": location_problem,
+    "managed_policies": check_managed_policies,
 }
 
 
@@ -525,6 +532,9 @@ def _check_table(table: dict, where: str, allowed: tuple[str, ...], problems: _P
         elif key == "domain":
             for sub, message in _check_domain(value):
                 problems.add(f"{where}.domain{'.' + sub if sub else ''}", message)
+        elif key == "permissions":
+            for sub, message in check_permissions(value):
+                problems.add(f"{where}.permissions{sub}", message)
         else:
             message = _unprintable_problem(value) or CHECKS[key](value)
             if message:
@@ -693,6 +703,7 @@ def _warnings(settings: dict, stage: str, project_dir: Path) -> tuple[str, ...]:
     if settings["requirements"] is None and (project_dir / "requirements.txt").is_file():
         found.append("requirements.txt exists but wsdeploy.toml does not name it, so its "
                      "packages are not deployed; add requirements = \"requirements.txt\" to [app]")
+    found += wildcard_warnings(f"stage {stage}", settings["permissions"])
     return tuple(found)
 
 
@@ -753,4 +764,6 @@ def load_stage(config_path: Path | str | None = None, stage: str | None = None) 
         connections=ConnectionsConfig(**settings["connections"]),
         domain=_domain_config(settings["domain"]),
         state=settings["state"],
+        permissions=statements_from(settings["permissions"]),
+        managed_policies=tuple(settings["managed_policies"]),
     )

@@ -35,6 +35,8 @@ def inventory(session: boto3.Session, name: str = "chat-dev-ws", responses: bool
         "permissions": _permission_count(lam, name) if functions else 0,
         "integrations": 0, "routes": {}, "route_responses": {}, "stages": 0,
         **_domain_inventory(session),
+        "managed_policies": len(iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"])
+        if roles else 0,
     }
     for api in apis:
         found["integrations"] += len(apigw.get_integrations(ApiId=api["ApiId"])["Items"])
@@ -71,9 +73,12 @@ def _permission_count(lam: Any, name: str) -> int:
 
 
 def expected_inventory(route_keys: list[str], reply_keys: list[str] = (), tables: int = 0,
-                       domains: int = 0, dns_records: int | None = None) -> dict[str, Any]:
-    """`domains`: custom domain names, each with its mapping and (by default) A and AAAA."""
-    return {"roles": 1, "tables": tables, "role_policies": 1, "log_groups": 1, "apis": 1, "functions": 1,
+                       domains: int = 0, dns_records: int | None = None, app_policies: int = 0,
+                       managed_policies: int = 0) -> dict[str, Any]:
+    """`domains`: custom domain names, each with its mapping and (by default) A and AAAA.
+    `app_policies`: 1 with the app's own `app` inline policy; `managed_policies` attached."""
+    return {"roles": 1, "tables": tables, "role_policies": 1 + app_policies, "log_groups": 1,
+            "apis": 1, "functions": 1, "managed_policies": managed_policies,
             "permissions": 1, "integrations": 1, "routes": {k: 1 for k in route_keys},
             "route_responses": {k: 1 for k in reply_keys}, "stages": 1, "domain_names": domains,
             "api_mappings": domains, "dns_records": 2 * domains if dns_records is None else dns_records}
@@ -81,7 +86,7 @@ def expected_inventory(route_keys: list[str], reply_keys: list[str] = (), tables
 
 EMPTY = {"roles": 0, "tables": 0, "role_policies": 0, "log_groups": 0, "apis": 0, "functions": 0,
          "permissions": 0, "integrations": 0, "routes": {}, "route_responses": {}, "stages": 0,
-         "domain_names": 0, "api_mappings": 0, "dns_records": 0}
+         "domain_names": 0, "api_mappings": 0, "dns_records": 0, "managed_policies": 0}
 
 
 def record_matches_aws(session: boto3.Session, record: dict, responses: bool = True) -> list[str]:
@@ -113,9 +118,23 @@ def record_matches_aws(session: boto3.Session, record: dict, responses: bool = T
     elif "chat-dev-ws-connections" in tables:
         problems.append("table not recorded")
     problems += _domain_matches(session, res, api_id)
+    problems += _access_matches(iam, res)
     if {s["name"] if isinstance(s, dict) else s for s in [res["stage"]]} != {
             s["StageName"] for s in apigw.get_stages(ApiId=api_id)["Items"]}:
         problems.append("stage")
+    return problems
+
+
+def _access_matches(iam: Any, res: dict) -> list[str]:
+    """The `app` inline policy recorded exactly when it exists; the recorded managed policies
+    attached (others may be, by hand)."""
+    problems = []
+    inline = iam.list_role_policies(RoleName="chat-dev-ws")["PolicyNames"]
+    if ("app" in inline) != ("app_policy" in res):
+        problems.append("app policy")
+    attached = {p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName="chat-dev-ws")["AttachedPolicies"]}
+    if not set((res.get("managed_policies") or {}).get("arns", [])) <= attached:
+        problems.append("managed policies")
     return problems
 
 

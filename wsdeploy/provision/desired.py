@@ -119,6 +119,8 @@ class Desired(StageNames):
     code: bytes = field(default=b"", repr=False, compare=False)
     connections: DesiredConnections | None = None    # None: no table, no grant, no variables
     domain: DesiredDomain | None = None              # None: no custom domain
+    app_statements: tuple = ()                       # app_permissions.Statement: the `app` policy
+    managed_policies: tuple[str, ...] = ()           # policy ARNs attached to the role
 
     def route(self, key: str) -> DesiredRoute | None:
         return next((r for r in self.routes if r.key == key), None)
@@ -140,6 +142,8 @@ def desired_from(cfg: Any, package: Any, region: str) -> Desired:
         connections=(DesiredConnections(cfg.connections.ttl_hours, cfg.connections.track)
                      if cfg.connections.enabled else None),
         domain=_desired_domain(getattr(cfg, "domain", None)),
+        app_statements=tuple(getattr(cfg, "permissions", ())),
+        managed_policies=tuple(getattr(cfg, "managed_policies", ())),
     )
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
 
-from .handlers import (api, domain, function, integration, log_group, permission, role, routes,
-                       stage, table)
+from .handlers import (api, app_access, domain, function, integration, log_group, permission, role,
+                       routes, stage, table)
 from .run import Run
 from .steps import Action, Kind, Step
 
@@ -83,6 +83,9 @@ REGISTRY: tuple[KindSpec, ...] = (
                    "a new regional target"),
     KindSpec(Kind.API_MAPPING, domain.API_MAPPING, "api_mapping", forgets=("api_mapping",)),
     KindSpec(Kind.DNS_RECORDS, domain.DNS_RECORDS, "dns_records", forgets=("dns_records",)),
+    KindSpec(Kind.APP_POLICY, app_access.APP_POLICY, "app_policy", forgets=("app_policy",)),
+    KindSpec(Kind.MANAGED_POLICY, app_access.MANAGED_POLICY, "managed_policies",
+             forget_nested=app_access.forget_policy),
 )
 _BY_KIND = {spec.kind: spec for spec in REGISTRY}
 assert set(_BY_KIND) == set(Kind), "every Kind has its entry"

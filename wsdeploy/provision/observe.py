@@ -34,6 +34,7 @@ from .desired import (PERMISSION_ID, ROLE_POLICY_NAME, TABLE_BILLING, TABLE_KEYS
 from .errors import ACCESS_DENIED, AwsCallError
 from .live import Function, Identity, arn_partition_account
 from .observe_domain import observe_domain
+from .observe_access import observe_access
 from .ownership import is_ours, require_tags
 from .seen import (Observed, SeenApi, SeenFunction, SeenIntegration, SeenLogGroup,
                    SeenPermission, SeenPolicy, SeenRole, SeenRoute, SeenStage, SeenTable)
@@ -81,6 +82,7 @@ def observe(aws: "Aws", d: StageNames, record: dict | None, full: bool = False) 
         stage=_stage(aws, d, record, api, full),
         extra_apis=extra_apis, extra_integrations=extra_integrations,
         **observe_domain(aws, d, record, api, full),
+        **observe_access(aws, d, record, role, full),
     )
 
 

@@ -129,6 +129,20 @@ class SeenDnsRecords:
 
 
 @dataclass(frozen=True)
+class SeenAppPolicy:
+    sha256: str
+    statements: tuple | None           # the IAM statements (recorded or read); None: unknown
+    recorded: bool
+
+
+@dataclass(frozen=True)
+class SeenManagedPolicies:
+    arns: tuple[str, ...]              # attached (read), or as recorded
+    recorded: bool
+    ours: tuple[str, ...] = ()         # those the record names: wsdeploy attached them
+
+
+@dataclass(frozen=True)
 class Observed:
     """Each resource that exists, or None; `recorded` says whether the state file has it."""
 
@@ -150,6 +164,8 @@ class Observed:
     dns_records: SeenDnsRecords | None = None
     certificate: Certificate | None = None     # the one the domain should use (trusted: arn only)
     zone: HostedZone | None = None             # where its records should be; None: not in Route 53
+    app_policy: SeenAppPolicy | None = None    # the role's `app` inline policy
+    managed_policies: SeenManagedPolicies | None = None
 
     def route(self, key: str) -> SeenRoute | None:
         return next((r for r in self.routes if r.key == key), None)

@@ -157,6 +157,7 @@ def _rows(names: StageNames, record: dict, o: Observed) -> list[Row]:
     rows.append(_compare("stage", names.stage, get("stage"), o.stage,
                          ["auto_deploy"] if o.stage and o.stage.auto_deploy is False else []))
     rows += _domain_rows(record, o)
+    rows += _access_rows(names, record, o)
     # duplicates (observe.py): found by tags or by the function they invoke, never recorded
     rows += [Row("integration", extra, UNTRACKED, ("duplicate",)) for extra in o.extra_integrations]
     rows += [Row("api", extra, UNTRACKED, ("duplicate",)) for extra in o.extra_apis]
@@ -176,6 +177,18 @@ def _domain_rows(record: dict, o: Observed) -> list[Row | None]:
             _compare("api_mapping", (mapping or {}).get("id", m.id if m else ""), mapping, m,
                      _differ(mapping, {"api_id": m.api_id, "stage": m.stage, "key": m.key} if m else {})),
             _compare("dns_records", (dns or {}).get("name", ""), dns, o.dns_records, dns_drift)]
+
+
+def _access_rows(names: StageNames, record: dict, o: Observed) -> list[Row | None]:
+    """The `app` policy (drifted when its document changed by hand), and each managed policy
+    wsdeploy attached (missing when detached by hand)."""
+    policy, seen = rec.get(record, "app_policy"), o.app_policy
+    rows = [_compare("app_policy", names.name, policy, seen,
+                     ["policy document"] if policy and seen and seen.sha256 != policy["sha256"] else [])]
+    attached = set(o.managed_policies.arns) if o.managed_policies else set()
+    for arn in (rec.get(record, "managed_policies") or {}).get("arns", []):
+        rows.append(Row("managed_policy", arn, OK if arn in attached else MISSING))
+    return rows
 
 
 def _differ(recorded: dict | None, live: dict) -> list[str]:

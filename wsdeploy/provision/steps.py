@@ -32,6 +32,8 @@ class Kind(StrEnum):
     DOMAIN_NAME = "domain_name"
     API_MAPPING = "api_mapping"
     DNS_RECORDS = "dns_records"
+    APP_POLICY = "app_policy"            # the app's own inline policy (`permissions`)
+    MANAGED_POLICY = "managed_policy"    # one managed policy attached to the role
 
     @property
     def label(self) -> str:

@@ -13,14 +13,14 @@ from .apigatewayv2 import ApiGatewayCalls
 from .awslambda import LambdaCalls
 from .core import ACCESS_DENIED, CREATE_CALLS, make_session
 from .dynamodb import DynamoDbCalls
-from .iam import IamCalls
+from .iam import IamCalls, ManagedPolicyCalls
 from .logs import LogsCalls
 from .route53 import Route53Calls
 from .s3 import S3Calls
 
 
 class Aws(IamCalls, LogsCalls, ApiGatewayCalls, LambdaCalls, DynamoDbCalls, AcmCalls, Route53Calls,
-          S3Calls):
+          S3Calls, ManagedPolicyCalls):
     """Typed calls for one region, over every service a deploy touches."""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from ..live import Role
-from ..permissions import ROLE, Need, declare
+from ..permissions import ATTACH_POLICIES, MANAGED_POLICIES, ROLE, Need, declare
 from .core import AwsCore, _decode_policy, _json
 
 # What each call needs from IAM (permissions.py): tags on create need iam:TagRole.
@@ -52,3 +52,34 @@ class IamCalls(AwsCore):
 def _role(data: Mapping) -> Role:
     return Role(data["RoleName"], data["Arn"], _decode_policy(data.get("AssumeRolePolicyDocument", {})),
                 {t["Key"]: t["Value"] for t in data.get("Tags", [])})
+
+
+# The app's managed policies (`managed_policies`): attached only when configured, and only
+# those named (the condition); listed and detached on the role alone.
+declare("iam", {
+    "list_attached_role_policies": Need(MANAGED_POLICIES, "iam:ListAttachedRolePolicies"),
+    "attach_role_policy": Need(ATTACH_POLICIES, "iam:AttachRolePolicy"),
+    "detach_role_policy": Need(MANAGED_POLICIES, "iam:DetachRolePolicy"),
+})
+
+
+class ManagedPolicyCalls(AwsCore):
+    def attached_policies(self, role: str) -> tuple[str, ...] | None:
+        """The ARNs of the managed policies attached to `role`; None when the role is gone."""
+        arns: list[str] = []
+        marker = None
+        while True:
+            page = self._call("iam", "list_attached_role_policies", missing_ok=True, RoleName=role,
+                              **({"Marker": marker} if marker else {}))
+            if page is None:
+                return None
+            arns += [p["PolicyArn"] for p in page.get("AttachedPolicies", [])]
+            marker = page.get("Marker") if page.get("IsTruncated") else None
+            if not marker:
+                return tuple(sorted(arns))
+
+    def attach_role_policy(self, role: str, arn: str) -> None:
+        self._call("iam", "attach_role_policy", RoleName=role, PolicyArn=arn)
+
+    def detach_role_policy(self, role: str, arn: str) -> None:
+        self._call("iam", "detach_role_policy", missing_ok=True, RoleName=role, PolicyArn=arn)
