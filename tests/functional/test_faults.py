@@ -53,6 +53,7 @@ from tests.support.aws_inventory import (EMPTY, expected_inventory, inventory, r
                                          reply_keys_of, route_keys_of)
 from tests.support.aws_strict import make_strict
 from tests.support.remote_state import BUCKET, make_bucket, s3_store
+from wsdeploy.app_permissions import Statement
 from wsdeploy.errors import DeployError
 from wsdeploy.provision.deploy import up
 from wsdeploy.provision.desired import DesiredConnections, DesiredDomain
@@ -66,6 +67,10 @@ UNTRACKED = replace(FIRST, connections=None)
 WITH_DOMAIN = desired("v = 1\n", domain=DesiredDomain(NAME))    # the built-in routes only
 RENAMED = replace(WITH_DOMAIN, domain=DesiredDomain("live.example.org"))
 PLAIN = replace(WITH_DOMAIN, domain=None)
+# The app's own grants (issue 10): its `app` policy and a managed policy of the account's
+ACCESS_POLICY = "arn:aws:iam::123456789012:policy/ReadReports"
+WITH_ACCESS = replace(PLAIN, app_statements=(Statement(("s3:GetObject",), ("arn:aws:s3:::b/*",)),),
+                      managed_policies=(ACCESS_POLICY,))
 
 
 def assert_converged(aws, store, d):
@@ -73,7 +78,9 @@ def assert_converged(aws, store, d):
     reader = aws.session if d.domain else _test.reader
     assert inventory(reader) == expected_inventory(route_keys_of(d), reply_keys_of(d),
                                                    tables=1 if d.connections else 0,
-                                                   domains=1 if d.domain else 0)
+                                                   domains=1 if d.domain else 0,
+                                                   app_policies=1 if d.app_statements else 0,
+                                                   managed_policies=len(d.managed_policies))
     assert record_matches_aws(reader, store.load()) == []
     plan, _ = up(aws, d, store)
     assert plan.steps == (), [s.describe() for s in plan.steps]
@@ -217,6 +224,42 @@ def down_with_domain(attach, faulty):
         assert not store.exists()
 
 
+def with_access_ready(aws) -> None:
+    """What a user has before naming a managed policy: the policy, in the account."""
+    iam = aws.session.client("iam")
+    if not iam.list_policies(Scope="Local")["Policies"]:    # made once per test
+        iam.create_policy(PolicyName="ReadReports", PolicyDocument='{"Version": "2012-10-17", '
+                          '"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}')
+
+
+def turning_access_on(attach, faulty):
+    """GetRolePolicy and ListAttachedRolePolicies (not recorded, wanted), PutRolePolicy,
+    AttachRolePolicy."""
+    with world(attach) as (aws, store):
+        with_access_ready(aws)
+        up(aws, PLAIN, store)
+        faulty(lambda: up(aws, WITH_ACCESS, store))
+        recover(aws, store, WITH_ACCESS)
+
+
+def turning_access_off(attach, faulty):
+    """DeleteRolePolicy and DetachRolePolicy."""
+    with world(attach) as (aws, store):
+        with_access_ready(aws)
+        up(aws, WITH_ACCESS, store)
+        faulty(lambda: up(aws, PLAIN, store))
+        recover(aws, store, PLAIN)
+
+
+def down_with_access(attach, faulty):
+    with world(attach) as (aws, store):
+        with_access_ready(aws)
+        up(aws, WITH_ACCESS, store)
+        faulty(lambda: down(aws, WITH_ACCESS, store))
+        down(aws, WITH_ACCESS, store)
+        assert not store.exists()
+
+
 def remote_up(attach, faulty):
     with world(attach) as (aws, _):
         make_bucket(aws.session)
@@ -280,13 +323,15 @@ def _environment(monkeypatch, tmp_path):
 
 SCENARIOS = {s.__name__: s for s in (fresh_up, updating_up, turning_tracking_on, failing_down,
                                      fresh_up_with_domain, updating_domain, renaming_domain,
-                                     turning_domain_off, down_with_domain, remote_up, remote_down)}
+                                     turning_domain_off, down_with_domain, remote_up, remote_down,
+                                     turning_access_on, turning_access_off, down_with_access)}
 # How many AWS calls each scenario's faulty command makes when nothing fails: each is broken
 # in turn, one test each. test_each_scenario_makes_exactly_the_calls_its_positions_break
 # says the number to write here when the provisioner's calls change.
 CALLS = {"fresh_up": 25, "updating_up": 14, "turning_tracking_on": 10, "failing_down": 14,
          "fresh_up_with_domain": 24, "updating_domain": 6, "renaming_domain": 13,
-         "turning_domain_off": 6, "down_with_domain": 15}
+         "turning_domain_off": 6, "down_with_domain": 15, "turning_access_on": 7,
+         "turning_access_off": 5, "down_with_access": 14}
 # The positions of the remote scenarios' state calls (S3 and STS) in their faulty command;
 # test_the_remote_scenarios_break_exactly_their_state_calls says what to write here.
 STATE_CALLS = {"remote_up": [1, 2, 3, 9, 12, 15, 17, 19, 21, 23, 25, 27, 29, 31, 32, 33],
@@ -365,3 +410,20 @@ def test_the_domain_scenarios_include_every_call_of_a_custom_domain(scenario):
     assert DOMAIN_CALLS[scenario] <= set(made), made
     if scenario is down_with_domain:   # the domain goes before the API it maps
         assert made.index("DeleteDomainName") < made.index("DeleteApi")
+
+
+ACCESS_CALLS = {
+    turning_access_on: ["GetFunction", "GetApi", "GetRoutes", "GetRolePolicy", "ListAttachedRolePolicies",
+                        "PutRolePolicy", "AttachRolePolicy"],
+    turning_access_off: ["GetFunction", "GetApi", "GetRoutes", "DeleteRolePolicy", "DetachRolePolicy"],
+}
+
+
+@pytest.mark.parametrize("scenario", list(ACCESS_CALLS), ids=lambda f: f.__name__)
+def test_the_access_scenarios_break_every_call_of_the_apps_grants(scenario):
+    """Keeps the scenarios honest: between them they break every call of the app's grants,
+    and down detaches and deletes them before the role."""
+    assert calls_of(scenario) == ACCESS_CALLS[scenario]
+    made = calls_of(down_with_access)
+    assert made.index("DetachRolePolicy") < made.index("DeleteRole")
+    assert made.count("DeleteRolePolicy") == 2 and made.index("DeleteRolePolicy") < made.index("DeleteRole")
