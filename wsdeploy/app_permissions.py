@@ -45,14 +45,14 @@ def _strings(value: Any) -> bool:
 def _action_problem(action: str) -> str | None:
     if action == ALL or ACTION_RE.fullmatch(action):
         return None
-    return (f"\"{action}\" is not an IAM action: write service:Action, e.g. \"s3:GetObject\" "
+    return (f"{json.dumps(action)} is not an IAM action: write service:Action, e.g. \"s3:GetObject\" "
             "(wildcards * and ? allowed, e.g. \"s3:Get*\")")
 
 
 def _resource_problem(resource: str) -> str | None:
     if resource == ALL or RESOURCE_ARN_RE.fullmatch(resource):
         return None
-    return (f"\"{resource}\" is not a resource ARN: write arn:aws:SERVICE:REGION:ACCOUNT:RESOURCE, "
+    return (f"{json.dumps(resource)} is not a resource ARN: write arn:aws:SERVICE:REGION:ACCOUNT:RESOURCE, "
             "e.g. \"arn:aws:s3:::my-bucket/*\", or \"*\"")
 
 
@@ -104,7 +104,7 @@ def check_managed_policies(value: Any) -> str | None:
                 "[\"arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess\"]")
     bad = [v for v in value if not MANAGED_POLICY_RE.fullmatch(v)]
     if bad:
-        return (f"\"{bad[0]}\" is not a managed policy ARN: arn:aws:iam::aws:policy/NAME (AWS's) or "
+        return (f"{json.dumps(bad[0])} is not a managed policy ARN: arn:aws:iam::aws:policy/NAME (AWS's) or "
                 "arn:aws:iam::123456789012:policy/NAME (your account's)")
     if len(set(value)) != len(value):
         return "lists a policy twice: name each once"
@@ -125,6 +125,6 @@ def wildcard_warnings(where: str, value: list[dict]) -> list[str]:
         for key, what in (("actions", "every action of every service"),
                           ("resources", "every resource of its actions")):
             if ALL in entry.get(key, ()):
-                found.append(f"{where}.permissions[{number}]: {key} = [\"*\"] allows {what}; "
+                found.append(f"{where} permissions[{number}]: {key} = [\"*\"] allows {what}; "
                              "name what the app uses if you can")
     return found

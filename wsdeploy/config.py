@@ -703,7 +703,7 @@ def _warnings(settings: dict, stage: str, project_dir: Path) -> tuple[str, ...]:
     if settings["requirements"] is None and (project_dir / "requirements.txt").is_file():
         found.append("requirements.txt exists but wsdeploy.toml does not name it, so its "
                      "packages are not deployed; add requirements = \"requirements.txt\" to [app]")
-    found += wildcard_warnings(f"stage {stage}", settings["permissions"])
+    found += wildcard_warnings(f"stage {stage}:", settings["permissions"])
     return tuple(found)
 
 

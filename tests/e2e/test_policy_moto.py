@@ -25,6 +25,11 @@ PROJECTS = {
     "local-state": MINIMAL_TOML,
     "s3-state-and-connections": MINIMAL_TOML.replace(
         "[stages.dev]", f'state = "{STATE}"\n\n[app.connections]\nenabled = true\n\n[stages.dev]'),
+    # the app's own grants (issue 10): the `app` policy and an account's managed policy
+    "app-permissions": MINIMAL_TOML.replace("[stages.dev]", (
+        'managed_policies = ["arn:aws:iam::123456789012:policy/ReadReports"]\n\n'
+        '[[app.permissions]]\nactions = ["s3:GetObject"]\nresources = ["arn:aws:s3:::reports/*"]\n\n'
+        '[stages.dev]')),
 }
 REFUSED = ("AccessDenied", "not authorized")
 
@@ -57,6 +62,9 @@ def restricted_to_policy(server, tmp_path, toml: str, alter=None) -> dict[str, s
     write_project(tmp_path, toml, files={"app.py": MINIMAL_APP})
     server.session().client("s3").create_bucket(
         Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    server.session().client("iam").create_policy(   # what managed_policies names
+        PolicyName="ReadReports", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
     env = deployer(server)
     printed = wsdeploy(env, tmp_path, "policy")
     assert printed.returncode == 0, printed.stderr
