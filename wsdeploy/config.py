@@ -14,7 +14,7 @@ import os
 import re
 import tomllib
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
@@ -22,6 +22,7 @@ from typing import Any, Callable, Mapping
 from . import naming
 from .errors import UserError
 from .remote_state import location_problem
+from .app_secrets import check_kms_key, check_secrets, clashes
 from .app_permissions import (Statement, check_managed_policies, check_permissions, statements_from,
                               wildcard_warnings)
 
@@ -87,6 +88,8 @@ DEFAULTS: dict[str, Any] = {
     "state": "local",              # or "s3://bucket/prefix": remote_state.py
     "permissions": [],             # the app's own IAM statements: app_permissions.py
     "managed_policies": [],        # IAM managed policy ARNs attached to the role
+    "secrets": {},                 # NAME = "ssm:/path" | "secretsmanager:name[#key]": app_secrets.py
+    "secrets_kms_key": None,       # the customer KMS key they are encrypted with, if any
 }
 DOMAIN_KEYS = ("name", "certificate_arn", "hosted_zone_id", "base_path")
 CONNECTIONS_DEFAULTS: dict[str, Any] = {"enabled": False, "ttl_hours": 2, "track": True}
@@ -143,6 +146,8 @@ class StageConfig:
     state: str = "local"            # where the record and lock live: "local" or "s3://bucket/prefix"
     permissions: tuple[Statement, ...] = ()   # the role's `app` inline policy (a stage's replaces the app's)
     managed_policies: tuple[str, ...] = ()    # policy ARNs attached to the role
+    secrets: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # name -> reference
+    secrets_kms_key: str | None = None
 
     @property
     def resource_name(self) -> str:
@@ -451,6 +456,7 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "route_selection": _check_route_selection,
     "state": location_problem,
     "managed_policies": check_managed_policies,
+    "secrets_kms_key": check_kms_key,
 }
 
 
@@ -532,6 +538,9 @@ def _check_table(table: dict, where: str, allowed: tuple[str, ...], problems: _P
         elif key == "domain":
             for sub, message in _check_domain(value):
                 problems.add(f"{where}.domain{'.' + sub if sub else ''}", message)
+        elif key == "secrets":
+            for var, message in check_secrets(value, _secret_name_problem):
+                problems.add(f"{where}.secrets{'.' + var if var else ''}", message)
         elif key == "permissions":
             for sub, message in check_permissions(value):
                 problems.add(f"{where}.permissions{sub}", message)
@@ -575,7 +584,7 @@ def _merged(app_table: dict, stage_table: dict) -> dict:
     whose keys are merged one by one."""
     settings = {**DEFAULTS, **{k: v for k, v in app_table.items() if k in STAGE_KEYS and k in APP_KEYS}}
     settings.update({k: v for k, v in stage_table.items() if k in STAGE_KEYS})
-    for name, base in (("environment", {}), ("connections", CONNECTIONS_DEFAULTS)):
+    for name, base in (("environment", {}), ("connections", CONNECTIONS_DEFAULTS), ("secrets", {})):
         merged = dict(base)
         for table in (app_table, stage_table):
             if isinstance(table.get(name), dict):
@@ -631,6 +640,29 @@ def _check_stage_whole(app: Any, stage: str, settings: dict, problems: _Problems
                          f"at most {ENV_TOTAL_LIMIT - ENV_RESERVED_BYTES}")
 
 
+def _secret_name_problem(name: str) -> str | None:
+    """A secret becomes an environment variable: the environment's rules for its name."""
+    found = _check_environment({name: ""})
+    return found[0][1] if found else None
+
+
+def _check_secrets_whole(stage: str, settings: dict, problems: _Problems) -> None:
+    """A name both a plain variable and a secret; and the references' room in Lambda's 4 KB."""
+    environment, secrets = settings["environment"], settings["secrets"]
+    if not isinstance(environment, dict) or not isinstance(secrets, dict):
+        return
+    for name in clashes(environment, secrets):
+        problems.add(f"stages.{stage}.secrets.{name}", "is also set in environment: keep one (the "
+                                                       "secret, if the value is secret)")
+    if secrets and all(isinstance(v, str) for v in [*environment.values(), *secrets.values()]):
+        size = len(json.dumps({**environment, "WSDEPLOY_SECRETS": json.dumps(secrets)},
+                              separators=(",", ":"), ensure_ascii=False).encode())
+        if size > ENV_TOTAL_LIMIT - ENV_RESERVED_BYTES:
+            problems.add(f"stages.{stage}.secrets", f"the variables and the secrets' references take "
+                                                    f"{size} bytes; Lambda allows "
+                                                    f"{ENV_TOTAL_LIMIT - ENV_RESERVED_BYTES} beside wsdeploy's own")
+
+
 def _validate(data: dict, path: Path) -> dict[str, dict]:
     """Every problem of the file, raised at once; else each stage's merged settings."""
     problems = _Problems()
@@ -668,6 +700,7 @@ def _validate(data: dict, path: Path) -> dict[str, dict]:
         merged[stage] = _merged(app_table, table)
         _check_stage_whole(app_table.get("name"), stage, merged[stage], problems)
         _check_source_inside(stage, table, merged[stage], project_dir, problems)
+        _check_secrets_whole(stage, merged[stage], problems)
 
     default = app_table.get("default_stage")
     if _plain_text(default) and stages and default not in stages:
@@ -766,4 +799,6 @@ def load_stage(config_path: Path | str | None = None, stage: str | None = None) 
         state=settings["state"],
         permissions=statements_from(settings["permissions"]),
         managed_policies=tuple(settings["managed_policies"]),
+        secrets=MappingProxyType(dict(sorted(settings["secrets"].items()))),
+        secrets_kms_key=settings["secrets_kms_key"],
     )

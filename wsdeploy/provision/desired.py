@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
 from .. import naming
-from ..runtime.env import connections_environment, function_environment
+from ..runtime.env import SECRETS_ENV, connections_environment, function_environment
 
 if TYPE_CHECKING:
     from .live import Function
@@ -121,6 +121,8 @@ class Desired(StageNames):
     domain: DesiredDomain | None = None              # None: no custom domain
     app_statements: tuple = ()                       # app_permissions.Statement: the `app` policy
     managed_policies: tuple[str, ...] = ()           # policy ARNs attached to the role
+    secrets: tuple[tuple[str, str], ...] = ()        # (name, reference): WSDEPLOY_SECRETS
+    secrets_kms_key: str | None = None               # kms:Decrypt on it, when named
 
     def route(self, key: str) -> DesiredRoute | None:
         return next((r for r in self.routes if r.key == key), None)
@@ -144,6 +146,8 @@ def desired_from(cfg: Any, package: Any, region: str) -> Desired:
         domain=_desired_domain(getattr(cfg, "domain", None)),
         app_statements=tuple(getattr(cfg, "permissions", ())),
         managed_policies=tuple(getattr(cfg, "managed_policies", ())),
+        secrets=tuple(sorted(dict(getattr(cfg, "secrets", {})).items())),
+        secrets_kms_key=getattr(cfg, "secrets_kms_key", None),
     )
 
 
@@ -180,7 +184,30 @@ def role_policy(d: StageNames, partition: str, account: str, api_id: str) -> dic
         statements.append({"Sid": "ConnectionsTable", "Effect": "Allow",
                            "Action": list(TABLE_ACTIONS),
                            "Resource": table_arn(d, partition, account)})
+    statements += secrets_statements(d, partition, account)
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def secrets_statements(d: StageNames, partition: str, account: str) -> list[dict]:
+    """[app.secrets]: GetParameters on exactly those parameters, GetSecretValue on exactly those
+    secrets (their ARNs end in a random six-character suffix), kms:Decrypt only on a named key."""
+    from ..app_secrets import parameter_names, secret_names
+    secrets = dict(getattr(d, "secrets", ()))
+    found = []
+    parameters = [f"arn:{partition}:ssm:{d.region}:{account}:parameter/{p.lstrip('/')}"
+                  for p in parameter_names(secrets)]
+    if parameters:
+        found.append({"Sid": "SecretParameters", "Effect": "Allow", "Action": "ssm:GetParameters",
+                      "Resource": parameters})
+    values = [f"arn:{partition}:secretsmanager:{d.region}:{account}:secret:{n}-??????"
+              for n in secret_names(secrets)]
+    if values:
+        found.append({"Sid": "SecretValues", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                      "Resource": values})
+    key = getattr(d, "secrets_kms_key", None)
+    if secrets and key:
+        found.append({"Sid": "SecretsKey", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key})
+    return found
 
 
 def table_arn(d: StageNames, partition: str, account: str) -> str:
@@ -236,6 +263,9 @@ def function_settings(d: Desired, partition: str, role_arn: str, api_id: str) ->
     environment = function_environment(dict(d.user_environment), d.handler_module,
                                        f"https://{api_host(d, partition, api_id)}/{d.stage}",
                                        connections)
+    if d.secrets:    # references only: the runtime reads the values (runtime/secrets.py)
+        environment = dict(sorted({**environment, SECRETS_ENV: json.dumps(dict(d.secrets),
+                                                                          separators=(",", ":"))}.items()))
     return {"role": role_arn, "handler": RUNTIME_HANDLER, "runtime": d.runtime, "memory": d.memory,
             "timeout": d.timeout, "architecture": d.architecture, "environment": environment}
 
@@ -258,6 +288,8 @@ def config_hash(d: Desired) -> str:
     if d.domain is not None:        # the same
         fields["domain"] = [d.domain.name, d.domain.base_path, d.domain.certificate_arn,
                             d.domain.hosted_zone_id]
+    if d.secrets:                   # the same; names and references hold no value
+        fields["secrets"] = [list(pair) for pair in d.secrets] + [d.secrets_kms_key]
     return document_hash(fields)
 
 

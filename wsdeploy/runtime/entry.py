@@ -7,7 +7,7 @@ import importlib
 import os
 import sys
 
-from .env import CONNECTIONS_TRACK_ENV, ENDPOINT_ENV, HANDLER_MODULE_ENV
+from .env import CONNECTIONS_TRACK_ENV, ENDPOINT_ENV, HANDLER_MODULE_ENV, SECRETS_ENV
 from .errors import HandlerConfigurationError
 from .registry import REGISTRY
 
@@ -41,6 +41,9 @@ def load_handlers() -> None:
                 f"{HANDLER_MODULE_ENV} is not set: it must name the module that registers the "
                 "handlers (for example 'app'); `wsdeploy up` sets it"
             )
+        if os.environ.get(SECRETS_ENV):   # before the module, which may read them at import
+            from .secrets import resolve_once
+            resolve_once()
         before = set(sys.modules)
         try:
             importlib.import_module(module_name)

@@ -9,6 +9,8 @@ CONNECTIONS_TTL_ENV = "WSDEPLOY_CONNECTIONS_TTL_HOURS"   # how long records live
 
 OWN_VARIABLES = frozenset({HANDLER_MODULE_ENV, ENDPOINT_ENV, CONNECTIONS_TABLE_ENV,
                            CONNECTIONS_TRACK_ENV, CONNECTIONS_TTL_ENV})
+SECRETS_ENV = "WSDEPLOY_SECRETS"   # [app.secrets]: JSON of name -> reference (secrets.py)
+OWN_VARIABLES = OWN_VARIABLES | {SECRETS_ENV}
 
 
 def hours_text(hours: float) -> str:
