@@ -117,7 +117,7 @@ def test_a_wsdeploy_folder_in_the_source_is_refused(tmp_path):
 
 
 def test_over_the_unzipped_limit_is_refused_before_zipping(tmp_path, monkeypatch):
-    config = write_project(tmp_path, files={"data/blob.bin": b"\0" * 250_000}, echo=True)
+    config = write_project(tmp_path, files={"data/blob.bin": b"\0" * 270_000}, echo=True)
     monkeypatch.setattr(package, "MAX_UNZIPPED_BYTES", 200_000)
     monkeypatch.setattr(package, "_zip", lambda entries: pytest.fail("zipped despite the limit"))
     with pytest.raises(UserError) as caught:
