@@ -15,6 +15,7 @@ from .executor import UP_RECOVERY, QuietReporter, Reporter, execute, failure_mes
 from .kinds import REGISTRY
 from .observe import observe
 from .planner import plan
+from .secrets_check import check_secrets_exist
 from .run import Run
 from .seen import Observed
 from .steps import Action, Kind, Plan, Step
@@ -35,6 +36,8 @@ def prepare_up(aws: "Aws", d: Desired, store: StateStore, refresh: bool = False)
     record = store.load()
     rec.check_matches(record, d, store.where)
     aws.hide(value for _, value in d.user_environment)   # never in an error message
+    with reading():
+        check_secrets_exist(aws, d)
     with reading():
         observed = observe(aws, d, record, full=refresh)
     return Prepared(record, observed, plan(d, observed))

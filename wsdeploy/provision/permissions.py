@@ -160,3 +160,23 @@ def policy_document(context: PolicyContext) -> dict:
             statement["Condition"] = dict(condition)
         statements.append(statement)
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _secrets(c: PolicyContext) -> dict[str, str]:
+    return dict(getattr(c.cfg, "secrets", {}) or {}) if c.cfg is not None else {}
+
+
+def _parameter_arns(c: PolicyContext) -> list[str]:
+    from ..app_secrets import parameter_names
+    return [_arn(c, "ssm", f"parameter/{p.lstrip('/')}") for p in parameter_names(_secrets(c))]
+
+
+def _secret_arns(c: PolicyContext) -> list[str]:
+    from ..app_secrets import secret_names
+    return [_arn(c, "secretsmanager", f"secret:{n}-??????") for n in secret_names(_secrets(c))]
+
+
+# [app.secrets] (issue 10): `up` checks the referenced parameters and secrets exist, reading
+# exactly those (no value: GetParameters without decryption, DescribeSecret), only with secrets
+SECRET_PARAMETERS = Scope("SecretParameters", _parameter_arns)
+SECRET_VALUES = Scope("SecretValues", _secret_arns)

@@ -67,6 +67,9 @@ def reset() -> None:
     with _loaded_lock:
         _loaded_module = None
         REGISTRY.clear()
+        secrets = sys.modules.get(f"{__package__}.secrets")
+        if secrets is not None:    # read again too, as a fresh container would
+            secrets.reset()
 
 
 def _request_context(event: Any) -> dict:

@@ -17,10 +17,11 @@ from .iam import IamCalls, ManagedPolicyCalls
 from .logs import LogsCalls
 from .route53 import Route53Calls
 from .s3 import S3Calls
+from .secrets import SecretsCalls
 
 
 class Aws(IamCalls, LogsCalls, ApiGatewayCalls, LambdaCalls, DynamoDbCalls, AcmCalls, Route53Calls,
-          S3Calls, ManagedPolicyCalls):
+          S3Calls, ManagedPolicyCalls, SecretsCalls):
     """Typed calls for one region, over every service a deploy touches."""
 
 
