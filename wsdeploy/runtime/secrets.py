@@ -56,9 +56,10 @@ def endpoint(service: str, region: str) -> str:
 
 
 def _call(service: str, target: str, payload: dict) -> dict:
-    """One signed JSON 1.1 call; raises SecretError-free OSError/ValueError with AWS's reason."""
-    import urllib.error
-    import urllib.request
+    """One signed JSON 1.1 call over http.client (urllib.request would double the import
+    cost); an error raises OSError with AWS's code and message."""
+    import http.client
+    from urllib.parse import urlsplit
 
     from .sigv4 import current_credentials, sign
 
@@ -67,18 +68,26 @@ def _call(service: str, target: str, payload: dict) -> dict:
     body = json.dumps(payload).encode()
     headers = sign("POST", url, body, current_credentials(), region, service=service)
     headers.update({"content-type": "application/x-amz-json-1.1", "x-amz-target": target})
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    parts = urlsplit(url)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = kind(parts.hostname, parts.port, timeout=TIMEOUT_SECONDS)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:
-            return json.loads(answer.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        try:
-            found = json.loads(error.read() or b"{}")
-        except ValueError:
-            found = {}
-        code = str(found.get("__type", f"HTTP {error.code}")).rpartition("#")[2]
+        connection.request("POST", parts.path or "/", body=body, headers=headers)
+        answer = connection.getresponse()
+        data = answer.read()
+    except http.client.HTTPException as error:
+        raise OSError(f"no answer from {service}: {error}") from None
+    finally:
+        connection.close()
+    try:
+        found = json.loads(data or b"{}")
+    except ValueError:
+        found = {}
+    if answer.status >= 300:
+        code = str(found.get("__type", f"HTTP {answer.status}")).rpartition("#")[2]
         reason = found.get("message") or found.get("Message") or ""
-        raise OSError(f"{code}: {reason}".rstrip(": ")) from None
+        raise OSError(f"{code}: {reason}".rstrip(": "))
+    return found
 
 
 def _ssm_values(names: list[str]) -> dict[str, str]:
