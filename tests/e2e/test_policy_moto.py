@@ -30,6 +30,10 @@ PROJECTS = {
         'managed_policies = ["arn:aws:iam::123456789012:policy/ReadReports"]\n\n'
         '[[app.permissions]]\nactions = ["s3:GetObject"]\nresources = ["arn:aws:s3:::reports/*"]\n\n'
         '[stages.dev]')),
+    # secrets (issue 10): the existence reads, on exactly the referenced parameter and secret
+    "secrets": MINIMAL_TOML.replace("[stages.dev]", (
+        '[app.secrets]\nDATABASE_URL = "ssm:/chat/dev/database-url"\n'
+        'STRIPE_KEY = "secretsmanager:chat/keys#stripe"\n\n[stages.dev]')),
 }
 REFUSED = ("AccessDenied", "not authorized")
 
@@ -65,6 +69,9 @@ def restricted_to_policy(server, tmp_path, toml: str, alter=None) -> dict[str, s
     server.session().client("iam").create_policy(   # what managed_policies names
         PolicyName="ReadReports", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
+    server.session().client("ssm").put_parameter(   # what [app.secrets] references
+        Name="/chat/dev/database-url", Value="postgres://db", Type="SecureString")
+    server.session().client("secretsmanager").create_secret(Name="chat/keys", SecretString='{"stripe": "k"}')
     env = deployer(server)
     printed = wsdeploy(env, tmp_path, "policy")
     assert printed.returncode == 0, printed.stderr
