@@ -71,6 +71,7 @@ PLAIN = replace(WITH_DOMAIN, domain=None)
 ACCESS_POLICY = "arn:aws:iam::123456789012:policy/ReadReports"
 WITH_ACCESS = replace(PLAIN, app_statements=(Statement(("s3:GetObject",), ("arn:aws:s3:::b/*",)),),
                       managed_policies=(ACCESS_POLICY,))
+WITH_SECRETS = replace(PLAIN, secrets=(("DATABASE_URL", "ssm:/chat/dev/db"), ("KEY", "secretsmanager:chat/key")))
 
 
 def assert_converged(aws, store, d):
@@ -260,6 +261,19 @@ def down_with_access(attach, faulty):
         assert not store.exists()
 
 
+def turning_secrets_on(attach, faulty):
+    """GetParameters and DescribeSecret (reads before any write), then the grant
+    (PutRolePolicy) and the references (UpdateFunctionConfiguration)."""
+    with world(attach) as (aws, store):
+        aws.session.client("ssm").put_parameter(Name="/chat/dev/db", Value="v", Type="SecureString")
+        aws.session.client("secretsmanager").create_secret(Name="chat/key", SecretString="v")
+        up(aws, PLAIN, store)
+        faulty(lambda: up(aws, WITH_SECRETS, store))
+        recover(aws, store, WITH_SECRETS)
+        aws.session.client("secretsmanager").delete_secret(SecretId="chat/key", ForceDeleteWithoutRecovery=True)
+        aws.session.client("ssm").delete_parameter(Name="/chat/dev/db")
+
+
 def remote_up(attach, faulty):
     with world(attach) as (aws, _):
         make_bucket(aws.session)
@@ -324,14 +338,15 @@ def _environment(monkeypatch, tmp_path):
 SCENARIOS = {s.__name__: s for s in (fresh_up, updating_up, turning_tracking_on, failing_down,
                                      fresh_up_with_domain, updating_domain, renaming_domain,
                                      turning_domain_off, down_with_domain, remote_up, remote_down,
-                                     turning_access_on, turning_access_off, down_with_access)}
+                                     turning_access_on, turning_access_off, down_with_access,
+                                     turning_secrets_on)}
 # How many AWS calls each scenario's faulty command makes when nothing fails: each is broken
 # in turn, one test each. test_each_scenario_makes_exactly_the_calls_its_positions_break
 # says the number to write here when the provisioner's calls change.
 CALLS = {"fresh_up": 25, "updating_up": 14, "turning_tracking_on": 10, "failing_down": 14,
          "fresh_up_with_domain": 24, "updating_domain": 6, "renaming_domain": 13,
          "turning_domain_off": 6, "down_with_domain": 15, "turning_access_on": 7,
-         "turning_access_off": 5, "down_with_access": 14}
+         "turning_access_off": 5, "down_with_access": 14, "turning_secrets_on": 7}
 # The positions of the remote scenarios' state calls (S3 and STS) in their faulty command;
 # test_the_remote_scenarios_break_exactly_their_state_calls says what to write here.
 STATE_CALLS = {"remote_up": [1, 2, 3, 9, 12, 15, 17, 19, 21, 23, 25, 27, 29, 31, 32, 33],
