@@ -90,6 +90,7 @@ DEFAULTS: dict[str, Any] = {
     "managed_policies": [],        # IAM managed policy ARNs attached to the role
     "secrets": {},                 # NAME = "ssm:/path" | "secretsmanager:name[#key]": app_secrets.py
     "secrets_kms_key": None,       # the customer KMS key they are encrypted with, if any
+    "reserved_concurrency": None,  # the function's reserved concurrent executions
 }
 DOMAIN_KEYS = ("name", "certificate_arn", "hosted_zone_id", "base_path")
 CONNECTIONS_DEFAULTS: dict[str, Any] = {"enabled": False, "ttl_hours": 2, "track": True}
@@ -148,6 +149,7 @@ class StageConfig:
     managed_policies: tuple[str, ...] = ()    # policy ARNs attached to the role
     secrets: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # name -> reference
     secrets_kms_key: str | None = None
+    reserved_concurrency: int | None = None   # None: the account's unreserved pool
 
     @property
     def resource_name(self) -> str:
@@ -457,6 +459,7 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "state": location_problem,
     "managed_policies": check_managed_policies,
     "secrets_kms_key": check_kms_key,
+    "reserved_concurrency": _in_range(0, 100_000, "concurrent executions"),
 }
 
 
@@ -737,6 +740,9 @@ def _warnings(settings: dict, stage: str, project_dir: Path) -> tuple[str, ...]:
         found.append("requirements.txt exists but wsdeploy.toml does not name it, so its "
                      "packages are not deployed; add requirements = \"requirements.txt\" to [app]")
     found += wildcard_warnings(f"stage {stage}:", settings["permissions"])
+    if settings["reserved_concurrency"] == 0:
+        found.append(f"stage {stage}: reserved_concurrency = 0 stops every invocation: the API "
+                     "answers every connection and message with an error")
     return tuple(found)
 
 
@@ -801,4 +807,5 @@ def load_stage(config_path: Path | str | None = None, stage: str | None = None) 
         managed_policies=tuple(settings["managed_policies"]),
         secrets=MappingProxyType(dict(sorted(settings["secrets"].items()))),
         secrets_kms_key=settings["secrets_kms_key"],
+        reserved_concurrency=settings["reserved_concurrency"],
     )

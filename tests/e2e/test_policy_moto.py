@@ -27,7 +27,7 @@ PROJECTS = {
         "[stages.dev]", f'state = "{STATE}"\n\n[app.connections]\nenabled = true\n\n[stages.dev]'),
     # the app's own grants (issue 10): the `app` policy and an account's managed policy
     "app-permissions": MINIMAL_TOML.replace("[stages.dev]", (
-        'managed_policies = ["arn:aws:iam::123456789012:policy/ReadReports"]\n\n'
+        'managed_policies = ["arn:aws:iam::123456789012:policy/ReadReports"]\nreserved_concurrency = 5\n\n'
         '[[app.permissions]]\nactions = ["s3:GetObject"]\nresources = ["arn:aws:s3:::reports/*"]\n\n'
         '[stages.dev]')),
     # secrets (issue 10): the existence reads, on exactly the referenced parameter and secret

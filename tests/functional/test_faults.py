@@ -274,6 +274,21 @@ def turning_secrets_on(attach, faulty):
         aws.session.client("ssm").delete_parameter(Name="/chat/dev/db")
 
 
+def setting_concurrency(attach, faulty):
+    """PutFunctionConcurrency (and DeleteFunctionConcurrency in removing_concurrency)."""
+    with world(attach) as (aws, store):
+        up(aws, PLAIN, store)
+        faulty(lambda: up(aws, replace(PLAIN, reserved_concurrency=5), store))
+        recover(aws, store, replace(PLAIN, reserved_concurrency=5))
+
+
+def removing_concurrency(attach, faulty):
+    with world(attach) as (aws, store):
+        up(aws, replace(PLAIN, reserved_concurrency=5), store)
+        faulty(lambda: up(aws, PLAIN, store))
+        recover(aws, store, PLAIN)
+
+
 def remote_up(attach, faulty):
     with world(attach) as (aws, _):
         make_bucket(aws.session)
@@ -339,14 +354,15 @@ SCENARIOS = {s.__name__: s for s in (fresh_up, updating_up, turning_tracking_on,
                                      fresh_up_with_domain, updating_domain, renaming_domain,
                                      turning_domain_off, down_with_domain, remote_up, remote_down,
                                      turning_access_on, turning_access_off, down_with_access,
-                                     turning_secrets_on)}
+                                     turning_secrets_on, setting_concurrency, removing_concurrency)}
 # How many AWS calls each scenario's faulty command makes when nothing fails: each is broken
 # in turn, one test each. test_each_scenario_makes_exactly_the_calls_its_positions_break
 # says the number to write here when the provisioner's calls change.
 CALLS = {"fresh_up": 25, "updating_up": 14, "turning_tracking_on": 10, "failing_down": 14,
          "fresh_up_with_domain": 24, "updating_domain": 6, "renaming_domain": 13,
          "turning_domain_off": 6, "down_with_domain": 15, "turning_access_on": 7,
-         "turning_access_off": 5, "down_with_access": 14, "turning_secrets_on": 7}
+         "turning_access_off": 5, "down_with_access": 14, "turning_secrets_on": 7,
+         "setting_concurrency": 4, "removing_concurrency": 4}
 # The positions of the remote scenarios' state calls (S3 and STS) in their faulty command;
 # test_the_remote_scenarios_break_exactly_their_state_calls says what to write here.
 STATE_CALLS = {"remote_up": [1, 2, 3, 9, 12, 15, 17, 19, 21, 23, 25, 27, 29, 31, 32, 33],

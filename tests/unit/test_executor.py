@@ -77,7 +77,7 @@ def test_every_kind_has_one_entry_and_a_handler_for_each_action_it_is_planned_wi
 def test_the_record_keys_are_the_state_files_layout_in_order():
     assert record_keys() == ("role", "role_policy", "log_group", "table", "api", "function",
                              "permission", "integration", "routes", "stage", "domain_name",
-                             "api_mapping", "dns_records", "app_policy", "managed_policies")
+                             "api_mapping", "dns_records", "app_policy", "managed_policies", "concurrency")
 
 
 def test_a_step_written_with_strings_is_typed():

@@ -64,8 +64,8 @@ def test_the_table_and_the_bucket_only_for_stages_that_use_them():
 
 def test_a_call_declared_nowhere_is_refused_before_it_is_made(monkeypatch):
     aws = Aws.__new__(Aws)       # no session needed: the refusal comes first
-    with pytest.raises(UndeclaredCall, match=r"lambda\.put_function_concurrency is called without"):
-        aws._call("lambda", "put_function_concurrency", FunctionName="x")
+    with pytest.raises(UndeclaredCall, match=r"lambda\.put_provisioned_concurrency_config is called without"):
+        aws._call("lambda", "put_provisioned_concurrency_config", FunctionName="x")
 
 
 def test_a_kind_adds_its_calls_and_scopes_in_its_own_module(monkeypatch):

@@ -123,6 +123,7 @@ class Desired(StageNames):
     managed_policies: tuple[str, ...] = ()           # policy ARNs attached to the role
     secrets: tuple[tuple[str, str], ...] = ()        # (name, reference): WSDEPLOY_SECRETS
     secrets_kms_key: str | None = None               # kms:Decrypt on it, when named
+    reserved_concurrency: int | None = None          # None: the account's unreserved pool
 
     def route(self, key: str) -> DesiredRoute | None:
         return next((r for r in self.routes if r.key == key), None)
@@ -148,6 +149,7 @@ def desired_from(cfg: Any, package: Any, region: str) -> Desired:
         managed_policies=tuple(getattr(cfg, "managed_policies", ())),
         secrets=tuple(sorted(dict(getattr(cfg, "secrets", {})).items())),
         secrets_kms_key=getattr(cfg, "secrets_kms_key", None),
+        reserved_concurrency=getattr(cfg, "reserved_concurrency", None),
     )
 
 

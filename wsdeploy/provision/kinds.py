@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
 
-from .handlers import (api, app_access, domain, function, integration, log_group, permission, role,
+from .handlers import (api, app_access, concurrency, domain, function, integration, log_group, permission, role,
                        routes, stage, table)
 from .run import Run
 from .steps import Action, Kind, Step
@@ -86,6 +86,7 @@ REGISTRY: tuple[KindSpec, ...] = (
     KindSpec(Kind.APP_POLICY, app_access.APP_POLICY, "app_policy", forgets=("app_policy",)),
     KindSpec(Kind.MANAGED_POLICY, app_access.MANAGED_POLICY, "managed_policies",
              forget_nested=app_access.forget_policy),
+    KindSpec(Kind.CONCURRENCY, concurrency.CONCURRENCY, "concurrency", forgets=("concurrency",)),
 )
 _BY_KIND = {spec.kind: spec for spec in REGISTRY}
 assert set(_BY_KIND) == set(Kind), "every Kind has its entry"

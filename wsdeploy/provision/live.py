@@ -95,6 +95,7 @@ class Function:
     last_update_status: str | None
     state_reason: str | None
     tags: Mapping[str, str]
+    reserved_concurrency: int | None = None   # GetFunction's Concurrency; None: not reserved
 
     @property
     def busy(self) -> bool:

@@ -34,7 +34,7 @@ from .desired import (PERMISSION_ID, ROLE_POLICY_NAME, TABLE_BILLING, TABLE_KEYS
 from .errors import ACCESS_DENIED, AwsCallError
 from .live import Function, Identity, arn_partition_account
 from .observe_domain import observe_domain
-from .observe_access import observe_access
+from .observe_access import observe_access, observe_concurrency
 from .ownership import is_ours, require_tags
 from .seen import (Observed, SeenApi, SeenFunction, SeenIntegration, SeenLogGroup,
                    SeenPermission, SeenPolicy, SeenRole, SeenRoute, SeenStage, SeenTable)
@@ -83,6 +83,7 @@ def observe(aws: "Aws", d: StageNames, record: dict | None, full: bool = False) 
         extra_apis=extra_apis, extra_integrations=extra_integrations,
         **observe_domain(aws, d, record, api, full),
         **observe_access(aws, d, record, role, full),
+        concurrency=observe_concurrency(record, live_function),
     )
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from . import record as rec
 from .app_policy import APP_POLICY_NAME
 from .desired import StageNames, document_hash
-from .seen import SeenAppPolicy, SeenManagedPolicies, SeenRole
+from .seen import SeenAppPolicy, SeenConcurrency, SeenManagedPolicies, SeenRole
 
 if TYPE_CHECKING:
     from .aws import Aws
@@ -54,3 +54,11 @@ def _managed(aws: "Aws", d: StageNames, record: dict | None, role: SeenRole,
     if live is None:
         return None
     return SeenManagedPolicies(live, bool(recorded), tuple((recorded or {}).get("arns", ())))
+
+
+def observe_concurrency(record: dict | None, live_function) -> "SeenConcurrency | None":
+    """The function's reserved concurrency, from the GetFunction answer `observe` has anyway."""
+    reserved = live_function.reserved_concurrency if live_function is not None else None
+    if reserved is None:
+        return None
+    return SeenConcurrency(reserved, rec.get(record, "concurrency") is not None)

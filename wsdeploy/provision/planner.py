@@ -104,6 +104,7 @@ def plan(d: Desired, o: Observed, now: datetime | None = None) -> Plan:
               "once the table is ACTIVE")
     _plan_app_access(b, d, o)
     _plan_function(b, d, o, partition, account, api_id)
+    _plan_concurrency(b, d, o)
     if removing_table:
         policy_steps()
 
@@ -172,6 +173,19 @@ def _plan_app_access(b: _Builder, d: Desired, o: Observed) -> None:
     for arn in d.managed_policies:
         if arn not in attached:
             b.add(Kind.MANAGED_POLICY, "create", arn, why="attached to the role")
+
+
+def _plan_concurrency(b: _Builder, d: Desired, o: Observed) -> None:
+    """reserved_concurrency, read from GetFunction's answer (no read of its own); removed only
+    when wsdeploy set it (one set by hand is left alone)."""
+    want, seen = d.reserved_concurrency, o.concurrency
+    if want is not None:
+        if seen is None or seen.reserved != want:
+            b.add(Kind.CONCURRENCY, "create" if seen is None else "update", d.name, (f"reserved {want}",))
+        else:
+            b.adopt_unrecorded(Kind.CONCURRENCY, d.name, seen)
+    elif seen is not None and seen.recorded:
+        b.add(Kind.CONCURRENCY, "delete", d.name, why="reserved_concurrency is no longer in wsdeploy.toml")
 
 
 def _remove_app_access(b: _Builder, d: Desired, o: Observed) -> None:

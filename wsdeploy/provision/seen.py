@@ -143,6 +143,12 @@ class SeenManagedPolicies:
 
 
 @dataclass(frozen=True)
+class SeenConcurrency:
+    reserved: int                      # as GetFunction shows it
+    recorded: bool
+
+
+@dataclass(frozen=True)
 class Observed:
     """Each resource that exists, or None; `recorded` says whether the state file has it."""
 
@@ -166,6 +172,7 @@ class Observed:
     zone: HostedZone | None = None             # where its records should be; None: not in Route 53
     app_policy: SeenAppPolicy | None = None    # the role's `app` inline policy
     managed_policies: SeenManagedPolicies | None = None
+    concurrency: SeenConcurrency | None = None   # the function's reserved concurrency, if any
 
     def route(self, key: str) -> SeenRoute | None:
         return next((r for r in self.routes if r.key == key), None)

@@ -158,6 +158,10 @@ def _rows(names: StageNames, record: dict, o: Observed) -> list[Row]:
                          ["auto_deploy"] if o.stage and o.stage.auto_deploy is False else []))
     rows += _domain_rows(record, o)
     rows += _access_rows(names, record, o)
+    concurrency = rec.get(record, "concurrency")
+    rows.append(_compare("concurrency", names.name, concurrency, o.concurrency,
+                         ["reserved"] if concurrency and o.concurrency
+                         and o.concurrency.reserved != concurrency.get("reserved") else []))
     # duplicates (observe.py): found by tags or by the function they invoke, never recorded
     rows += [Row("integration", extra, UNTRACKED, ("duplicate",)) for extra in o.extra_integrations]
     rows += [Row("api", extra, UNTRACKED, ("duplicate",)) for extra in o.extra_apis]

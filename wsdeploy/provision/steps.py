@@ -34,6 +34,7 @@ class Kind(StrEnum):
     DNS_RECORDS = "dns_records"
     APP_POLICY = "app_policy"            # the app's own inline policy (`permissions`)
     MANAGED_POLICY = "managed_policy"    # one managed policy attached to the role
+    CONCURRENCY = "concurrency"          # the function's reserved concurrency
 
     @property
     def label(self) -> str:

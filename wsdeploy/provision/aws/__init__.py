@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .acm import AcmCalls
 from .apigatewayv2 import ApiGatewayCalls
-from .awslambda import LambdaCalls
+from .awslambda import ConcurrencyCalls, LambdaCalls
 from .core import ACCESS_DENIED, CREATE_CALLS, make_session
 from .dynamodb import DynamoDbCalls
 from .iam import IamCalls, ManagedPolicyCalls
@@ -21,7 +21,7 @@ from .secrets import SecretsCalls
 
 
 class Aws(IamCalls, LogsCalls, ApiGatewayCalls, LambdaCalls, DynamoDbCalls, AcmCalls, Route53Calls,
-          S3Calls, ManagedPolicyCalls, SecretsCalls):
+          S3Calls, ManagedPolicyCalls, SecretsCalls, ConcurrencyCalls):
     """Typed calls for one region, over every service a deploy touches."""
 
 
