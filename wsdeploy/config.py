@@ -22,6 +22,7 @@ from typing import Any, Callable, Mapping
 from . import naming
 from .errors import UserError
 from .remote_state import location_problem
+from .app_vpc import check_vpc
 from .app_secrets import check_kms_key, check_secrets, clashes
 from .app_permissions import (Statement, check_managed_policies, check_permissions, statements_from,
                               wildcard_warnings)
@@ -91,6 +92,7 @@ DEFAULTS: dict[str, Any] = {
     "secrets": {},                 # NAME = "ssm:/path" | "secretsmanager:name[#key]": app_secrets.py
     "secrets_kms_key": None,       # the customer KMS key they are encrypted with, if any
     "reserved_concurrency": None,  # the function's reserved concurrent executions
+    "vpc": None,                   # { subnet_ids = [...], security_group_ids = [...] }: app_vpc.py
 }
 DOMAIN_KEYS = ("name", "certificate_arn", "hosted_zone_id", "base_path")
 CONNECTIONS_DEFAULTS: dict[str, Any] = {"enabled": False, "ttl_hours": 2, "track": True}
@@ -150,6 +152,7 @@ class StageConfig:
     secrets: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # name -> reference
     secrets_kms_key: str | None = None
     reserved_concurrency: int | None = None   # None: the account's unreserved pool
+    vpc: tuple[tuple[str, ...], tuple[str, ...]] | None = None   # (subnet ids, security group ids)
 
     @property
     def resource_name(self) -> str:
@@ -544,6 +547,9 @@ def _check_table(table: dict, where: str, allowed: tuple[str, ...], problems: _P
         elif key == "secrets":
             for var, message in check_secrets(value, _secret_name_problem):
                 problems.add(f"{where}.secrets{'.' + var if var else ''}", message)
+        elif key == "vpc":
+            for sub, message in check_vpc(value):
+                problems.add(f"{where}.vpc{'.' + sub if sub else ''}", message)
         elif key == "permissions":
             for sub, message in check_permissions(value):
                 problems.add(f"{where}.permissions{sub}", message)
@@ -808,4 +814,6 @@ def load_stage(config_path: Path | str | None = None, stage: str | None = None) 
         secrets=MappingProxyType(dict(sorted(settings["secrets"].items()))),
         secrets_kms_key=settings["secrets_kms_key"],
         reserved_concurrency=settings["reserved_concurrency"],
+        vpc=(tuple(sorted(settings["vpc"]["subnet_ids"])), tuple(sorted(settings["vpc"]["security_group_ids"])))
+        if settings["vpc"] else None,
     )

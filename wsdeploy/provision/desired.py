@@ -29,6 +29,10 @@ TTL_ATTRIBUTE = "ttl"
 TABLE_ACTIONS = ("dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:GetItem",
                  "dynamodb:Query")
 PERMISSION_ID = "wsdeploy-apigateway-invoke"
+# `vpc`: Lambda makes, lists and deletes the function's network interfaces with the role's
+# rights (EC2 takes no resource-level scope for them; AWS's own managed policy says "*")
+ENI_ACTIONS = ("ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
+               "ec2:DescribeNetworkInterfaces", "ec2:UnassignPrivateIpAddresses")
 # A custom domain name: WebSocket APIs take only REGIONAL ones with TLS 1.2; dualstack so that
 # its AAAA alias resolves (API Gateway's default is IPv4 only).
 DOMAIN_ENDPOINT, DOMAIN_TLS, DOMAIN_IP_TYPE = "REGIONAL", "TLS_1_2", "dualstack"
@@ -124,6 +128,7 @@ class Desired(StageNames):
     secrets: tuple[tuple[str, str], ...] = ()        # (name, reference): WSDEPLOY_SECRETS
     secrets_kms_key: str | None = None               # kms:Decrypt on it, when named
     reserved_concurrency: int | None = None          # None: the account's unreserved pool
+    vpc: tuple | None = None                         # (subnet ids, security group ids)
 
     def route(self, key: str) -> DesiredRoute | None:
         return next((r for r in self.routes if r.key == key), None)
@@ -150,6 +155,7 @@ def desired_from(cfg: Any, package: Any, region: str) -> Desired:
         secrets=tuple(sorted(dict(getattr(cfg, "secrets", {})).items())),
         secrets_kms_key=getattr(cfg, "secrets_kms_key", None),
         reserved_concurrency=getattr(cfg, "reserved_concurrency", None),
+        vpc=getattr(cfg, "vpc", None),
     )
 
 
@@ -187,6 +193,9 @@ def role_policy(d: StageNames, partition: str, account: str, api_id: str) -> dic
                            "Action": list(TABLE_ACTIONS),
                            "Resource": table_arn(d, partition, account)})
     statements += secrets_statements(d, partition, account)
+    if getattr(d, "vpc", None):   # what Lambda needs to put the function's interfaces in the VPC
+        statements.append({"Sid": "VpcNetworkInterfaces", "Effect": "Allow", "Action": list(ENI_ACTIONS),
+                           "Resource": "*"})
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -268,6 +277,10 @@ def function_settings(d: Desired, partition: str, role_arn: str, api_id: str) ->
     if d.secrets:    # references only: the runtime reads the values (runtime/secrets.py)
         environment = dict(sorted({**environment, SECRETS_ENV: json.dumps(dict(d.secrets),
                                                                           separators=(",", ":"))}.items()))
+    if d.vpc:
+        return {"role": role_arn, "handler": RUNTIME_HANDLER, "runtime": d.runtime, "memory": d.memory,
+                "timeout": d.timeout, "architecture": d.architecture, "environment": environment,
+                "vpc": d.vpc}
     return {"role": role_arn, "handler": RUNTIME_HANDLER, "runtime": d.runtime, "memory": d.memory,
             "timeout": d.timeout, "architecture": d.architecture, "environment": environment}
 
@@ -290,6 +303,8 @@ def config_hash(d: Desired) -> str:
     if d.domain is not None:        # the same
         fields["domain"] = [d.domain.name, d.domain.base_path, d.domain.certificate_arn,
                             d.domain.hosted_zone_id]
+    if d.vpc:                       # the same
+        fields["vpc"] = [list(d.vpc[0]), list(d.vpc[1])]
     if d.secrets:                   # the same; names and references hold no value
         fields["secrets"] = [list(pair) for pair in d.secrets] + [d.secrets_kms_key]
     return document_hash(fields)
@@ -305,6 +320,8 @@ def function_changes(d: Desired, live: "Function", want: dict) -> tuple[list[str
             "memory": live.memory, "timeout": live.timeout, "environment": dict(live.environment)}
     changed = [f for f in CONFIG_FIELDS if want[f] != have[f]]
     changed += environment_changes(want["environment"], have["environment"])
+    if tuple(want.get("vpc") or ((), ())) != tuple(live.vpc):
+        changed.append("vpc")
     code_changes = tuple(field for field, differs in (
         ("code", live.code_sha256 != d.code_sha256),
         ("architecture", live.architecture != d.architecture)) if differs)

@@ -96,6 +96,7 @@ class Function:
     state_reason: str | None
     tags: Mapping[str, str]
     reserved_concurrency: int | None = None   # GetFunction's Concurrency; None: not reserved
+    vpc: tuple = ((), ())                     # (subnet ids, security group ids), sorted
 
     @property
     def busy(self) -> bool:

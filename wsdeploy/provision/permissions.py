@@ -180,3 +180,5 @@ def _secret_arns(c: PolicyContext) -> list[str]:
 # exactly those (no value: GetParameters without decryption, DescribeSecret), only with secrets
 SECRET_PARAMETERS = Scope("SecretParameters", _parameter_arns)
 SECRET_VALUES = Scope("SecretValues", _secret_arns)
+# `vpc` (issue 10): EC2's Describe calls take no resource-level scope; only with a vpc
+VPC_READS = Scope("VpcReads", lambda c: ["*"] if c.cfg is not None and getattr(c.cfg, "vpc", None) else [])

@@ -224,6 +224,9 @@ def _function_drift(recorded: dict | None, code_sha256: str | None, o: Observed)
            "timeout": live.timeout, "architecture": live.architecture,
            "environment_names": sorted(live.environment)}
     differing = [key for key, value in now.items() if settings.get(key) != value]
+    live_vpc = [list(live.vpc[0]), list(live.vpc[1])] if live.vpc != ((), ()) else None
+    if settings.get("vpc") != live_vpc:      # set by `up` (record) or by hand (live)
+        differing.append("vpc")
     if live.failed:    # `up` writes it again
         differing.append("state" if live.state == "Failed" else "last_update_status")
     return differing

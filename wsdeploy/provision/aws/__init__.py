@@ -18,10 +18,11 @@ from .logs import LogsCalls
 from .route53 import Route53Calls
 from .s3 import S3Calls
 from .secrets import SecretsCalls
+from .ec2 import Ec2Calls
 
 
 class Aws(IamCalls, LogsCalls, ApiGatewayCalls, LambdaCalls, DynamoDbCalls, AcmCalls, Route53Calls,
-          S3Calls, ManagedPolicyCalls, SecretsCalls, ConcurrencyCalls):
+          S3Calls, ManagedPolicyCalls, SecretsCalls, ConcurrencyCalls, Ec2Calls):
     """Typed calls for one region, over every service a deploy touches."""
 
 

@@ -152,6 +152,8 @@ def _function(data: Mapping, tags: Mapping[str, str]) -> Function:
         last_update_status=data.get("LastUpdateStatus"),
         state_reason=reason,
         tags=dict(tags or {}),
+        vpc=(tuple(sorted((data.get("VpcConfig") or {}).get("SubnetIds") or ())),
+             tuple(sorted((data.get("VpcConfig") or {}).get("SecurityGroupIds") or ()))),
     )
 
 
@@ -161,6 +163,9 @@ def _lambda_settings(settings: Mapping[str, Any], with_arch: bool) -> dict:
               "Environment": {"Variables": dict(settings["environment"])}}
     if with_arch:
         params["Architectures"] = [settings["architecture"]]
+    vpc = settings.get("vpc") or ((), ())
+    if vpc != ((), ()) or not with_arch:   # on update, an empty one takes the function out
+        params["VpcConfig"] = {"SubnetIds": list(vpc[0]), "SecurityGroupIds": list(vpc[1])}
     return params
 
 
