@@ -289,6 +289,19 @@ def removing_concurrency(attach, faulty):
         recover(aws, store, PLAIN)
 
 
+def turning_vpc_on(attach, faulty):
+    """The VPC's four reads before any write, then the grant (PutRolePolicy) and VpcConfig
+    (UpdateFunctionConfiguration)."""
+    with world(attach) as (aws, store):
+        ec2 = aws.session.client("ec2")
+        vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
+        group = ec2.create_security_group(GroupName="app", Description="app", VpcId=vpc)["GroupId"]
+        up(aws, PLAIN, store)
+        faulty(lambda: up(aws, replace(PLAIN, vpc=((subnet,), (group,))), store))
+        recover(aws, store, replace(PLAIN, vpc=((subnet,), (group,))))
+
+
 def remote_up(attach, faulty):
     with world(attach) as (aws, _):
         make_bucket(aws.session)
@@ -354,7 +367,8 @@ SCENARIOS = {s.__name__: s for s in (fresh_up, updating_up, turning_tracking_on,
                                      fresh_up_with_domain, updating_domain, renaming_domain,
                                      turning_domain_off, down_with_domain, remote_up, remote_down,
                                      turning_access_on, turning_access_off, down_with_access,
-                                     turning_secrets_on, setting_concurrency, removing_concurrency)}
+                                     turning_secrets_on, setting_concurrency, removing_concurrency,
+                                     turning_vpc_on)}
 # How many AWS calls each scenario's faulty command makes when nothing fails: each is broken
 # in turn, one test each. test_each_scenario_makes_exactly_the_calls_its_positions_break
 # says the number to write here when the provisioner's calls change.
@@ -362,7 +376,8 @@ CALLS = {"fresh_up": 25, "updating_up": 14, "turning_tracking_on": 10, "failing_
          "fresh_up_with_domain": 24, "updating_domain": 6, "renaming_domain": 13,
          "turning_domain_off": 6, "down_with_domain": 15, "turning_access_on": 7,
          "turning_access_off": 5, "down_with_access": 14, "turning_secrets_on": 7,
-         "setting_concurrency": 4, "removing_concurrency": 4}
+         "setting_concurrency": 4, "removing_concurrency": 4,
+         "turning_vpc_on": 9}
 # The positions of the remote scenarios' state calls (S3 and STS) in their faulty command;
 # test_the_remote_scenarios_break_exactly_their_state_calls says what to write here.
 STATE_CALLS = {"remote_up": [1, 2, 3, 9, 12, 15, 17, 19, 21, 23, 25, 27, 29, 31, 32, 33],
