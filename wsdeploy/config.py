@@ -544,15 +544,9 @@ def _check_table(table: dict, where: str, allowed: tuple[str, ...], problems: _P
         elif key == "domain":
             for sub, message in _check_domain(value):
                 problems.add(f"{where}.domain{'.' + sub if sub else ''}", message)
-        elif key == "secrets":
-            for var, message in check_secrets(value, _secret_name_problem):
-                problems.add(f"{where}.secrets{'.' + var if var else ''}", message)
-        elif key == "vpc":
-            for sub, message in check_vpc(value):
-                problems.add(f"{where}.vpc{'.' + sub if sub else ''}", message)
-        elif key == "permissions":
-            for sub, message in check_permissions(value):
-                problems.add(f"{where}.permissions{sub}", message)
+        elif key in TABLE_CHECKS:      # (sub-key, problem) pairs: "" the whole, "[N]" an item
+            for sub, message in TABLE_CHECKS[key](value):
+                problems.add(f"{where}.{key}{'.' + sub if sub and sub[0] != '[' else sub}", message)
         else:
             message = _unprintable_problem(value) or CHECKS[key](value)
             if message:
@@ -653,6 +647,14 @@ def _secret_name_problem(name: str) -> str | None:
     """A secret becomes an environment variable: the environment's rules for its name."""
     found = _check_environment({name: ""})
     return found[0][1] if found else None
+
+
+# Settings whose check returns (sub-key, problem) pairs (issue 10's)
+TABLE_CHECKS: dict[str, Callable[[Any], list[tuple[str, str]]]] = {
+    "secrets": lambda value: check_secrets(value, _secret_name_problem),
+    "vpc": check_vpc,
+    "permissions": check_permissions,
+}
 
 
 def _check_secrets_whole(stage: str, settings: dict, problems: _Problems) -> None:

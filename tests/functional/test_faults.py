@@ -216,13 +216,19 @@ def turning_domain_off(attach, faulty):
     _changing_domain(attach, faulty, lambda aws: PLAIN)
 
 
-def down_with_domain(attach, faulty):
+def _down_with(attach, faulty, ready, d):
+    """`ready(aws)` makes what the user has first; a stage deployed with `d`; the faulty
+    command is `down`, then `down` again leaves nothing."""
     with world(attach) as (aws, store):
-        with_domain_ready(aws)
-        up(aws, WITH_DOMAIN, store)
-        faulty(lambda: down(aws, WITH_DOMAIN, store))
-        down(aws, WITH_DOMAIN, store)
+        ready(aws)
+        up(aws, d, store)
+        faulty(lambda: down(aws, d, store))
+        down(aws, d, store)
         assert not store.exists()
+
+
+def down_with_domain(attach, faulty):
+    _down_with(attach, faulty, with_domain_ready, WITH_DOMAIN)
 
 
 def with_access_ready(aws) -> None:
@@ -233,32 +239,28 @@ def with_access_ready(aws) -> None:
                           '"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}')
 
 
+def _changing_access(attach, faulty, before, after):
+    """A stage deployed with `before`; the faulty command is `up` of `after`."""
+    with world(attach) as (aws, store):
+        with_access_ready(aws)
+        up(aws, before, store)
+        faulty(lambda: up(aws, after, store))
+        recover(aws, store, after)
+
+
 def turning_access_on(attach, faulty):
     """GetRolePolicy and ListAttachedRolePolicies (not recorded, wanted), PutRolePolicy,
     AttachRolePolicy."""
-    with world(attach) as (aws, store):
-        with_access_ready(aws)
-        up(aws, PLAIN, store)
-        faulty(lambda: up(aws, WITH_ACCESS, store))
-        recover(aws, store, WITH_ACCESS)
+    _changing_access(attach, faulty, PLAIN, WITH_ACCESS)
 
 
 def turning_access_off(attach, faulty):
     """DeleteRolePolicy and DetachRolePolicy."""
-    with world(attach) as (aws, store):
-        with_access_ready(aws)
-        up(aws, WITH_ACCESS, store)
-        faulty(lambda: up(aws, PLAIN, store))
-        recover(aws, store, PLAIN)
+    _changing_access(attach, faulty, WITH_ACCESS, PLAIN)
 
 
 def down_with_access(attach, faulty):
-    with world(attach) as (aws, store):
-        with_access_ready(aws)
-        up(aws, WITH_ACCESS, store)
-        faulty(lambda: down(aws, WITH_ACCESS, store))
-        down(aws, WITH_ACCESS, store)
-        assert not store.exists()
+    _down_with(attach, faulty, with_access_ready, WITH_ACCESS)
 
 
 def turning_secrets_on(attach, faulty):
