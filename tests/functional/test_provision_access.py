@@ -135,3 +135,20 @@ def test_a_lost_record_adopts_the_policy_and_the_attached_ones(session, aws, sto
     up(aws, GRANTED, store)
     assert store.load()["resources"]["managed_policies"] == {"arns": [S3_READONLY]}
     assert up(aws, GRANTED, store)[0].steps == ()
+
+
+def test_down_without_a_record_deletes_the_app_policy_the_role_holds(session, aws, store):
+    up(aws, desired(app_statements=(READ_S3,)), store)
+    store.remove()
+    down(aws, PLAIN, store)
+    assert inventory(session) == EMPTY
+
+
+def test_down_without_a_record_names_the_managed_policy_to_detach(session, aws, store):
+    up(aws, GRANTED, store)
+    store.remove()
+    with pytest.raises(Exception, match="attached to the role by hand"):
+        down(aws, PLAIN, store)
+    session.client("iam").detach_role_policy(RoleName="chat-dev-ws", PolicyArn=S3_READONLY)
+    down(aws, PLAIN, store)
+    assert inventory(session) == EMPTY
