@@ -14,7 +14,7 @@ import os
 import re
 import tomllib
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
@@ -22,6 +22,10 @@ from typing import Any, Callable, Mapping
 from . import naming
 from .errors import UserError
 from .remote_state import location_problem
+from .app_vpc import check_vpc
+from .app_secrets import check_kms_key, check_secrets, clashes
+from .app_permissions import (Statement, check_managed_policies, check_permissions, statements_from,
+                              wildcard_warnings)
 
 CONFIG_FILENAME = "wsdeploy.toml"
 STATE_DIRNAME = ".wsdeploy"
@@ -85,6 +89,12 @@ DEFAULTS: dict[str, Any] = {
     "state": "local",              # or "s3://bucket/prefix": remote_state.py
     "auth": "none",                # or "iam": $connect needs a SigV4-signed handshake (issue 11)
     "http_app": None,              # "module:attribute" of a WSGI or ASGI app: http_app.py
+    "permissions": [],             # the app's own IAM statements: app_permissions.py
+    "managed_policies": [],        # IAM managed policy ARNs attached to the role
+    "secrets": {},                 # NAME = "ssm:/path" | "secretsmanager:name[#key]": app_secrets.py
+    "secrets_kms_key": None,       # the customer KMS key they are encrypted with, if any
+    "reserved_concurrency": None,  # the function's reserved concurrent executions
+    "vpc": None,                   # { subnet_ids = [...], security_group_ids = [...] }: app_vpc.py
 }
 AUTH_MODES = ("none", "iam")
 DOMAIN_KEYS = ("name", "certificate_arn", "hosted_zone_id", "base_path")
@@ -142,6 +152,12 @@ class StageConfig:
     state: str = "local"            # where the record and lock live: "local" or "s3://bucket/prefix"
     auth: str = "none"              # "iam": $connect with AWS_IAM (an @on_authorize app may not)
     http_app: str | None = None     # "module:attribute" of the WSGI/ASGI app served beside the API
+    permissions: tuple[Statement, ...] = ()   # the role's `app` inline policy (a stage's replaces the app's)
+    managed_policies: tuple[str, ...] = ()    # policy ARNs attached to the role
+    secrets: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # name -> reference
+    secrets_kms_key: str | None = None
+    reserved_concurrency: int | None = None   # None: the account's unreserved pool
+    vpc: tuple[tuple[str, ...], tuple[str, ...]] | None = None   # (subnet ids, security group ids)
 
     @property
     def resource_name(self) -> str:
@@ -470,6 +486,9 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "auth": _one_of(AUTH_MODES, "a way to guard $connect (\"none\": open, or guarded by an "
                     "@on_authorize function; \"iam\": clients sign the handshake with SigV4)"),
     "http_app": _check_http_app,
+    "managed_policies": check_managed_policies,
+    "secrets_kms_key": check_kms_key,
+    "reserved_concurrency": _in_range(0, 100_000, "concurrent executions"),
 }
 
 
@@ -551,6 +570,9 @@ def _check_table(table: dict, where: str, allowed: tuple[str, ...], problems: _P
         elif key == "domain":
             for sub, message in _check_domain(value):
                 problems.add(f"{where}.domain{'.' + sub if sub else ''}", message)
+        elif key in TABLE_CHECKS:      # (sub-key, problem) pairs: "" the whole, "[N]" an item
+            for sub, message in TABLE_CHECKS[key](value):
+                problems.add(f"{where}.{key}{'.' + sub if sub and sub[0] != '[' else sub}", message)
         else:
             message = _unprintable_problem(value) or CHECKS[key](value)
             if message:
@@ -591,7 +613,7 @@ def _merged(app_table: dict, stage_table: dict) -> dict:
     whose keys are merged one by one."""
     settings = {**DEFAULTS, **{k: v for k, v in app_table.items() if k in STAGE_KEYS and k in APP_KEYS}}
     settings.update({k: v for k, v in stage_table.items() if k in STAGE_KEYS})
-    for name, base in (("environment", {}), ("connections", CONNECTIONS_DEFAULTS)):
+    for name, base in (("environment", {}), ("connections", CONNECTIONS_DEFAULTS), ("secrets", {})):
         merged = dict(base)
         for table in (app_table, stage_table):
             if isinstance(table.get(name), dict):
@@ -647,6 +669,37 @@ def _check_stage_whole(app: Any, stage: str, settings: dict, problems: _Problems
                          f"at most {ENV_TOTAL_LIMIT - ENV_RESERVED_BYTES}")
 
 
+def _secret_name_problem(name: str) -> str | None:
+    """A secret becomes an environment variable: the environment's rules for its name."""
+    found = _check_environment({name: ""})
+    return found[0][1] if found else None
+
+
+# Settings whose check returns (sub-key, problem) pairs (issue 10's)
+TABLE_CHECKS: dict[str, Callable[[Any], list[tuple[str, str]]]] = {
+    "secrets": lambda value: check_secrets(value, _secret_name_problem),
+    "vpc": check_vpc,
+    "permissions": check_permissions,
+}
+
+
+def _check_secrets_whole(stage: str, settings: dict, problems: _Problems) -> None:
+    """A name both a plain variable and a secret; and the references' room in Lambda's 4 KB."""
+    environment, secrets = settings["environment"], settings["secrets"]
+    if not isinstance(environment, dict) or not isinstance(secrets, dict):
+        return
+    for name in clashes(environment, secrets):
+        problems.add(f"stages.{stage}.secrets.{name}", "is also set in environment: keep one (the "
+                                                       "secret, if the value is secret)")
+    if secrets and all(isinstance(v, str) for v in [*environment.values(), *secrets.values()]):
+        size = len(json.dumps({**environment, "WSDEPLOY_SECRETS": json.dumps(secrets)},
+                              separators=(",", ":"), ensure_ascii=False).encode())
+        if size > ENV_TOTAL_LIMIT - ENV_RESERVED_BYTES:
+            problems.add(f"stages.{stage}.secrets", f"the variables and the secrets' references take "
+                                                    f"{size} bytes; Lambda allows "
+                                                    f"{ENV_TOTAL_LIMIT - ENV_RESERVED_BYTES} beside wsdeploy's own")
+
+
 def _validate(data: dict, path: Path) -> dict[str, dict]:
     """Every problem of the file, raised at once; else each stage's merged settings."""
     problems = _Problems()
@@ -684,6 +737,7 @@ def _validate(data: dict, path: Path) -> dict[str, dict]:
         merged[stage] = _merged(app_table, table)
         _check_stage_whole(app_table.get("name"), stage, merged[stage], problems)
         _check_source_inside(stage, table, merged[stage], project_dir, problems)
+        _check_secrets_whole(stage, merged[stage], problems)
 
     default = app_table.get("default_stage")
     if _plain_text(default) and stages and default not in stages:
@@ -719,6 +773,10 @@ def _warnings(settings: dict, stage: str, project_dir: Path) -> tuple[str, ...]:
     if settings["requirements"] is None and (project_dir / "requirements.txt").is_file():
         found.append("requirements.txt exists but wsdeploy.toml does not name it, so its "
                      "packages are not deployed; add requirements = \"requirements.txt\" to [app]")
+    found += wildcard_warnings(f"stage {stage}:", settings["permissions"])
+    if settings["reserved_concurrency"] == 0:
+        found.append(f"stage {stage}: reserved_concurrency = 0 stops every invocation: the API "
+                     "answers every connection and message with an error")
     return tuple(found)
 
 
@@ -781,4 +839,11 @@ def load_stage(config_path: Path | str | None = None, stage: str | None = None) 
         state=settings["state"],
         auth=settings["auth"],
         http_app=settings["http_app"],
+        permissions=statements_from(settings["permissions"]),
+        managed_policies=tuple(settings["managed_policies"]),
+        secrets=MappingProxyType(dict(sorted(settings["secrets"].items()))),
+        secrets_kms_key=settings["secrets_kms_key"],
+        reserved_concurrency=settings["reserved_concurrency"],
+        vpc=(tuple(sorted(settings["vpc"]["subnet_ids"])), tuple(sorted(settings["vpc"]["security_group_ids"])))
+        if settings["vpc"] else None,
     )

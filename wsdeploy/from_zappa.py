@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import config as c
+from .app_permissions import check_permissions
+from .app_vpc import check_vpc
 from .errors import UserError
 
 ZAPPA_FILES = ("zappa_settings.json", "zappa_settings.toml", "zappa_settings.yml", "zappa_settings.yaml")
@@ -36,8 +38,8 @@ REASONS = {
     "manage_roles": "wsdeploy makes its own least-privilege role for each stage",
     "role_name": "wsdeploy makes its own least-privilege role for each stage (APP-STAGE-ws)",
     "role_arn": "wsdeploy makes its own least-privilege role for each stage (APP-STAGE-ws)",
-    "attach_policy": "wsdeploy makes its own least-privilege role; grant more by hand for now",
-    "extra_permissions": "wsdeploy makes its own least-privilege role; grant more by hand for now",
+    "attach_policy": "a policy document file: put its Allow statements in permissions "
+                     "([[app.permissions]] with actions and resources)",
     "events": "wsdeploy deploys the WebSocket API's function only, with no other triggers",
     "apigateway_enabled": "a setting of Zappa's HTTP API",
     "apigateway_version": "a setting of Zappa's HTTP API",
@@ -170,6 +172,52 @@ def _http_app(value: Any) -> tuple[Any, str | None]:
 
 
 CARRIED["app_function"] = ("http_app", _http_app)   # the WSGI/ASGI app, beside the WebSocket API
+
+
+def _permissions(value: Any) -> tuple[Any, str | None]:
+    """Zappa's extra_permissions (IAM statements) -> permissions: the Allow statements; the
+    others are listed by `_not_carried_statements`."""
+    if not isinstance(value, list):
+        return value, "not a list of IAM statements"
+    statements = []
+    for statement in value:
+        if _allow(statement):
+            entry = {"actions": _listed(statement["Action"]), "resources": _listed(statement["Resource"])}
+            if statement.get("Condition"):
+                entry["condition"] = statement["Condition"]
+            statements.append(entry)
+    return statements, (check_permissions(statements) or [("", None)])[0][1] if statements else \
+        "no Allow statement with Action and Resource"
+
+
+def _listed(value: Any) -> list:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _allow(statement: Any) -> bool:
+    return (isinstance(statement, dict) and statement.get("Effect", "Allow") == "Allow"
+            and "Action" in statement and "Resource" in statement and "NotAction" not in statement
+            and "NotResource" not in statement and "Principal" not in statement)
+
+
+def _not_carried_statements(value: Any) -> list[int]:
+    """The numbers (from 1) of extra_permissions' statements permissions cannot hold."""
+    return [n for n, s in enumerate(value, 1) if not _allow(s)] if isinstance(value, list) else []
+
+
+def _vpc(value: Any) -> tuple[Any, str | None]:
+    if not isinstance(value, dict):
+        return value, "not a table of SubnetIds and SecurityGroupIds"
+    vpc = {"subnet_ids": value.get("SubnetIds"), "security_group_ids": value.get("SecurityGroupIds")}
+    if not vpc["subnet_ids"] and not vpc["security_group_ids"]:
+        return vpc, "no SubnetIds nor SecurityGroupIds: the function runs outside a VPC either way"
+    problems = check_vpc(vpc)
+    return vpc, f"{problems[0][0]}: {problems[0][1]}" if problems else None
+
+
+CARRIED["extra_permissions"] = ("permissions", _permissions)
+CARRIED["lambda_concurrency"] = ("reserved_concurrency", _checked(c.CHECKS["reserved_concurrency"]))
+CARRIED["vpc_config"] = ("vpc", _vpc)
 ENVIRONMENT_KEYS = ("aws_environment_variables", "environment_variables")  # the latter wins, as in Zappa
 
 
@@ -208,13 +256,16 @@ def _stage_values(stage: str, settings: dict, conversion: Conversion) -> dict[st
             if problem:
                 conversion.drop(stage, key, problem)
                 continue
-            if converted != value and ours not in ("exclude", "http_app"):
+            if converted != value and ours not in ("exclude", "http_app", "permissions", "vpc"):
                 conversion.notes.append(f"stage {stage}: {key} {_value(value)} became {ours} = "
                                         f"{_value(converted)}, the next retention CloudWatch offers")
             if ours == "exclude":
                 converted = list(dict.fromkeys(values.get("exclude", []) + converted))
             values[ours] = converted
             conversion.carried.append(f"{key} -> {ours}")
+            for number in _not_carried_statements(value) if key == "extra_permissions" else ():
+                conversion.drop(stage, f"extra_permissions[{number}]", "only Allow statements with "
+                                "Action and Resource become permissions: add it to the role by hand")
         elif key not in TAKEN_WHOLE:
             conversion.drop(stage, key, REASONS.get(key, GENERIC))
     environment = _environment(stage, settings, conversion)
@@ -308,4 +359,9 @@ def _value(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, list):
         return "[" + ", ".join(map(_value, value)) + "]"
-    return "{ " + ", ".join(f"{key} = {_value(item)}" for key, item in value.items()) + " }"
+    return "{ " + ", ".join(f"{_key(key)} = {_value(item)}" for key, item in value.items()) + " }"
+
+
+def _key(key: str) -> str:
+    """A TOML key: bare when it may be ("subnet_ids"), else quoted ("aws:RequestedRegion")."""
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _value(key)

@@ -26,6 +26,15 @@ PROJECTS = {
     "s3-state-and-connections": MINIMAL_TOML.replace(
         "[stages.dev]", f'state = "{STATE}"\n\n[app.connections]\nenabled = true\n\n[stages.dev]'),
     "http-app": MINIMAL_TOML.replace("[stages.dev]", 'http_app = "web:app"\n\n[stages.dev]'),   # issue 17
+    # the app's own grants (issue 10): the `app` policy and an account's managed policy
+    "app-permissions": MINIMAL_TOML.replace("[stages.dev]", (
+        'managed_policies = ["arn:aws:iam::123456789012:policy/ReadReports"]\nreserved_concurrency = 5\n\n'
+        '[[app.permissions]]\nactions = ["s3:GetObject"]\nresources = ["arn:aws:s3:::reports/*"]\n\n'
+        '[stages.dev]')),
+    # secrets (issue 10): the existence reads, on exactly the referenced parameter and secret
+    "secrets": MINIMAL_TOML.replace("[stages.dev]", (
+        '[app.secrets]\nDATABASE_URL = "ssm:/chat/dev/database-url"\n'
+        'STRIPE_KEY = "secretsmanager:chat/keys#stripe"\n\n[stages.dev]')),
 }
 WEB_APP = "def app(environ, start_response):\n    start_response('200 OK', [])\n    return [b'ok']\n"
 REFUSED = ("AccessDenied", "not authorized")
@@ -68,6 +77,12 @@ def restricted_to_policy(server, tmp_path, toml: str, alter=None, app: str = MIN
     write_project(tmp_path, toml, files={"app.py": app, "web.py": WEB_APP})
     server.session().client("s3").create_bucket(
         Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    server.session().client("iam").create_policy(   # what managed_policies names
+        PolicyName="ReadReports", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
+    server.session().client("ssm").put_parameter(   # what [app.secrets] references
+        Name="/chat/dev/database-url", Value="postgres://db", Type="SecureString")
+    server.session().client("secretsmanager").create_secret(Name="chat/keys", SecretString='{"stripe": "k"}')
     env = deployer(server)
     printed = wsdeploy(env, tmp_path, "policy")
     assert printed.returncode == 0, printed.stderr

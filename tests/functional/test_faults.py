@@ -57,6 +57,7 @@ from tests.support.aws_inventory import (EMPTY, expected_inventory, inventory, r
                                          reply_keys_of, route_keys_of)
 from tests.support.aws_strict import make_strict
 from tests.support.remote_state import BUCKET, make_bucket, s3_store
+from wsdeploy.app_permissions import Statement
 from wsdeploy.errors import DeployError
 from wsdeploy.provision.deploy import up
 from wsdeploy.provision.desired import DesiredAuthorizer, DesiredConnections, DesiredDomain
@@ -74,6 +75,11 @@ GUARDED = desired("v = 1\n", authorizer=DesiredAuthorizer(("route.request.querys
                   connect_auth="CUSTOM")
 REGUARDED = replace(GUARDED, authorizer=DesiredAuthorizer(("route.request.header.Authorization",)))
 WITH_HTTP = replace(PLAIN, http_app="app:app")                  # issue 17: the HTTP API too
+# The app's own grants (issue 10): its `app` policy and a managed policy of the account's
+ACCESS_POLICY = "arn:aws:iam::123456789012:policy/ReadReports"
+WITH_ACCESS = replace(PLAIN, app_statements=(Statement(("s3:GetObject",), ("arn:aws:s3:::b/*",)),),
+                      managed_policies=(ACCESS_POLICY,))
+WITH_SECRETS = replace(PLAIN, secrets=(("DATABASE_URL", "ssm:/chat/dev/db"), ("KEY", "secretsmanager:chat/key")))
 
 
 def assert_converged(aws, store, d):
@@ -83,7 +89,9 @@ def assert_converged(aws, store, d):
                                                    tables=1 if d.connections else 0,
                                                    domains=1 if d.domain else 0,
                                                    connect_auth=None if d.connect_auth == "NONE" else d.connect_auth,
-                                                   http=1 if d.http_app else 0)
+                                                   http=1 if d.http_app else 0,
+                                                   app_policies=1 if d.app_statements else 0,
+                                                   managed_policies=len(d.managed_policies))
     assert record_matches_aws(reader, store.load()) == []
     plan, _ = up(aws, d, store)
     assert plan.steps == (), [s.describe() for s in plan.steps]
@@ -218,13 +226,92 @@ def turning_domain_off(attach, faulty):
     _changing_domain(attach, faulty, lambda aws: PLAIN)
 
 
-def down_with_domain(attach, faulty):
+def _down_with(attach, faulty, ready, d):
+    """`ready(aws)` makes what the user has first; a stage deployed with `d`; the faulty
+    command is `down`, then `down` again leaves nothing."""
     with world(attach) as (aws, store):
-        with_domain_ready(aws)
-        up(aws, WITH_DOMAIN, store)
-        faulty(lambda: down(aws, WITH_DOMAIN, store))
-        down(aws, WITH_DOMAIN, store)
+        ready(aws)
+        up(aws, d, store)
+        faulty(lambda: down(aws, d, store))
+        down(aws, d, store)
         assert not store.exists()
+
+
+def down_with_domain(attach, faulty):
+    _down_with(attach, faulty, with_domain_ready, WITH_DOMAIN)
+
+
+def with_access_ready(aws) -> None:
+    """What a user has before naming a managed policy: the policy, in the account."""
+    iam = aws.session.client("iam")
+    if not iam.list_policies(Scope="Local")["Policies"]:    # made once per test
+        iam.create_policy(PolicyName="ReadReports", PolicyDocument='{"Version": "2012-10-17", '
+                          '"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}')
+
+
+def _changing_access(attach, faulty, before, after):
+    """A stage deployed with `before`; the faulty command is `up` of `after`."""
+    with world(attach) as (aws, store):
+        with_access_ready(aws)
+        up(aws, before, store)
+        faulty(lambda: up(aws, after, store))
+        recover(aws, store, after)
+
+
+def turning_access_on(attach, faulty):
+    """GetRolePolicy and ListAttachedRolePolicies (not recorded, wanted), PutRolePolicy,
+    AttachRolePolicy."""
+    _changing_access(attach, faulty, PLAIN, WITH_ACCESS)
+
+
+def turning_access_off(attach, faulty):
+    """DeleteRolePolicy and DetachRolePolicy."""
+    _changing_access(attach, faulty, WITH_ACCESS, PLAIN)
+
+
+def down_with_access(attach, faulty):
+    _down_with(attach, faulty, with_access_ready, WITH_ACCESS)
+
+
+def turning_secrets_on(attach, faulty):
+    """GetParameters and DescribeSecret (reads before any write), then the grant
+    (PutRolePolicy) and the references (UpdateFunctionConfiguration)."""
+    with world(attach) as (aws, store):
+        aws.session.client("ssm").put_parameter(Name="/chat/dev/db", Value="v", Type="SecureString")
+        aws.session.client("secretsmanager").create_secret(Name="chat/key", SecretString="v")
+        up(aws, PLAIN, store)
+        faulty(lambda: up(aws, WITH_SECRETS, store))
+        recover(aws, store, WITH_SECRETS)
+        aws.session.client("secretsmanager").delete_secret(SecretId="chat/key", ForceDeleteWithoutRecovery=True)
+        aws.session.client("ssm").delete_parameter(Name="/chat/dev/db")
+
+
+def setting_concurrency(attach, faulty):
+    """PutFunctionConcurrency (and DeleteFunctionConcurrency in removing_concurrency)."""
+    with world(attach) as (aws, store):
+        up(aws, PLAIN, store)
+        faulty(lambda: up(aws, replace(PLAIN, reserved_concurrency=5), store))
+        recover(aws, store, replace(PLAIN, reserved_concurrency=5))
+
+
+def removing_concurrency(attach, faulty):
+    with world(attach) as (aws, store):
+        up(aws, replace(PLAIN, reserved_concurrency=5), store)
+        faulty(lambda: up(aws, PLAIN, store))
+        recover(aws, store, PLAIN)
+
+
+def turning_vpc_on(attach, faulty):
+    """The VPC's four reads before any write, then the grant (PutRolePolicy) and VpcConfig
+    (UpdateFunctionConfiguration)."""
+    with world(attach) as (aws, store):
+        ec2 = aws.session.client("ec2")
+        vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
+        group = ec2.create_security_group(GroupName="app", Description="app", VpcId=vpc)["GroupId"]
+        up(aws, PLAIN, store)
+        faulty(lambda: up(aws, replace(PLAIN, vpc=((subnet,), (group,))), store))
+        recover(aws, store, replace(PLAIN, vpc=((subnet,), (group,))))
 
 
 def remote_up(attach, faulty):
@@ -364,7 +451,10 @@ SCENARIOS = {s.__name__: s for s in (fresh_up, updating_up, turning_tracking_on,
                                      fresh_up_with_authorizer, changing_authorizer,
                                      removing_authorizer, down_with_authorizer,
                                      fresh_up_with_http, turning_http_on, turning_http_off,
-                                     repairing_http, down_with_http)}
+                                     repairing_http, down_with_http,
+                                     turning_access_on, turning_access_off, down_with_access,
+                                     turning_secrets_on, setting_concurrency, removing_concurrency,
+                                     turning_vpc_on)}
 # How many AWS calls each scenario's faulty command makes when nothing fails: each is broken
 # in turn, one test each. test_each_scenario_makes_exactly_the_calls_its_positions_break
 # says the number to write here when the provisioner's calls change.
@@ -374,7 +464,9 @@ CALLS = {"fresh_up": 25, "updating_up": 15, "turning_tracking_on": 11, "failing_
          "fresh_up_with_authorizer": 19, "changing_authorizer": 5, "removing_authorizer": 7,
          "down_with_authorizer": 12,
          "fresh_up_with_http": 23, "turning_http_on": 12, "turning_http_off": 7, "repairing_http": 19,
-         "down_with_http": 13}
+         "down_with_http": 13,
+         "turning_access_on": 8, "turning_access_off": 6, "down_with_access": 14, "turning_secrets_on": 8,
+         "setting_concurrency": 5, "removing_concurrency": 5, "turning_vpc_on": 10}
 # The positions of the remote scenarios' state calls (S3 and STS) in their faulty command;
 # test_the_remote_scenarios_break_exactly_their_state_calls says what to write here.
 STATE_CALLS = {"remote_up": [1, 2, 3, 9, 12, 15, 17, 19, 21, 23, 25, 27, 29, 31, 32, 33],
@@ -470,3 +562,22 @@ HTTP_CALLS = {   # issue 17: between them, every call of the HTTP API of http_ap
 def test_the_http_scenarios_include_every_call_of_the_http_api(scenario):
     made = calls_of(scenario)
     assert HTTP_CALLS[scenario] <= set(made), made
+
+
+ACCESS_CALLS = {
+    turning_access_on: ["GetFunction", "GetApi", "GetRoutes", "GetRolePolicy", "GetRolePolicy",
+                        "ListAttachedRolePolicies",
+                        "PutRolePolicy", "AttachRolePolicy"],
+    turning_access_off: ["GetFunction", "GetApi", "GetRoutes", "GetRolePolicy", "DeleteRolePolicy",
+                         "DetachRolePolicy"],
+}
+
+
+@pytest.mark.parametrize("scenario", list(ACCESS_CALLS), ids=lambda f: f.__name__)
+def test_the_access_scenarios_break_every_call_of_the_apps_grants(scenario):
+    """Keeps the scenarios honest: between them they break every call of the app's grants,
+    and down detaches and deletes them before the role."""
+    assert calls_of(scenario) == ACCESS_CALLS[scenario]
+    made = calls_of(down_with_access)
+    assert made.index("DetachRolePolicy") < made.index("DeleteRole")
+    assert made.count("DeleteRolePolicy") == 2 and made.index("DeleteRolePolicy") < made.index("DeleteRole")

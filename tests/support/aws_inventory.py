@@ -36,6 +36,8 @@ def inventory(session: boto3.Session, name: str = "chat-dev-ws", responses: bool
         "integrations": 0, "routes": {}, "route_responses": {}, "stages": 0,
         **_domain_inventory(session), "authorizers": 0, "connect_auth": None,
         **_http_inventory(session, name),
+        "managed_policies": len(iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"])
+        if roles else 0,
     }
     for api in apis:
         found["integrations"] += len(apigw.get_integrations(ApiId=api["ApiId"])["Items"])
@@ -107,13 +109,16 @@ def _http_inventory(session: boto3.Session, name: str) -> dict[str, int]:
 
 def expected_inventory(route_keys: list[str], reply_keys: list[str] = (), tables: int = 0,
                        domains: int = 0, dns_records: int | None = None,
-                       connect_auth: str | None = None, http: int = 0) -> dict[str, Any]:
+                       connect_auth: str | None = None, http: int = 0, app_policies: int = 0,
+                       managed_policies: int = 0) -> dict[str, Any]:
     """`domains`: custom domain names, each with its mapping and (by default) A and AAAA.
     `connect_auth`: $connect's AuthorizationType when not NONE; CUSTOM brings an authorizer
     and the function's statement for it. `http`: 1 with http_app (an HTTP API with one
-    integration, route and stage, and the function's statement for it)."""
+    integration, route and stage, and the function's statement for it). `app_policies`: 1 with
+    the app's own `app` inline policy; `managed_policies` attached."""
     authorizers = int(connect_auth == "CUSTOM")
-    return {"roles": 1, "tables": tables, "role_policies": 1, "log_groups": 1, "apis": 1, "functions": 1,
+    return {"roles": 1, "tables": tables, "role_policies": 1 + app_policies, "log_groups": 1,
+            "apis": 1, "functions": 1, "managed_policies": managed_policies,
             "permissions": 1 + authorizers, "integrations": 1, "routes": {k: 1 for k in route_keys},
             "route_responses": {k: 1 for k in reply_keys}, "stages": 1, "domain_names": domains,
             "api_mappings": domains, "dns_records": 2 * domains if dns_records is None else dns_records,
@@ -124,7 +129,8 @@ def expected_inventory(route_keys: list[str], reply_keys: list[str] = (), tables
 EMPTY = {"roles": 0, "tables": 0, "role_policies": 0, "log_groups": 0, "apis": 0, "functions": 0,
          "permissions": 0, "integrations": 0, "routes": {}, "route_responses": {}, "stages": 0,
          "domain_names": 0, "api_mappings": 0, "dns_records": 0, "authorizers": 0, "connect_auth": None,
-         "http_apis": 0, "http_integrations": 0, "http_routes": 0, "http_stages": 0, "http_permissions": 0}
+         "http_apis": 0, "http_integrations": 0, "http_routes": 0, "http_stages": 0, "http_permissions": 0,
+         "managed_policies": 0}
 HTTP_KEYS = ("http_apis", "http_integrations", "http_routes", "http_stages", "http_permissions")
 
 
@@ -158,9 +164,23 @@ def record_matches_aws(session: boto3.Session, record: dict, responses: bool = T
         problems.append("table not recorded")
     problems += _domain_matches(session, res, api_id)
     problems += _http_matches(session, res)
+    problems += _access_matches(iam, res)
     if {s["name"] if isinstance(s, dict) else s for s in [res["stage"]]} != {
             s["StageName"] for s in apigw.get_stages(ApiId=api_id)["Items"]}:
         problems.append("stage")
+    return problems
+
+
+def _access_matches(iam: Any, res: dict) -> list[str]:
+    """The `app` inline policy recorded exactly when it exists; the recorded managed policies
+    attached (others may be, by hand)."""
+    problems = []
+    inline = iam.list_role_policies(RoleName="chat-dev-ws")["PolicyNames"]
+    if ("app" in inline) != ("app_policy" in res):
+        problems.append("app policy")
+    attached = {p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName="chat-dev-ws")["AttachedPolicies"]}
+    if not set((res.get("managed_policies") or {}).get("arns", [])) <= attached:
+        problems.append("managed policies")
     return problems
 
 

@@ -32,9 +32,9 @@ from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaBackend
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import JsonRESTError
-from moto.iam.access_control import IAMRequest
+from moto.iam.access_control import IAMPolicyStatement, IAMRequest
 
-JSON_SERVICES = frozenset({"lambda", "logs", "dynamodb", "apigateway"})
+JSON_SERVICES = frozenset({"lambda", "logs", "dynamodb", "apigateway", "ssm", "secretsmanager"})
 
 
 # -- duplicates AWS refuses ------------------------------------------------------------------------
@@ -131,6 +131,12 @@ def action_and_resource(response: Any, service: str) -> tuple[str, str]:
     if service == "iam":
         role = response.querystring.get("RoleName", [None])[0]
         return operation, f"arn:aws:iam::{account}:role/{role}" if role else "*"
+    if service == "ssm":               # GetParameters: each name is authorized; the first here
+        names = _body(response).get("Names") or _body(response).get("Name") or ["*"]
+        name = names[0] if isinstance(names, list) else names
+        return operation, f"arn:aws:ssm:{region}:{account}:parameter/{name.lstrip('/')}"
+    if service == "secretsmanager":    # a secret's ARN ends in six random characters
+        return operation, f"arn:aws:secretsmanager:{region}:{account}:secret:{_body(response).get('SecretId', '*')}-AbCdEf"
     return operation, "*"
 
 
@@ -148,10 +154,19 @@ def _authorize_as_aws(self: Any, resource: str = "*") -> None:
     request.check_action_permitted(arn)
 
 
+def _iam_match(pattern: str, string: str) -> Any:
+    """IAM's wildcards as AWS reads them: * any run of characters, ? exactly one, the rest
+    literal (moto turns only * into a regex and fails on "secret:name-??????")."""
+    import re
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, string, re.DOTALL)
+
+
 def main(argv: list[str]) -> None:
     _refuse_duplicates()
     from tests.support.aws_strict_authorizers import serve_authorizers
     serve_authorizers()
+    IAMPolicyStatement._match = staticmethod(_iam_match)
     ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = _authorize_as_aws
     from moto.server import main as moto_main
     moto_main(argv)

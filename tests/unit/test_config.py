@@ -87,7 +87,7 @@ def test_the_example_file_documents_every_key_and_is_valid(tmp_path):
                    'handler_module, source, source_outside, exclude, include, requirements, region, '
                    'profile, runtime, '
                    'architecture, memory, timeout, log_retention_days, route_selection, environment, '
-                   'connections, state, auth, http_app'),
+                   'connections, state, auth, http_app, permissions, managed_policies, secrets, secrets_kms_key, reserved_concurrency, vpc'),
     ('memory = "256"', 'app.memory: must be a whole number of MB, not a string ("256")'),
     ("memory = true", "app.memory: must be a whole number of MB, not a boolean (true)"),
     ("memory = 127", "app.memory: 127 is out of range: Lambda accepts 128 to 10240 MB"),
@@ -231,7 +231,7 @@ def test_a_missing_name_and_stage_only_keys(tmp_path):
         'stages.dev.stages: unknown key (did you mean "state"?); valid keys: handler_module, source, '
         "source_outside, exclude, include, requirements, "
         "region, profile, runtime, architecture, memory, timeout, log_retention_days, "
-        "route_selection, environment, connections, domain, state, auth, http_app",
+        "route_selection, environment, connections, domain, state, auth, http_app, permissions, managed_policies, secrets, secrets_kms_key, reserved_concurrency, vpc",
     ]
 
 

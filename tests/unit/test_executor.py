@@ -79,7 +79,7 @@ def test_the_record_keys_are_the_state_files_layout_in_order():
                              "permission", "integration", "routes", "stage", "domain_name",
                              "api_mapping", "dns_records", "authorizer", "authorizer_permission",
                              "http_api", "http_integration", "http_route", "http_stage",
-                             "http_permission")
+                             "http_permission", "app_policy", "managed_policies", "concurrency")
 
 
 def test_a_step_written_with_strings_is_typed():

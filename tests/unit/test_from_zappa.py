@@ -145,3 +145,37 @@ def test_an_app_function_wsdeploy_cannot_name_is_listed_with_the_reason():
     assert "http_app" not in tomllib.loads(conversion.text)["app"]
     assert any("app_function" in line and "module:attribute" in line
                for line in conversion.text.splitlines() if line.startswith("#"))
+
+
+def test_extra_permissions_concurrency_and_vpc_come_over_and_the_rest_is_listed(tmp_path):
+    conversion = converted({"dev": {
+        "extra_permissions": [
+            {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::b/*",
+             "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}},
+            {"Effect": "Deny", "Action": "s3:*", "Resource": "*"},
+            {"Action": "sqs:SendMessage", "Resource": ["arn:aws:sqs:eu-west-1:123456789012:q"]}],
+        "attach_policy": "policy.json", "lambda_concurrency": 5,
+        "vpc_config": {"SubnetIds": ["subnet-0123456789abcdef0"], "SecurityGroupIds": ["sg-0123456789abcdef0"]}}})
+    data = tomllib.loads(conversion.text)
+    assert data["app"]["permissions"] == [
+        {"actions": ["s3:GetObject"], "resources": ["arn:aws:s3:::b/*"],
+         "condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}},
+        {"actions": ["sqs:SendMessage"], "resources": ["arn:aws:sqs:eu-west-1:123456789012:q"]}]
+    assert data["app"]["reserved_concurrency"] == 5
+    assert data["app"]["vpc"] == {"subnet_ids": ["subnet-0123456789abcdef0"],
+                                  "security_group_ids": ["sg-0123456789abcdef0"]}
+    dropped = conversion.text.split("# Not carried over")[1]
+    assert "extra_permissions[2] (stage dev): only Allow statements" in dropped
+    assert "attach_policy (stage dev): a policy document file: put its Allow statements in permissions" in dropped
+    assert not any("became" in note for note in conversion.notes)
+    (tmp_path / "wsdeploy.toml").write_text(conversion.text)
+    cfg = load_stage(tmp_path / "wsdeploy.toml")
+    assert len(cfg.permissions) == 2 and cfg.reserved_concurrency == 5 and cfg.vpc
+
+
+def test_a_vpc_config_or_concurrency_wsdeploy_refuses_is_listed():
+    conversion = converted({"dev": {"vpc_config": {"SubnetIds": ["nope"], "SecurityGroupIds": ["sg-0123456789abcdef0"]},
+                                    "lambda_concurrency": -1}})
+    data = tomllib.loads(conversion.text)
+    assert "vpc" not in data["app"] and "reserved_concurrency" not in data["app"]
+    assert "vpc_config (stage dev): subnet_ids: \"nope\" is not a subnet id" in conversion.text

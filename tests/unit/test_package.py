@@ -6,6 +6,7 @@ import base64
 import hashlib
 import io
 import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -117,14 +118,15 @@ def test_a_wsdeploy_folder_in_the_source_is_refused(tmp_path):
 
 
 def test_over_the_unzipped_limit_is_refused_before_zipping(tmp_path, monkeypatch):
-    config = write_project(tmp_path, files={"data/blob.bin": b"\0" * 270_000}, echo=True)
+    config = write_project(tmp_path, files={"data/blob.bin": b"\0" * 300_000}, echo=True)
     monkeypatch.setattr(package, "MAX_UNZIPPED_BYTES", 200_000)
     monkeypatch.setattr(package, "_zip", lambda entries: pytest.fail("zipped despite the limit"))
     with pytest.raises(UserError) as caught:
         build(config)
     message = str(caught.value)
-    assert message.startswith("the package is 0.3 MB unzipped; Lambda accepts at most 0.2 MB. "
-                              "Largest parts: data 0.3 MB, wsdeploy ")
+    # the total counts the runtime too, whose size changes with every feature: any 0.3 to 0.5
+    assert re.match(r"the package is 0\.[345] MB unzipped; Lambda accepts at most 0\.2 MB\. "
+                    r"Largest parts: data 0\.3 MB, wsdeploy ", message), message
     assert message.endswith("Leave files out with exclude in wsdeploy.toml, or trim the requirements")
 
 

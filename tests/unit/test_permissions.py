@@ -64,8 +64,8 @@ def test_the_table_and_the_bucket_only_for_stages_that_use_them():
 
 def test_a_call_declared_nowhere_is_refused_before_it_is_made(monkeypatch):
     aws = Aws.__new__(Aws)       # no session needed: the refusal comes first
-    with pytest.raises(UndeclaredCall, match=r"lambda\.put_function_concurrency is called without"):
-        aws._call("lambda", "put_function_concurrency", FunctionName="x")
+    with pytest.raises(UndeclaredCall, match=r"lambda\.put_provisioned_concurrency_config is called without"):
+        aws._call("lambda", "put_provisioned_concurrency_config", FunctionName="x")
 
 
 def test_a_kind_adds_its_calls_and_scopes_in_its_own_module(monkeypatch):
@@ -78,3 +78,15 @@ def test_a_kind_adds_its_calls_and_scopes_in_its_own_module(monkeypatch):
     declare("dynamodb", {"scan": Need(Scope("ConnectionsTable", TABLE.arns), "dynamodb:Scan")})
     with pytest.raises(ValueError, match="two scopes are named 'ConnectionsTable'"):
         policy_document(context())
+
+
+def test_managed_policies_are_attached_only_those_named_and_only_for_stages_with_some():
+    from types import SimpleNamespace
+    plain = {s["Sid"] for s in policy_document(context())["Statement"]}
+    arns = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+    statements = policy_document(context(cfg=SimpleNamespace(managed_policies=tuple(arns))))["Statement"]
+    assert {s["Sid"] for s in statements} - plain == {"AttachManagedPolicies", "ManagedPolicies"}
+    attach = next(s for s in statements if s["Sid"] == "AttachManagedPolicies")
+    assert attach["Action"] == ["iam:AttachRolePolicy"]
+    assert attach["Resource"] == f"arn:aws:iam::{ACCOUNT}:role/chat-dev-ws"
+    assert attach["Condition"] == {"ArnEquals": {"iam:PolicyARN": arns}}

@@ -5,8 +5,10 @@ from rich.markup import escape
 
 from .options import CONFIG_OPTION, STAGE_ARGUMENT  # noqa: F401  (where commands used to find them)
 
-console = Console()
-error_console = Console(stderr=True)
+# emoji=False: Rich would turn ":secret:" in a Secrets Manager ARN (and any ":name:") into an
+# emoji, in JSON and messages alike
+console = Console(emoji=False)
+error_console = Console(stderr=True, emoji=False)
 # On a terminal, Rich wraps lines between words (left to the terminal, a word would be cut in
 # two at the edge). Elsewhere (CI logs, pipes) a message stays on one line, for grep, and the
 # reader's viewer wraps it.

@@ -166,6 +166,10 @@ def dev_command(
     try:
         settings = DevSettings.from_stage(cfg, find_handler_module(cfg), host=host, port=port,
                                           idle_timeout=idle_timeout, max_duration=max_duration)
+        if cfg.secrets:    # [app.secrets]: the shell's, else AWS's (dev_secrets.py)
+            from dataclasses import replace
+            from ..dev_secrets import resolve_for_dev
+            settings = replace(settings, environment={**settings.environment, **resolve_for_dev(cfg)})
         _configure_logging()
         asyncio.run(_serve(settings, quiet))
     except RouteSelectionError as error:

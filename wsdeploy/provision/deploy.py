@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Iterator
 
 from ..errors import DeployError
@@ -15,6 +15,8 @@ from .executor import UP_RECOVERY, QuietReporter, Reporter, execute, failure_mes
 from .kinds import REGISTRY
 from .observe import observe
 from .planner import plan
+from .secrets_check import check_secrets_exist
+from .vpc_check import check_vpc
 from .run import Run
 from .seen import Observed
 from .steps import Action, Kind, Plan, Step
@@ -36,8 +38,14 @@ def prepare_up(aws: "Aws", d: Desired, store: StateStore, refresh: bool = False)
     rec.check_matches(record, d, store.where)
     aws.hide(value for _, value in d.user_environment)   # never in an error message
     with reading():
+        check_secrets_exist(aws, d)
+        vpc_warning = check_vpc(aws, d)
+    with reading():
         observed = observe(aws, d, record, full=refresh)
-    return Prepared(record, observed, plan(d, observed))
+    planned = plan(d, observed)
+    if vpc_warning:
+        planned = replace(planned, notes=planned.notes + (vpc_warning,))
+    return Prepared(record, observed, planned)
 
 
 @contextmanager

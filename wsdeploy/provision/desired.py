@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
 from .. import naming
-from ..runtime.env import connections_environment, function_environment
+from ..runtime.env import SECRETS_ENV, connections_environment, function_environment
 
 if TYPE_CHECKING:
     from .live import Function
@@ -29,6 +29,10 @@ TTL_ATTRIBUTE = "ttl"
 TABLE_ACTIONS = ("dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:GetItem",
                  "dynamodb:Query")
 PERMISSION_ID = "wsdeploy-apigateway-invoke"
+# `vpc`: Lambda makes, lists and deletes the function's network interfaces with the role's
+# rights (EC2 takes no resource-level scope for them; AWS's own managed policy says "*")
+ENI_ACTIONS = ("ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
+               "ec2:DescribeNetworkInterfaces", "ec2:UnassignPrivateIpAddresses")
 # A custom domain name: WebSocket APIs take only REGIONAL ones with TLS 1.2; dualstack so that
 # its AAAA alias resolves (API Gateway's default is IPv4 only).
 DOMAIN_ENDPOINT, DOMAIN_TLS, DOMAIN_IP_TYPE = "REGIONAL", "TLS_1_2", "dualstack"
@@ -151,6 +155,12 @@ class Desired(StageNames):
     authorizer: DesiredAuthorizer | None = None      # None: no @on_authorize
     connect_auth: str = "NONE"                       # $connect's AuthorizationType (auth_mode.py)
     http_app: str | None = None                      # "module:attribute"; None: no HTTP API
+    app_statements: tuple = ()                       # app_permissions.Statement: the `app` policy
+    managed_policies: tuple[str, ...] = ()           # policy ARNs attached to the role
+    secrets: tuple[tuple[str, str], ...] = ()        # (name, reference): WSDEPLOY_SECRETS
+    secrets_kms_key: str | None = None               # kms:Decrypt on it, when named
+    reserved_concurrency: int | None = None          # None: the account's unreserved pool
+    vpc: tuple | None = None                         # (subnet ids, security group ids)
 
     def route(self, key: str) -> DesiredRoute | None:
         return next((r for r in self.routes if r.key == key), None)
@@ -174,6 +184,12 @@ def desired_from(cfg: Any, package: Any, region: str) -> Desired:
         domain=_desired_domain(getattr(cfg, "domain", None)),
         **_desired_auth(cfg, package.handler),
         http_app=getattr(cfg, "http_app", None),
+        app_statements=tuple(getattr(cfg, "permissions", ())),
+        managed_policies=tuple(getattr(cfg, "managed_policies", ())),
+        secrets=tuple(sorted(dict(getattr(cfg, "secrets", {})).items())),
+        secrets_kms_key=getattr(cfg, "secrets_kms_key", None),
+        reserved_concurrency=getattr(cfg, "reserved_concurrency", None),
+        vpc=getattr(cfg, "vpc", None),
     )
 
 
@@ -218,7 +234,33 @@ def role_policy(d: StageNames, partition: str, account: str, api_id: str) -> dic
         statements.append({"Sid": "ConnectionsTable", "Effect": "Allow",
                            "Action": list(TABLE_ACTIONS),
                            "Resource": table_arn(d, partition, account)})
+    statements += secrets_statements(d, partition, account)
+    if getattr(d, "vpc", None):   # what Lambda needs to put the function's interfaces in the VPC
+        statements.append({"Sid": "VpcNetworkInterfaces", "Effect": "Allow", "Action": list(ENI_ACTIONS),
+                           "Resource": "*"})
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def secrets_statements(d: StageNames, partition: str, account: str) -> list[dict]:
+    """[app.secrets]: GetParameters on exactly those parameters, GetSecretValue on exactly those
+    secrets (their ARNs end in a random six-character suffix), kms:Decrypt only on a named key."""
+    from ..app_secrets import parameter_names, secret_names
+    secrets = dict(getattr(d, "secrets", ()))
+    found = []
+    parameters = [f"arn:{partition}:ssm:{d.region}:{account}:parameter/{p.lstrip('/')}"
+                  for p in parameter_names(secrets)]
+    if parameters:
+        found.append({"Sid": "SecretParameters", "Effect": "Allow", "Action": "ssm:GetParameters",
+                      "Resource": parameters})
+    values = [f"arn:{partition}:secretsmanager:{d.region}:{account}:secret:{n}-??????"
+              for n in secret_names(secrets)]
+    if values:
+        found.append({"Sid": "SecretValues", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                      "Resource": values})
+    key = getattr(d, "secrets_kms_key", None)
+    if secrets and key:
+        found.append({"Sid": "SecretsKey", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key})
+    return found
 
 
 def table_arn(d: StageNames, partition: str, account: str) -> str:
@@ -274,6 +316,13 @@ def function_settings(d: Desired, partition: str, role_arn: str, api_id: str) ->
     environment = function_environment(dict(d.user_environment), d.handler_module,
                                        f"https://{api_host(d, partition, api_id)}/{d.stage}",
                                        connections, d.http_app)
+    if d.secrets:    # references only: the runtime reads the values (runtime/secrets.py)
+        environment = dict(sorted({**environment, SECRETS_ENV: json.dumps(dict(d.secrets),
+                                                                          separators=(",", ":"))}.items()))
+    if d.vpc:
+        return {"role": role_arn, "handler": RUNTIME_HANDLER, "runtime": d.runtime, "memory": d.memory,
+                "timeout": d.timeout, "architecture": d.architecture, "environment": environment,
+                "vpc": d.vpc}
     return {"role": role_arn, "handler": RUNTIME_HANDLER, "runtime": d.runtime, "memory": d.memory,
             "timeout": d.timeout, "architecture": d.architecture, "environment": environment}
 
@@ -300,6 +349,10 @@ def config_hash(d: Desired) -> str:
         fields["connect_auth"] = [d.connect_auth, *(d.authorizer.identity if d.authorizer else ())]
     if d.http_app is not None:      # the same
         fields["http_app"] = d.http_app
+    if d.vpc:                       # the same
+        fields["vpc"] = [list(d.vpc[0]), list(d.vpc[1])]
+    if d.secrets:                   # the same; names and references hold no value
+        fields["secrets"] = [list(pair) for pair in d.secrets] + [d.secrets_kms_key]
     return document_hash(fields)
 
 
@@ -313,6 +366,8 @@ def function_changes(d: Desired, live: "Function", want: dict) -> tuple[list[str
             "memory": live.memory, "timeout": live.timeout, "environment": dict(live.environment)}
     changed = [f for f in CONFIG_FIELDS if want[f] != have[f]]
     changed += environment_changes(want["environment"], have["environment"])
+    if tuple(want.get("vpc") or ((), ())) != tuple(live.vpc):
+        changed.append("vpc")
     code_changes = tuple(field for field, differs in (
         ("code", live.code_sha256 != d.code_sha256),
         ("architecture", live.architecture != d.architecture)) if differs)

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
 
-from .handlers import (api, authorizer, domain, function, integration, log_group, permission, role,
-                       routes, stage, table)
+from .handlers import (api, app_access, authorizer, concurrency, domain, function, integration,
+                       log_group, permission, role, routes, stage, table)
 from .handlers import http_api
 from .run import Run
 from .steps import Action, Kind, Step
@@ -97,6 +97,10 @@ REGISTRY: tuple[KindSpec, ...] = (
     KindSpec(Kind.HTTP_STAGE, http_api.HTTP_STAGE_STEPS, "http_stage", forgets=("http_stage",)),
     KindSpec(Kind.HTTP_PERMISSION, http_api.HTTP_PERMISSION, "http_permission",
              forgets=("http_permission",)),
+    KindSpec(Kind.APP_POLICY, app_access.APP_POLICY, "app_policy", forgets=("app_policy",)),
+    KindSpec(Kind.MANAGED_POLICY, app_access.MANAGED_POLICY, "managed_policies",
+             forget_nested=app_access.forget_policy),
+    KindSpec(Kind.CONCURRENCY, concurrency.CONCURRENCY, "concurrency", forgets=("concurrency",)),
 )
 _BY_KIND = {spec.kind: spec for spec in REGISTRY}
 assert set(_BY_KIND) == set(Kind), "every Kind has its entry"

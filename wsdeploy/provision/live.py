@@ -97,6 +97,8 @@ class Function:
     last_update_status: str | None
     state_reason: str | None
     tags: Mapping[str, str]
+    reserved_concurrency: int | None = None   # GetFunction's Concurrency; None: not reserved
+    vpc: tuple = ((), ())                     # (subnet ids, security group ids), sorted
 
     @property
     def busy(self) -> bool:

@@ -36,6 +36,7 @@ from .errors import ACCESS_DENIED, AwsCallError
 from .live import Function, Identity, arn_partition_account
 from .observe_authorizer import observe_authorizer
 from .observe_domain import observe_domain
+from .observe_access import observe_access, observe_concurrency
 from .ownership import is_ours, require_tags
 from .seen import (Observed, SeenApi, SeenFunction, SeenIntegration, SeenLogGroup,
                    SeenPermission, SeenPolicy, SeenRole, SeenRoute, SeenStage, SeenTable)
@@ -92,6 +93,8 @@ def observe(aws: "Aws", d: StageNames, record: dict | None, full: bool = False) 
         **observe_domain(aws, d, record, api, full),
         **observe_authorizer(aws, d, record, api, function, routes, full),
         **observe_http(aws, d, record, function, full),
+        **observe_access(aws, d, record, role, full),
+        concurrency=observe_concurrency(record, live_function),
     )
 
 

@@ -43,7 +43,7 @@ class Scope:
 
     sid: str
     arns: Callable[[PolicyContext], list[str]]
-    condition: Mapping[str, Any] | None = None
+    condition: Mapping[str, Any] | Callable[[PolicyContext], Mapping[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,18 @@ STATE_OBJECTS = Scope("StateObjects", lambda c: [
 STATE_BUCKET = Scope("StateBucket", lambda c: [f"arn:{c.partition}:s3:::{c.state.bucket}"] if c.state else [])
 
 
+def _managed(c: PolicyContext) -> tuple[str, ...]:
+    return tuple(getattr(c.cfg, "managed_policies", ()) or ()) if c.cfg is not None else ()
+
+
+# The app's managed policies (issue 10): attached only those the stage names (iam:PolicyARN);
+# listed and detached on the role, only for a stage that has some
+ATTACH_POLICIES = Scope("AttachManagedPolicies",
+                        lambda c: ROLE.arns(c) if _managed(c) else [],
+                        condition=lambda c: {"ArnEquals": {"iam:PolicyARN": list(_managed(c))}})
+MANAGED_POLICIES = Scope("ManagedPolicies", lambda c: ROLE.arns(c) if _managed(c) else [])
+
+
 def policy_document(context: PolicyContext) -> dict:
     """The least-privilege policy for one stage: one statement per scope, with every action
     declared on it, in the order scopes were first declared; scopes without resources left out."""
@@ -148,7 +160,30 @@ def policy_document(context: PolicyContext) -> dict:
             continue
         statement: dict[str, Any] = {"Sid": scope.sid, "Effect": "Allow", "Action": sorted(names),
                                      "Resource": arns if len(arns) > 1 else arns[0]}
-        if scope.condition:
-            statement["Condition"] = dict(scope.condition)
+        condition = scope.condition(context) if callable(scope.condition) else scope.condition
+        if condition:
+            statement["Condition"] = dict(condition)
         statements.append(statement)
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _secrets(c: PolicyContext) -> dict[str, str]:
+    return dict(getattr(c.cfg, "secrets", {}) or {}) if c.cfg is not None else {}
+
+
+def _parameter_arns(c: PolicyContext) -> list[str]:
+    from ..app_secrets import parameter_names
+    return [_arn(c, "ssm", f"parameter/{p.lstrip('/')}") for p in parameter_names(_secrets(c))]
+
+
+def _secret_arns(c: PolicyContext) -> list[str]:
+    from ..app_secrets import secret_names
+    return [_arn(c, "secretsmanager", f"secret:{n}-??????") for n in secret_names(_secrets(c))]
+
+
+# [app.secrets] (issue 10): `up` checks the referenced parameters and secrets exist, reading
+# exactly those (no value: GetParameters without decryption, DescribeSecret), only with secrets
+SECRET_PARAMETERS = Scope("SecretParameters", _parameter_arns)
+SECRET_VALUES = Scope("SecretValues", _secret_arns)
+# `vpc` (issue 10): EC2's Describe calls take no resource-level scope; only with a vpc
+VPC_READS = Scope("VpcReads", lambda c: ["*"] if c.cfg is not None and getattr(c.cfg, "vpc", None) else [])

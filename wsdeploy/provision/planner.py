@@ -23,6 +23,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from ..errors import UserError
+from .app_policy import app_policy_document, statements_diff
 from .certificates import expiry_warning
 from .dns import normal
 from .desired import (HTTP_PAYLOAD_VERSION, HTTP_ROUTE, HTTP_STAGE, TABLE_BILLING, authorizer_name, authorizer_source_arn, TTL_ATTRIBUTE, Desired, document_hash, function_changes,
@@ -101,7 +102,9 @@ def plan(d: Desired, o: Observed, now: datetime | None = None) -> Plan:
     if table_ttl:
         b.add(Kind.TABLE_TTL, "update", d.connections_table, (f"on, attribute {TTL_ATTRIBUTE}",),
               "once the table is ACTIVE")
+    _plan_app_access(b, d, o)
     _plan_function(b, d, o, partition, account, api_id)
+    _plan_concurrency(b, d, o)
     if removing_table:
         policy_steps()
 
@@ -145,12 +148,64 @@ def plan(d: Desired, o: Observed, now: datetime | None = None) -> Plan:
                   (Kind.LOG_GROUP, d.log_group), (Kind.API, d.name),
                   (Kind.ROLE_POLICY, d.name), (Kind.FUNCTION, d.name), (Kind.PERMISSION, d.name),
                   (Kind.INTEGRATION, "AWS_PROXY"), *((Kind.ROUTE, r.key) for r in d.routes),
-                  (Kind.STAGE, d.stage), *_domain_parts(d, o), *_authorizer_parts(d), *_http_parts(d)]
+                  (Kind.STAGE, d.stage), *_domain_parts(d, o), *_authorizer_parts(d), *_http_parts(d),
+                  *_access_parts(d)]
+    _remove_app_access(b, d, o)
     for extra in o.extra_integrations:
         b.add(Kind.INTEGRATION, "delete", extra, why="a duplicate, invoking this function too")
     for extra in o.extra_apis:
         b.add(Kind.API, "delete", extra, why=f"a duplicate of {d.name}, tagged as this stage's")
     return Plan(tuple(b.steps), b.unchanged(everything), tuple(b.notes))
+
+
+def _plan_app_access(b: _Builder, d: Desired, o: Observed) -> None:
+    """The app's `app` policy and managed policies, once the role exists, before the
+    function that uses them (removals: `_remove_app_access`, at the end)."""
+    want = app_policy_document(d.app_statements)
+    seen = o.app_policy
+    if want is not None:
+        if seen is None:
+            b.add(Kind.APP_POLICY, "create", d.name, statements_diff([], want["Statement"]))
+        elif seen.sha256 != document_hash(want):
+            have = list(seen.statements) if seen.statements is not None else None
+            b.add(Kind.APP_POLICY, "update", d.name, statements_diff(have, want["Statement"]))
+        else:
+            b.adopt_unrecorded(Kind.APP_POLICY, d.name, seen)
+    attached = set(o.managed_policies.arns) if o.managed_policies else set()
+    if o.managed_policies and not o.managed_policies.recorded and attached & set(d.managed_policies):
+        b.add(Kind.MANAGED_POLICY, "adopt", d.name, why="attached already, not in the state file")
+    for arn in d.managed_policies:
+        if arn not in attached:
+            b.add(Kind.MANAGED_POLICY, "create", arn, why="attached to the role")
+
+
+def _plan_concurrency(b: _Builder, d: Desired, o: Observed) -> None:
+    """reserved_concurrency, read from GetFunction's answer (no read of its own); removed only
+    when wsdeploy set it (one set by hand is left alone)."""
+    want, seen = d.reserved_concurrency, o.concurrency
+    if want is not None:
+        if seen is None or seen.reserved != want:
+            b.add(Kind.CONCURRENCY, "create" if seen is None else "update", d.name, (f"reserved {want}",))
+        else:
+            b.adopt_unrecorded(Kind.CONCURRENCY, d.name, seen)
+    elif seen is not None and seen.recorded:
+        b.add(Kind.CONCURRENCY, "delete", d.name, why="reserved_concurrency is no longer in wsdeploy.toml")
+
+
+def _remove_app_access(b: _Builder, d: Desired, o: Observed) -> None:
+    """What wsdeploy.toml no longer names: the `app` policy, and the managed policies it
+    attached (never one attached by hand: those are not recorded)."""
+    if not d.app_statements and o.app_policy is not None:
+        b.add(Kind.APP_POLICY, "delete", d.name, why="permissions are no longer in wsdeploy.toml")
+    seen = o.managed_policies
+    for arn in (seen.ours if seen else ()):
+        if arn in seen.arns and arn not in d.managed_policies:
+            b.add(Kind.MANAGED_POLICY, "delete", arn, why="no longer in managed_policies")
+
+
+def _access_parts(d: Desired) -> list[tuple[str, str]]:
+    return ([(Kind.APP_POLICY, d.name)] if d.app_statements else []) + [
+        (Kind.MANAGED_POLICY, arn) for arn in d.managed_policies]
 
 
 def _plan_table(b: _Builder, d: Desired, o: Observed) -> bool:

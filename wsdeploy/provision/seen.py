@@ -140,6 +140,13 @@ class SeenAuthorizer:
 
 
 @dataclass(frozen=True)
+class SeenAppPolicy:
+    sha256: str
+    statements: tuple | None           # the IAM statements (recorded or read); None: unknown
+    recorded: bool
+
+
+@dataclass(frozen=True)
 class SeenHttpApi:
     id: str
     recorded: bool
@@ -157,6 +164,19 @@ class SeenHttpIntegration:
 class SeenHttpRoute:
     id: str
     target: str
+    recorded: bool
+
+
+@dataclass(frozen=True)
+class SeenManagedPolicies:
+    arns: tuple[str, ...]              # attached (read), or as recorded
+    recorded: bool
+    ours: tuple[str, ...] = ()         # those the record names: wsdeploy attached them
+
+
+@dataclass(frozen=True)
+class SeenConcurrency:
+    reserved: int                      # as GetFunction shows it
     recorded: bool
 
 
@@ -190,6 +210,9 @@ class Observed:
     http_stage: SeenStage | None = None        # its $default stage
     http_permission: SeenPermission | None = None   # the function's statement for it
     http_extra_integrations: tuple[str, ...] = ()   # ids: on `http_api`, invoking our function too
+    app_policy: SeenAppPolicy | None = None    # the role's `app` inline policy
+    managed_policies: SeenManagedPolicies | None = None
+    concurrency: SeenConcurrency | None = None   # the function's reserved concurrency, if any
 
     def route(self, key: str) -> SeenRoute | None:
         return next((r for r in self.routes if r.key == key), None)

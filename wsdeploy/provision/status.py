@@ -17,6 +17,7 @@ from .certificates import expiry_warning
 from .deploy import dns_instructions, reading
 from .desired import (ROLE_POLICY_NAME, Desired, StageNames, document_hash, trust_policy,
                       websocket_url)
+from .app_policy import APP_POLICY_NAME
 from .dns import normal
 from .live import TTL_ON
 from .observe import observe
@@ -119,15 +120,16 @@ def stage_status(aws: "Aws", names: StageNames, record: dict | None,
 def policies_added_by_hand(aws: "Aws", names: StageNames, record: dict) -> str | None:
     """Least privilege that stays least: `up` puts wsdeploy's own policy back, but a policy
     someone added to the role beside it widens what the function may do, so status says so."""
-    ours = {ROLE_POLICY_NAME}
-    inline = [p for p in aws.list_role_policies(names.name) if p not in ours]
-    managed = aws.list_attached_role_policies(names.name)
+    inline = [p for p in aws.list_role_policies(names.name) if p not in (ROLE_POLICY_NAME, APP_POLICY_NAME)]
+    ours = set((rec.get(record, "managed_policies") or {}).get("arns", []))
+    managed = [arn for arn in aws.attached_policies(names.name) or () if arn not in ours]
     if not inline and not managed:
         return None
     found = [f"inline policy {p!r}" for p in inline] + [f"managed policy {arn}" for arn in managed]
     return (f"role {names.name} has policies wsdeploy did not put there (added by hand): "
             f"{', '.join(found)}. They widen what the function may do; remove them from the role "
-            "if the app does not need them")
+            "if the app does not need them, or name them in wsdeploy.toml (permissions, "
+            "managed_policies) so that they are deployed and reviewed with the app")
 
 
 def _compare(kind: str, ident: str, recorded: dict | None, seen: object | None,
@@ -179,6 +181,11 @@ def _rows(names: StageNames, record: dict, o: Observed) -> list[Row]:
     rows += _domain_rows(record, o)
     rows += _authorizer_rows(record, o)
     rows += _http_rows(record, o)
+    rows += _access_rows(names, record, o)
+    concurrency = rec.get(record, "concurrency")
+    rows.append(_compare("concurrency", names.name, concurrency, o.concurrency,
+                         ["reserved"] if concurrency and o.concurrency
+                         and o.concurrency.reserved != concurrency.get("reserved") else []))
     # duplicates (observe.py): found by tags or by the function they invoke, never recorded
     rows += [Row("integration", extra, UNTRACKED, ("duplicate",)) for extra in o.extra_integrations]
     rows += [Row("api", extra, UNTRACKED, ("duplicate",)) for extra in o.extra_apis]
@@ -213,6 +220,8 @@ def _authorizer_rows(record: dict, o: Observed) -> list[Row | None]:
     return [_compare("authorizer", (mine or {}).get("id", seen.id if seen else ""), mine, seen, drift),
             _compare("authorizer_permission", (permission or {}).get("statement_id", ""), permission, p,
                      _differ(permission, {"source_arn": p.source_arn} if p else {}))]
+
+
 def _http_rows(record: dict, o: Observed) -> list[Row | None]:
     """The HTTP API of http_app and its parts (issue 17)."""
     get = lambda kind: rec.get(record, kind)  # noqa: E731
@@ -232,6 +241,18 @@ def _http_rows(record: dict, o: Observed) -> list[Row | None]:
         _compare("http_permission", (permission or {}).get("statement_id", ""), permission, p,
                  _differ(permission, {"source_arn": p.source_arn} if p else {})),
     ] + [Row("http_integration", extra, UNTRACKED, ("duplicate",)) for extra in o.http_extra_integrations]
+
+
+def _access_rows(names: StageNames, record: dict, o: Observed) -> list[Row | None]:
+    """The `app` policy (drifted when its document changed by hand), and each managed policy
+    wsdeploy attached (missing when detached by hand)."""
+    policy, seen = rec.get(record, "app_policy"), o.app_policy
+    rows = [_compare("app_policy", names.name, policy, seen,
+                     ["policy document"] if policy and seen and seen.sha256 != policy["sha256"] else [])]
+    attached = set(o.managed_policies.arns) if o.managed_policies else set()
+    for arn in (rec.get(record, "managed_policies") or {}).get("arns", []):
+        rows.append(Row("managed_policy", arn, OK if arn in attached else MISSING))
+    return rows
 
 
 def _differ(recorded: dict | None, live: dict) -> list[str]:
@@ -263,6 +284,9 @@ def _function_drift(recorded: dict | None, code_sha256: str | None, o: Observed)
            "timeout": live.timeout, "architecture": live.architecture,
            "environment_names": sorted(live.environment)}
     differing = [key for key, value in now.items() if settings.get(key) != value]
+    live_vpc = [list(live.vpc[0]), list(live.vpc[1])] if live.vpc != ((), ()) else None
+    if settings.get("vpc") != live_vpc:      # set by `up` (record) or by hand (live)
+        differing.append("vpc")
     if live.failed:    # `up` writes it again
         differing.append("state" if live.state == "Failed" else "last_update_status")
     return differing

@@ -39,6 +39,9 @@ class Kind(StrEnum):
     HTTP_ROUTE = "http_route"
     HTTP_STAGE = "http_stage"
     HTTP_PERMISSION = "http_permission"
+    APP_POLICY = "app_policy"            # the app's own inline policy (`permissions`)
+    MANAGED_POLICY = "managed_policy"    # one managed policy attached to the role
+    CONCURRENCY = "concurrency"          # the function's reserved concurrency
 
     @property
     def label(self) -> str:

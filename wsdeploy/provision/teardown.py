@@ -91,6 +91,7 @@ def _find(aws: "Aws", names: StageNames, record: dict | None, keep_logs: bool, w
     role = aws.get_role(names.name)
     if role is not None and found.ours("IAM role", names.name, role.tags,
                                        recorded=bool(rec.get(record, "role"))):
+        _app_access(record, names, found)
         found.delete(Kind.ROLE_POLICY, names.name)
         found.delete(Kind.ROLE, names.name)
 
@@ -165,6 +166,15 @@ def _table(aws: "Aws", names: StageNames, record: dict | None, found: _Found) ->
                              "check for it by hand")
         return None
     return table if table is not None and table.status != "DELETING" else None
+
+
+def _app_access(record: dict | None, names: StageNames, found: _Found) -> None:
+    """The app's grants the record names, before the role: IAM refuses to delete a role with
+    a managed policy attached."""
+    for arn in (rec.get(record, "managed_policies") or {}).get("arns", []):
+        found.delete(Kind.MANAGED_POLICY, arn, why="detached from the role")
+    if rec.get(record, "app_policy"):
+        found.delete(Kind.APP_POLICY, names.name)
 
 
 def _domains(aws: "Aws", names: StageNames, record: dict | None, found: _Found) -> None:

@@ -7,7 +7,7 @@ import importlib
 import os
 import sys
 
-from .env import CONNECTIONS_TRACK_ENV, ENDPOINT_ENV, HANDLER_MODULE_ENV
+from .env import CONNECTIONS_TRACK_ENV, ENDPOINT_ENV, HANDLER_MODULE_ENV, SECRETS_ENV
 from .errors import HandlerConfigurationError
 from .registry import REGISTRY
 
@@ -41,6 +41,9 @@ def load_handlers() -> None:
                 f"{HANDLER_MODULE_ENV} is not set: it must name the module that registers the "
                 "handlers (for example 'app'); `wsdeploy up` sets it"
             )
+        if os.environ.get(SECRETS_ENV):   # before the module, which may read them at import
+            from .secrets import resolve_once
+            resolve_once()
         before = set(sys.modules)
         try:
             importlib.import_module(module_name)
@@ -64,6 +67,9 @@ def reset() -> None:
     with _loaded_lock:
         _loaded_module = None
         REGISTRY.clear()
+        secrets = sys.modules.get(f"{__package__}.secrets")
+        if secrets is not None:    # read again too, as a fresh container would
+            secrets.reset()
     http_app = sys.modules.get(__package__ + ".http_app")
     if http_app is not None:
         http_app.reset()

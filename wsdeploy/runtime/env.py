@@ -10,6 +10,8 @@ HTTP_APP_ENV = "WSDEPLOY_HTTP_APP"                       # http_app: "module:att
 
 OWN_VARIABLES = frozenset({HANDLER_MODULE_ENV, ENDPOINT_ENV, CONNECTIONS_TABLE_ENV,
                            CONNECTIONS_TRACK_ENV, CONNECTIONS_TTL_ENV, HTTP_APP_ENV})
+SECRETS_ENV = "WSDEPLOY_SECRETS"   # [app.secrets]: JSON of name -> reference (secrets.py)
+OWN_VARIABLES = OWN_VARIABLES | {SECRETS_ENV}
 
 
 def hours_text(hours: float) -> str:

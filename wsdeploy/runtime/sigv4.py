@@ -96,8 +96,10 @@ def sign(
     credentials: Credentials,
     region: str,
     now: _dt.datetime | None = None,
+    service: str = SERVICE,
 ) -> dict[str, str]:
-    """The headers (Host, X-Amz-Date, Authorization, token) that sign one request."""
+    """The headers (Host, X-Amz-Date, Authorization, token) that sign one request to
+    `service` (execute-api by default; ssm and secretsmanager for secrets.py)."""
     now = now or _dt.datetime.now(_dt.timezone.utc)
     amz_date = now.strftime("%Y%m%dT%H%M%SZ")
     datestamp = amz_date[:8]
@@ -113,13 +115,13 @@ def sign(
         signed_names,
         hashlib.sha256(body).hexdigest(),
     ])
-    scope = f"{datestamp}/{region}/{SERVICE}/aws4_request"
+    scope = f"{datestamp}/{region}/{service}/aws4_request"
     string_to_sign = "\n".join([
         "AWS4-HMAC-SHA256", amz_date, scope,
         hashlib.sha256(canonical_request.encode("utf-8")).hexdigest(),
     ])
     key = _hmac(("AWS4" + credentials.secret_key).encode("utf-8"), datestamp)
-    for part in (region, SERVICE, "aws4_request"):
+    for part in (region, service, "aws4_request"):
         key = _hmac(key, part)
     signature = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
     headers["authorization"] = (

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 from .acm import AcmCalls
 from .apigatewayv2 import ApiGatewayCalls
-from .awslambda import LambdaCalls
+from .awslambda import ConcurrencyCalls, LambdaCalls
 from .core import ACCESS_DENIED, CREATE_CALLS, make_session
 from .dynamodb import DynamoDbCalls
 from .http_api import HttpApiCalls
-from .iam import IamCalls
+from .iam import IamCalls, ManagedPolicyCalls
 from .logs import LogsCalls
 from .route53 import Route53Calls
 from .s3 import S3Calls
+from .secrets import SecretsCalls
+from .ec2 import Ec2Calls
 
 
 class Aws(IamCalls, LogsCalls, ApiGatewayCalls, LambdaCalls, DynamoDbCalls, AcmCalls, Route53Calls,
-          S3Calls, HttpApiCalls):
+          S3Calls, HttpApiCalls, ManagedPolicyCalls, SecretsCalls, ConcurrencyCalls, Ec2Calls):
     """Typed calls for one region, over every service a deploy touches."""
 
 

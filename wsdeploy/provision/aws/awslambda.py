@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any, Callable, Mapping
 
 from ..errors import AlreadyExists, AwsCallError
@@ -25,6 +26,9 @@ declare("lambda", {
     "get_policy": Need(FUNCTION, "lambda:GetPolicy"),
     "add_permission": Need(FUNCTION, "lambda:AddPermission"),
     "remove_permission": Need(FUNCTION, "lambda:RemovePermission"),
+    # reserved_concurrency (issue 10); GetFunction's answer shows it, so it needs no read
+    "put_function_concurrency": Need(FUNCTION, "lambda:PutFunctionConcurrency"),
+    "delete_function_concurrency": Need(FUNCTION, "lambda:DeleteFunctionConcurrency"),
 })
 
 ROLE_NOT_ASSUMABLE = "cannot be assumed by lambda"
@@ -36,7 +40,10 @@ UPDATE_IN_PROGRESS_ATTEMPTS = 4   # Lambda: ResourceConflictException "An update
 class LambdaCalls(AwsCore):
     def get_function(self, name: str) -> Function | None:
         found = self._call("lambda", "get_function", missing_ok=True, FunctionName=name)
-        return _function(found["Configuration"], found.get("Tags", {})) if found else None
+        if not found:
+            return None
+        reserved = (found.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
+        return replace(_function(found["Configuration"], found.get("Tags", {})), reserved_concurrency=reserved)
 
     def create_function(self, name: str, code: bytes, settings: Mapping[str, Any],
                         tags: Mapping[str, str]) -> Function:
@@ -145,6 +152,8 @@ def _function(data: Mapping, tags: Mapping[str, str]) -> Function:
         last_update_status=data.get("LastUpdateStatus"),
         state_reason=reason,
         tags=dict(tags or {}),
+        vpc=(tuple(sorted((data.get("VpcConfig") or {}).get("SubnetIds") or ())),
+             tuple(sorted((data.get("VpcConfig") or {}).get("SecurityGroupIds") or ()))),
     )
 
 
@@ -154,4 +163,18 @@ def _lambda_settings(settings: Mapping[str, Any], with_arch: bool) -> dict:
               "Environment": {"Variables": dict(settings["environment"])}}
     if with_arch:
         params["Architectures"] = [settings["architecture"]]
+    vpc = settings.get("vpc") or ((), ())
+    if vpc != ((), ()) or not with_arch:   # on update, an empty one takes the function out
+        params["VpcConfig"] = {"SubnetIds": list(vpc[0]), "SecurityGroupIds": list(vpc[1])}
     return params
+
+
+class ConcurrencyCalls(AwsCore):
+    """reserved_concurrency: set, or removed (the function's share of the account's pool)."""
+
+    def put_function_concurrency(self, name: str, reserved: int) -> None:
+        self._call("lambda", "put_function_concurrency", FunctionName=name,
+                   ReservedConcurrentExecutions=reserved)
+
+    def delete_function_concurrency(self, name: str) -> None:
+        self._call("lambda", "delete_function_concurrency", missing_ok=True, FunctionName=name)

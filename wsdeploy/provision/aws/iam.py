@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from ..live import Role
-from ..permissions import ROLE, Need, declare
+from ..permissions import ATTACH_POLICIES, MANAGED_POLICIES, ROLE, Need, declare
 from .core import AwsCore, _decode_policy, _json
 
 # What each call needs from IAM (permissions.py): tags on create need iam:TagRole.
@@ -52,11 +52,6 @@ class IamCalls(AwsCore):
         found = self._call("iam", "list_role_policies", missing_ok=True, RoleName=role)
         return list(found["PolicyNames"]) if found else []
 
-    def list_attached_role_policies(self, role: str) -> list[str]:
-        """The ARNs of the managed policies attached to the role ([] when the role is gone)."""
-        found = self._call("iam", "list_attached_role_policies", missing_ok=True, RoleName=role)
-        return [p["PolicyArn"] for p in found["AttachedPolicies"]] if found else []
-
     def delete_role(self, name: str) -> None:
         self._call("iam", "delete_role", missing_ok=True, RoleName=name)
 
@@ -64,3 +59,34 @@ class IamCalls(AwsCore):
 def _role(data: Mapping) -> Role:
     return Role(data["RoleName"], data["Arn"], _decode_policy(data.get("AssumeRolePolicyDocument", {})),
                 {t["Key"]: t["Value"] for t in data.get("Tags", [])})
+
+
+# The app's managed policies (`managed_policies`): attached only when configured, and only
+# those named (the condition); detached on the role alone. (Listing them is declared above, on
+# the role of every stage: status names the policies attached by hand.)
+declare("iam", {
+    "attach_role_policy": Need(ATTACH_POLICIES, "iam:AttachRolePolicy"),
+    "detach_role_policy": Need(MANAGED_POLICIES, "iam:DetachRolePolicy"),
+})
+
+
+class ManagedPolicyCalls(AwsCore):
+    def attached_policies(self, role: str) -> tuple[str, ...] | None:
+        """The ARNs of the managed policies attached to `role`; None when the role is gone."""
+        arns: list[str] = []
+        marker = None
+        while True:
+            page = self._call("iam", "list_attached_role_policies", missing_ok=True, RoleName=role,
+                              **({"Marker": marker} if marker else {}))
+            if page is None:
+                return None
+            arns += [p["PolicyArn"] for p in page.get("AttachedPolicies", [])]
+            marker = page.get("Marker") if page.get("IsTruncated") else None
+            if not marker:
+                return tuple(sorted(arns))
+
+    def attach_role_policy(self, role: str, arn: str) -> None:
+        self._call("iam", "attach_role_policy", RoleName=role, PolicyArn=arn)
+
+    def detach_role_policy(self, role: str, arn: str) -> None:
+        self._call("iam", "detach_role_policy", missing_ok=True, RoleName=role, PolicyArn=arn)

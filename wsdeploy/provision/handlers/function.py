@@ -15,7 +15,8 @@ def _function_record(function: Function) -> dict:
         "role": function.role, "handler": function.handler, "runtime": function.runtime,
         "memory": function.memory, "timeout": function.timeout,
         "architecture": function.architecture,
-        "environment_names": sorted(function.environment)}}   # names only: values may be secret
+        "environment_names": sorted(function.environment),   # names only: values may be secret
+        **({"vpc": [list(function.vpc[0]), list(function.vpc[1])]} if function.vpc != ((), ()) else {})}}
 
 
 def _saw_function(run: Run, function: Function) -> None:

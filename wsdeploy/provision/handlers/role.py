@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..app_policy import APP_POLICY_NAME
 from ..desired import ROLE_POLICY_NAME, document_hash, role_policy, trust_policy
 from ..errors import AlreadyExists, AwsCallError
 from ..ownership import require_tags
@@ -54,6 +55,14 @@ def delete_role(run: Run, step: Step) -> None:
     except AwsCallError as error:
         if error.code != "DeleteConflict":
             raise
+        try:   # the app's own inline policy, when no record named it (a lost state file)
+            run.aws.delete_role_policy(run.d.name, APP_POLICY_NAME)
+            run.aws.delete_role(run.d.name)
+            return
+        except AwsCallError as again:
+            if again.code != "DeleteConflict":
+                raise
+            error = again
         raise AwsCallError(error.operation, error.code,
                            f"{error.message} (policies were attached to the role by hand: "
                            "detach them in the IAM console, then run `wsdeploy down` again)") from None
