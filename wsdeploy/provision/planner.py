@@ -29,7 +29,7 @@ from .dns import normal
 from .desired import (HTTP_PAYLOAD_VERSION, HTTP_ROUTE, HTTP_STAGE, TABLE_BILLING, authorizer_name, authorizer_source_arn, TTL_ATTRIBUTE, Desired, document_hash, function_changes,
                       function_settings, integration_uri, permission_source_arn, role_policy,
                       trust_policy)
-from .seen import Observed, SeenRoute
+from .seen import Observed, SeenPermission, SeenRoute
 from .steps import Kind, Plan, Step
 
 
@@ -109,12 +109,7 @@ def plan(d: Desired, o: Observed, now: datetime | None = None) -> Plan:
         policy_steps()
 
     want_source = permission_source_arn(d, partition, account, api_id) if account and api_id else None
-    if o.function is None or o.permission is None:
-        b.add(Kind.PERMISSION, "create", d.name)
-    elif want_source is None or o.permission.source_arn != want_source:
-        b.add(Kind.PERMISSION, "update", d.name, ("source_arn",), new_api)
-    else:
-        b.adopt_unrecorded(Kind.PERMISSION, d.name, o.permission)
+    _plan_statement(b, Kind.PERMISSION, d.name, o, o.permission, want_source, new_api)
 
     function_arn = (o.function.live.arn if o.function else
                     f"arn:{partition}:lambda:{d.region}:{account}:function:{d.name}" if account else None)
@@ -358,6 +353,18 @@ def _plan_routes(b: _Builder, d: Desired, o: Observed, integration_id: str | Non
             b.add(Kind.ROUTE, "delete", seen.key, why="no handler registers it any more")
 
 
+def _plan_statement(b: _Builder, kind: Kind, name: str, o: Observed, seen: SeenPermission | None,
+                    want_source: str | None, why_new: str) -> None:
+    """One statement of the function's policy letting an API invoke it (its integration, its
+    authorizer, the HTTP API's): made with the function, moved when the API's ARN changes."""
+    if o.function is None or seen is None:
+        b.add(kind, "create", name)
+    elif want_source is None or seen.source_arn != want_source:
+        b.add(kind, "update", name, ("source_arn",), why_new)
+    else:
+        b.adopt_unrecorded(kind, name, seen)
+
+
 # -- $connect's authorizer (issue 11) ---------------------------------------------------------
 def _authorizer_parts(d: Desired) -> list[tuple[str, str]]:
     if d.authorizer is None:
@@ -390,16 +397,10 @@ def _plan_authorizer(b: _Builder, d: Desired, o: Observed, partition: str | None
                         if differs)
         if changes:
             b.add(Kind.AUTHORIZER, "update", name, changes)
-    permission = o.authorizer_permission
     want_source = (authorizer_source_arn(d, partition, account, api_id, seen.id)
                    if seen and account and api_id else None)
-    if o.function is None or permission is None:
-        b.add(Kind.AUTHORIZER_PERMISSION, "create", d.name)
-    elif want_source is None or permission.source_arn != want_source:
-        b.add(Kind.AUTHORIZER_PERMISSION, "update", d.name, ("source_arn",),
-              "the authorizer is new" if seen is None else "")
-    else:
-        b.adopt_unrecorded(Kind.AUTHORIZER_PERMISSION, d.name, permission)
+    _plan_statement(b, Kind.AUTHORIZER_PERMISSION, d.name, o, o.authorizer_permission, want_source,
+                    "the authorizer is new" if seen is None else "")
 
 
 def _remove_authorizer(b: _Builder, d: Desired, o: Observed) -> None:
@@ -467,11 +468,5 @@ def _plan_http(b: _Builder, d: Desired, o: Observed, account: str | None, partit
         b.add(Kind.HTTP_INTEGRATION, "delete", extra, why="a duplicate, invoking this function too")
     want_source = (permission_source_arn(d, partition, account, api.id)
                    if account and partition and api else None)
-    permission = o.http_permission
-    if o.function is None or permission is None:
-        b.add(Kind.HTTP_PERMISSION, "create", d.name)
-    elif want_source is None or permission.source_arn != want_source:
-        b.add(Kind.HTTP_PERMISSION, "update", d.name, ("source_arn",),
-              "the HTTP API is new" if api is None else "")
-    else:
-        b.adopt_unrecorded(Kind.HTTP_PERMISSION, d.name, permission)
+    _plan_statement(b, Kind.HTTP_PERMISSION, d.name, o, o.http_permission, want_source,
+                    "the HTTP API is new" if api is None else "")

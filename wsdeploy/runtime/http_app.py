@@ -84,7 +84,26 @@ def _asgi_caller(app: Any, spec: str) -> Callable[[dict, Any], dict]:
         from mangum import Mangum
     except ImportError:
         raise HandlerConfigurationError(MANGUM_MISSING.format(spec=spec)) from None
-    return Mangum(app, lifespan="auto")
+    handler = Mangum(app, lifespan="auto")
+
+    def call(event: dict, context: Any) -> dict:
+        _ensure_event_loop()
+        return handler(event, context)
+    return call
+
+
+def _ensure_event_loop() -> None:
+    """mangum asks for the thread's current event loop. Lambda calls the handler on its main
+    thread, which has one; `wsdeploy dev` calls it on worker threads, which have none until
+    given one (each keeps its own)."""
+    import asyncio
+
+    try:
+        if not asyncio.get_event_loop_policy().get_event_loop().is_closed():
+            return
+    except RuntimeError:
+        pass
+    asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 def _wsgi_caller(app: Any) -> Callable[[dict, Any], dict]:
